@@ -1,0 +1,62 @@
+// One way to get a WebGPU device, given a GPU entry point (navigator.gpu in the browser, Dawn in Node).
+// Errors that WebGPU reports asynchronously (validation, out of memory) are turned into thrown errors
+// by `checked`, named after what was being built.
+
+export interface GpuContext {
+  device: GPUDevice;
+  /** Human-readable adapter name, e.g. "google swiftshader" or "nvidia ampere". */
+  adapterName: string;
+  /** True for CPU/software adapters (SwiftShader), where sizes must stay small. */
+  isSoftware: boolean;
+  hasTimestamps: boolean;
+  limits: GPUSupportedLimits;
+  /** Resolves when the device is lost (never for a healthy device); carries the reason. */
+  lost: Promise<GPUDeviceLostInfo>;
+}
+
+export class WebGpuUnavailableError extends Error {}
+
+export async function createGpuContext(gpu: GPU | undefined, opts: { powerPreference?: GPUPowerPreference } = {}): Promise<GpuContext> {
+  if (!gpu) throw new WebGpuUnavailableError('WebGPU is not available in this environment (navigator.gpu is missing).');
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) throw new WebGpuUnavailableError('WebGPU is present but no adapter was granted (blocklisted GPU or disabled flag).');
+  const hasTimestamps = adapter.features.has('timestamp-query');
+  // Ask for the adapter's real limits: the defaults (128 MiB bindings) are too small for large widths.
+  const want: Record<string, number> = {};
+  for (const key of [
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeWorkgroupSizeY',
+    'maxComputeWorkgroupsPerDimension',
+    'maxStorageBuffersPerShaderStage',
+  ] as const) {
+    want[key] = adapter.limits[key];
+  }
+  const device = await adapter.requestDevice({
+    requiredFeatures: hasTimestamps ? ['timestamp-query'] : [],
+    requiredLimits: want,
+  });
+  const info = adapter.info;
+  const adapterName = [info?.vendor, info?.architecture || info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  const isSoftware = /swiftshader|llvmpipe|software|cpu/i.test(`${info?.vendor} ${info?.architecture} ${info?.description}`) || (info as { isFallbackAdapter?: boolean })?.isFallbackAdapter === true;
+  return { device, adapterName, isSoftware, hasTimestamps, limits: device.limits, lost: device.lost };
+}
+
+/** Runs `build` inside validation + out-of-memory error scopes and throws the first error, prefixed by `what`. */
+export async function checked<T>(device: GPUDevice, what: string, build: () => T): Promise<T> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let value: T;
+  try {
+    value = build();
+  } finally {
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    const err = validation ?? oom;
+    if (err) throw new Error(`${what}: ${err.message}`);
+  }
+  return value!;
+}

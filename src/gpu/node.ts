@@ -1,0 +1,38 @@
+// Node entry to WebGPU through Dawn (the `webgpu` npm package). Browser code never imports this file.
+// Without a hardware Vulkan driver, falls back to Chromium's SwiftShader ICD and says so once on stderr.
+import { existsSync } from 'node:fs';
+import { createGpuContext, WebGpuUnavailableError, type GpuContext } from './device.ts';
+
+const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json'];
+
+let cached: Promise<GpuContext> | undefined;
+
+/** The process-wide Node GPU context (Dawn instances are expensive; one per process). */
+export function nodeGpuContext(): Promise<GpuContext> {
+  cached ??= open();
+  return cached;
+}
+
+async function open(): Promise<GpuContext> {
+  process.env.XDG_RUNTIME_DIR ??= '/tmp'; // Dawn's Vulkan loader complains loudly without it
+  const { create, globals } = await import('webgpu');
+  // WebGPU's enum-like globals (GPUBufferUsage, GPUMapMode, ...) are browser globals; Dawn provides them.
+  Object.assign(globalThis, globals);
+  let gpu = create(['backend=vulkan']);
+  let adapter = await gpu.requestAdapter();
+  if (!adapter && !process.env.VK_ICD_FILENAMES) {
+    const icd = SWIFTSHADER_ICDS.find((p) => existsSync(p));
+    if (!icd) {
+      throw new WebGpuUnavailableError(
+        'No Vulkan adapter found and no SwiftShader ICD to fall back to. Install Debian\'s chromium (apt-get install -y chromium libvulkan1).',
+      );
+    }
+    process.stderr.write(`[webgpu] no hardware adapter; using SwiftShader (${icd})\n`);
+    process.env.VK_ICD_FILENAMES = icd;
+    gpu = create(['backend=vulkan']);
+    adapter = await gpu.requestAdapter();
+  }
+  if (!adapter) throw new WebGpuUnavailableError('Dawn found no WebGPU adapter.');
+  // createGpuContext asks again; keep the GPU object alive through it.
+  return createGpuContext(gpu);
+}
