@@ -6,6 +6,9 @@ import { createGpuContext, WebGpuUnavailableError, type GpuContext } from './dev
 const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json'];
 
 let cached: Promise<GpuContext> | undefined;
+// NOTE: the Dawn instance must outlive every device made from it: if it is garbage-collected, Dawn's
+// event processing touches freed memory and the process dies. Keep it here for the process's lifetime.
+let instance: GPU | undefined;
 
 /** The process-wide Node GPU context (Dawn instances are expensive; one per process). */
 export function nodeGpuContext(): Promise<GpuContext> {
@@ -33,6 +36,6 @@ async function open(): Promise<GpuContext> {
     adapter = await gpu.requestAdapter();
   }
   if (!adapter) throw new WebGpuUnavailableError('Dawn found no WebGPU adapter.');
-  // createGpuContext asks again; keep the GPU object alive through it.
-  return createGpuContext(gpu);
+  instance = gpu;
+  return createGpuContext(instance);
 }

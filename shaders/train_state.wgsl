@@ -1,0 +1,42 @@
+// The training state lives on the GPU so a step needs no CPU write: the step counter, Adam's running
+// powers beta^t, and the metrics ring slot. `advance` runs first in every step's command buffer.
+//   metrics: ring x stride floats; field 0 of each slot is the step number.
+//   gather:  rows of a dataset selected by this step's batch indices (mini-batch training).
+
+struct State { step: u32, ring: u32, stride: u32, _p: u32, b1pow: f32, b2pow: f32, _q0: f32, _q1: f32 }
+struct Params { beta1: f32, beta2: f32, _p0: u32, _p1: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> state: State;
+@group(0) @binding(2) var<storage, read_write> metrics: array<f32>;
+
+@compute @workgroup_size(1)
+fn advance() {
+  state.step += 1u;
+  state.b1pow *= p.beta1;
+  state.b2pow *= p.beta2;
+  let slot = ((state.step - 1u) % state.ring) * state.stride;
+  metrics[slot] = f32(state.step);
+  // Fields not computed this step (e.g. test loss between evaluations) read as NaN.
+  let nan = bitcast<f32>(0x7fc00000u + p._p0);  // p._p0 is 0: keeps the NaN out of constant evaluation
+  for (var f = 1u; f < state.stride; f++) { metrics[slot + f] = nan; }
+}
+
+// out[i, :] = src[indices[(step - 1) * rows + i], :]     src: N x cols, out: rows x cols
+struct GatherParams { rows: u32, cols: u32, steps_stored: u32, _p: u32 }
+@group(0) @binding(0) var<uniform> gp: GatherParams;
+@group(0) @binding(1) var<storage, read> gstate: State;
+@group(0) @binding(2) var<storage, read> src: array<f32>;
+@group(0) @binding(3) var<storage, read> indices: array<u32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(256)
+fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= gp.rows * gp.cols) { return; }
+  let r = i / gp.cols;
+  let c = i % gp.cols;
+  let batch = (gstate.step - 1u) % gp.steps_stored;
+  let src_row = indices[batch * gp.rows + r];
+  out[i] = src[src_row * gp.cols + c];
+}

@@ -1,0 +1,94 @@
+import code from '../../../shaders/matmul.wgsl?raw';
+import { storageBuffer, uniformBuffer } from '../buffers.ts';
+import { bindBuffers, grid1d, pipeline, type Dispatch } from '../pipelines.ts';
+
+export const matmulShader = { name: 'matmul', code };
+
+const TILE = 64;
+
+export interface MatmulSpec {
+  /** C (M x N) = alpha * op(A) (M x K) * op(B) (K x N). */
+  M: number;
+  N: number;
+  K: number;
+  a: GPUBuffer;
+  b: GPUBuffer;
+  c: GPUBuffer;
+  /** A stored K x M (read transposed). */
+  transA?: boolean;
+  /** B stored N x K (read transposed). */
+  transB?: boolean;
+  alpha?: number;
+  /** C += ... instead of C = ... */
+  accumulate?: boolean;
+  /** Independent products, with per-operand element strides (0 shares an operand across the batch). */
+  batch?: number;
+  strideA?: number;
+  strideB?: number;
+  strideC?: number;
+  /** Fused low-rank epilogue: C += scale * Z (M x rank) * L^T (L: N x rank). */
+  lowrank?: { z: GPUBuffer; l: GPUBuffer; rank: number; scale: number; strideZ?: number; strideL?: number };
+  /** Split the K loop across workgroups (deterministic two-pass sum). 'auto' picks by shape. */
+  splits?: number | 'auto';
+  label?: string;
+}
+
+/** Split-K pays when the output grid is too small to occupy the GPU and K is long (tall-skinny gradients). */
+export function autoSplits(M: number, N: number, K: number, batch = 1): number {
+  const tiles = Math.ceil(M / TILE) * Math.ceil(N / TILE) * batch;
+  if (tiles >= 64 || K < 1024) return 1;
+  return Math.max(1, Math.min(Math.floor(K / 256), Math.ceil(128 / tiles), 64));
+}
+
+const dummies = new WeakMap<GPUDevice, GPUBuffer>();
+function dummy(device: GPUDevice): GPUBuffer {
+  let d = dummies.get(device);
+  if (!d) dummies.set(device, (d = storageBuffer(device, 'unused', 4)));
+  return d;
+}
+
+export function variantName(s: Pick<MatmulSpec, 'transA' | 'transB'>): string {
+  return `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
+}
+
+export function matmul(device: GPUDevice, s: MatmulSpec): Dispatch[] {
+  const batch = s.batch ?? 1;
+  const strideA = s.strideA ?? s.M * s.K;
+  const strideB = s.strideB ?? s.K * s.N;
+  const strideC = s.strideC ?? s.M * s.N;
+  const requested = s.splits ?? 1;
+  let splits = requested === 'auto' ? autoSplits(s.M, s.N, s.K, batch) : requested;
+  splits = Math.max(1, Math.min(splits, Math.ceil(s.K / 16)));
+  if (splits > 1 && s.lowrank) throw new Error('matmul: the low-rank epilogue cannot be combined with split-K');
+  const kChunk = Math.ceil(Math.ceil(s.K / splits) / 16) * 16;
+  splits = Math.max(1, Math.ceil(s.K / kChunk));
+  const label = s.label ?? `matmul.${variantName(s)}${s.lowrank ? '+lowrank' : ''}${splits > 1 ? '.splitk' : ''}`;
+  const lr = s.lowrank;
+  const constants = { TRANS_A: !!s.transA, TRANS_B: !!s.transB, ACCUMULATE: !!s.accumulate && splits === 1, LOWRANK: !!lr };
+  const pipe = pipeline(device, matmulShader, 'main', constants);
+  const target = splits > 1 ? storageBuffer(device, `${label}.partials`, batch * splits * s.M * s.N) : s.c;
+  const params = (alpha: number, stride: number) =>
+    uniformBuffer(device, `${label}.params`, [
+      ['u32', s.M], ['u32', s.N], ['u32', s.K], ['u32', kChunk],
+      ['u32', splits], ['u32', strideA], ['u32', strideB], ['u32', stride],
+      ['f32', alpha], ['u32', lr?.rank ?? 0], ['f32', lr?.scale ?? 0], ['u32', lr?.strideZ ?? s.M * (lr?.rank ?? 0)],
+      ['u32', lr?.strideL ?? 0], ['u32', batch], ['u32', 0], ['u32', 0],
+    ]);
+  const main: Dispatch = {
+    label,
+    pipeline: pipe,
+    bindGroup: bindBuffers(device, pipe, label, [
+      params(s.alpha ?? 1, splits > 1 ? s.M * s.N : strideC), s.a, s.b, target, lr?.z ?? dummy(device), lr?.l ?? dummy(device),
+    ]),
+    workgroups: [Math.ceil(s.N / TILE), Math.ceil(s.M / TILE), batch * splits],
+  };
+  if (splits === 1) return [main];
+  const rpipe = pipeline(device, matmulShader, 'reduce_splits', { ACCUMULATE: !!s.accumulate });
+  const reduce: Dispatch = {
+    label: `${label}.reduce`,
+    pipeline: rpipe,
+    bindGroup: bindBuffers(device, rpipe, `${label}.reduce`, [params(s.alpha ?? 1, strideC), target, s.c]),
+    workgroups: grid1d(Math.ceil((batch * s.M * s.N) / 256)),
+  };
+  return [main, reduce];
+}
