@@ -77,3 +77,16 @@ export function encode(pass: GPUComputePassEncoder, dispatches: readonly Dispatc
     pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
   }
 }
+
+/** Something that records dispatches with per-kernel GPU timing (src/gpu/timing.ts implements it). */
+export interface DispatchProfiler {
+  encode(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[]): void;
+}
+
+/** Records `dispatches` into one compute pass, or into timed passes when a profiler is attached. */
+export function encodePass(encoder: GPUCommandEncoder, dispatches: readonly Dispatch[], profiler?: DispatchProfiler, label?: string): void {
+  if (profiler) return profiler.encode(encoder, dispatches);
+  const pass = encoder.beginComputePass({ label });
+  encode(pass, dispatches);
+  pass.end();
+}
