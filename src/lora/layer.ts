@@ -1,0 +1,77 @@
+// A LoRA linear layer on the GPU (lora-math.md section 1). Frozen W0 (nOut x nIn), trainable
+// A (r x nIn) and B (nOut x r), scale s. For a batch X (m x nIn):
+//   Z_A = X A^T                (m x r)
+//   H   = X W0^T + s Z_A B^T   (m x nOut)   one matmul with the low-rank path fused as its epilogue
+// Backward from G = dL/dH (m x nOut):
+//   dB = s G^T Z_A  (nOut x r)   U = s G B  (m x r)   dA = U^T X  (r x nIn)
+// All dispatches are built once per (layer, batch buffers) and replayed every step.
+import { storageBuffer } from '../gpu/buffers.ts';
+import { matmul } from '../gpu/kernels/matmul.ts';
+import type { Dispatch } from '../gpu/pipelines.ts';
+
+export interface LoraLayer {
+  nIn: number;
+  nOut: number;
+  rank: number;
+  scale: number;
+  W0: GPUBuffer;
+  A: GPUBuffer;
+  B: GPUBuffer;
+  dA: GPUBuffer;
+  dB: GPUBuffer;
+}
+
+export function createLoraLayer(
+  device: GPUDevice,
+  label: string,
+  shape: { nIn: number; nOut: number; rank: number; scale: number },
+  data: { W0: Float32Array | GPUBuffer; A: Float32Array; B: Float32Array },
+): LoraLayer {
+  const { nIn, nOut, rank } = shape;
+  return {
+    ...shape,
+    W0: data.W0 instanceof Float32Array ? storageBuffer(device, `${label}.W0`, data.W0) : data.W0,
+    A: storageBuffer(device, `${label}.A`, data.A),
+    B: storageBuffer(device, `${label}.B`, data.B),
+    dA: storageBuffer(device, `${label}.dA`, rank * nIn),
+    dB: storageBuffer(device, `${label}.dB`, nOut * rank),
+  };
+}
+
+/** Activations of one forward pass over a batch of m rows, kept for the backward pass. */
+export interface LoraBatch {
+  m: number;
+  x: GPUBuffer;   // m x nIn (input, owned by the caller)
+  zA: GPUBuffer;  // m x r
+  h: GPUBuffer;   // m x nOut (output)
+  u: GPUBuffer;   // m x r (backward scratch)
+}
+
+export function createLoraBatch(device: GPUDevice, layer: LoraLayer, label: string, m: number, x: GPUBuffer, h?: GPUBuffer): LoraBatch {
+  return {
+    m,
+    x,
+    zA: storageBuffer(device, `${label}.zA`, m * layer.rank),
+    h: h ?? storageBuffer(device, `${label}.h`, m * layer.nOut),
+    u: storageBuffer(device, `${label}.u`, m * layer.rank),
+  };
+}
+
+export function loraForward(device: GPUDevice, L: LoraLayer, b: LoraBatch): Dispatch[] {
+  return [
+    ...matmul(device, { M: b.m, N: L.rank, K: L.nIn, a: b.x, b: L.A, c: b.zA, transB: true, splits: 'auto', label: 'lora.zA' }),
+    ...matmul(device, {
+      M: b.m, N: L.nOut, K: L.nIn, a: b.x, b: L.W0, c: b.h, transB: true,
+      lowrank: { z: b.zA, l: L.B, rank: L.rank, scale: L.scale }, label: 'lora.frozen+BA',
+    }),
+  ];
+}
+
+/** Gradients of A and B from g = dL/dH (m x nOut). */
+export function loraBackward(device: GPUDevice, L: LoraLayer, b: LoraBatch, g: GPUBuffer): Dispatch[] {
+  return [
+    ...matmul(device, { M: L.nOut, N: L.rank, K: b.m, a: g, b: b.zA, c: L.dB, transA: true, alpha: L.scale, splits: 'auto', label: 'lora.dB' }),
+    ...matmul(device, { M: b.m, N: L.rank, K: L.nOut, a: g, b: L.B, c: b.u, alpha: L.scale, splits: 'auto', label: 'lora.U' }),
+    ...matmul(device, { M: L.rank, N: L.nIn, K: b.m, a: b.u, b: b.x, c: L.dA, transA: true, splits: 'auto', label: 'lora.dA' }),
+  ];
+}
