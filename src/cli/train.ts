@@ -1,0 +1,80 @@
+// `cli train`: one toy run, from a seed or from a tensor exchange file; prints JSON (or CSV).
+import { readFileSync } from 'node:fs';
+import type { ToyConfig } from '../experiments/config.ts';
+import type { StepMetrics } from '../experiments/metrics.ts';
+import { ToySession } from '../experiments/session.ts';
+import { fromExchange, type ToyTensors } from '../experiments/toyData.ts';
+import { nodeGpuContext } from '../gpu/node.ts';
+import { parseArgs, UsageError } from './args.ts';
+
+export function loadTensorFile(path: string, base: ToyConfig): { config: ToyConfig; tensors: ToyTensors } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${path} is not valid JSON (${(e as Error).message})`);
+  }
+  try {
+    return fromExchange(json, base);
+  } catch (e) {
+    throw new UsageError(`${path}: ${(e as Error).message}`);
+  }
+}
+
+export interface TrainResult {
+  steps: Array<StepMetrics>;
+  final: { A: { shape: [number, number]; data: number[] }; B: { shape: [number, number]; data: number[] } };
+  diverged: number | null;
+  stepsPerSecond: number;
+  adapter: string;
+}
+
+export async function trainOnce(config: ToyConfig, tensors?: ToyTensors): Promise<TrainResult> {
+  const ctx = await nodeGpuContext();
+  const session = await ToySession.create(ctx, config, { tensors, readEvery: 64 });
+  const steps: StepMetrics[] = [];
+  session.subscribe({ onMetrics: (rows) => steps.push(...rows) });
+  const t0 = performance.now();
+  const end = await session.runToEnd();
+  const seconds = (performance.now() - t0) / 1000;
+  if (end.status === 'error') throw new Error(end.message ?? 'training failed');
+  const { A, B } = await session.trainer.readAdapter();
+  const { rank, nIn, nOut } = session.trainer.layer;
+  session.dispose();
+  return {
+    steps,
+    final: { A: { shape: [rank, nIn], data: Array.from(A) }, B: { shape: [nOut, rank], data: Array.from(B) } },
+    diverged: end.divergedAt ?? null,
+    stepsPerSecond: steps.length / seconds,
+    adapter: ctx.adapterName,
+  };
+}
+
+export async function trainCommand(argv: string[]): Promise<string> {
+  const args = parseArgs(argv, { json: true, csv: true, tensors: false });
+  let config = args.config;
+  let tensors: ToyTensors | undefined;
+  const file = args.options.get('tensors');
+  if (typeof file === 'string') {
+    const loaded = loadTensorFile(file, config);
+    // Flags given explicitly override the file's config (e.g. --steps), the tensors stay as given.
+    config = { ...loaded.config, ...Object.fromEntries([...args.given].filter((k) => !['n', 'd', 'rank', 'nTrain', 'nTest'].includes(k)).map((k) => [k, args.config[k]])) };
+    tensors = loaded.tensors;
+  }
+  const result = await trainOnce(config, tensors);
+  process.stderr.write(`${result.steps.length} steps on ${result.adapter}: ${result.stepsPerSecond.toFixed(1)} steps/s\n`);
+  if (args.options.has('csv')) return toCsv(result.steps);
+  const { stepsPerSecond: _s, adapter: _a, ...json } = result;
+  return JSON.stringify(json);
+}
+
+export function toCsv(rows: StepMetrics[]): string {
+  const cols = ['step', 'loss', 'zA', 'zB', 'normA', 'normB', 'normSBA', 'testLoss'] as const;
+  return [cols.join(','), ...rows.map((r) => cols.map((c) => (r[c] === undefined ? '' : String(r[c]))).join(','))].join('\n');
+}
