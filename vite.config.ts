@@ -14,6 +14,8 @@ export default defineConfig({
     // Dawn/SwiftShader is a process-wide singleton and the machine has 2 cores: one worker avoids thrashing.
     pool: 'forks',
     fileParallelism: false,
+    // One process for every file: the Dawn device and its compiled pipelines (seconds each on SwiftShader) are reused.
+    isolate: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
