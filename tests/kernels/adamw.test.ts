@@ -1,0 +1,180 @@
+// shaders/adamw.wgsl through src/gpu/kernels/adamw.ts on the Node device: two steps against the AdamW
+// formulas of docs/lora-math.md section 3, weight decay on and off, several tensor sizes.
+//
+// Tolerance, two levels.
+//  1. Per step, against the formulas evaluated in float64 from the GPU's own previous theta, m, v and
+//     from the bias corrections the training state holds (beta^t as fp32): each quantity is a few
+//     fp32 operations, so m and v within 3u of |b m| + |(1-b) g| (resp. b v + (1-b) g^2), and theta
+//     within 4u (|theta| + |theta'|) + 16u * lr * (|b1 m| + |(1-b1) g|) / (1 - b1^t) / (sqrt(v_hat) + eps),
+//     u = 2^-24. Any wrong term (bias correction, decay order, lr) is orders of magnitude larger.
+//  2. End to end, against toyReference's adamwStep (float64 betas and powers). beta2^t is an fp32
+//     number near 1, and 1 - beta2^t (~0.002 at t = 2) magnifies its rounding ~500x: v_hat is good to
+//     ~3e-5 relative, the update to ~2e-5. So: within 1e-4 * lr + 4u |theta|.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testGpu } from '../gpu.ts';
+import { readFloats, storageBuffer, writeFloats } from '../../src/gpu/buffers.ts';
+import { checked } from '../../src/gpu/device.ts';
+import { encode, type Dispatch } from '../../src/gpu/pipelines.ts';
+import { adamw, type AdamHyper } from '../../src/gpu/kernels/adamw.ts';
+import { advanceStep, createTrainState } from '../../src/gpu/kernels/trainState.ts';
+import { adamwStep } from '../reference/toyReference.ts';
+
+const U = 2 ** -24;
+const f32 = Math.fround;
+
+let device: GPUDevice;
+beforeAll(async () => {
+  device = (await testGpu()).device;
+});
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Gradients spanning many magnitudes (Adam is scale-free), with exact zeros sprinkled in. */
+function grads(count: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: count }, (_, i) => (i % 7 === 3 ? 0 : (2 * r() - 1) * 10 ** (-6 + 7 * r())));
+}
+
+async function run(dispatches: Dispatch[], what: string): Promise<void> {
+  await checked(device, what, () => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    encode(pass, dispatches);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+  });
+}
+
+async function readState(state: GPUBuffer): Promise<{ step: number; b1pow: number; b2pow: number }> {
+  const f = await readFloats(device, state, 8);
+  return { step: new Uint32Array(f.buffer)[0], b1pow: f[4], b2pow: f[5] };
+}
+
+interface Snapshot {
+  theta: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+/** Level 1: one GPU step against the formulas from the GPU's previous state. */
+function checkStep(prev: Snapshot, g: Float32Array, next: Snapshot, h: AdamHyper, b1pow: number, b2pow: number, what: string): void {
+  const lr = f32(h.lr), wd = f32(h.weightDecay), b1 = f32(h.beta1), b2 = f32(h.beta2), eps = f32(h.eps);
+  let bad = 0;
+  let first = '';
+  for (let i = 0; i < g.length; i++) {
+    const mTerms = Math.abs(b1 * prev.m[i]) + Math.abs((1 - b1) * g[i]);
+    const vTerms = b2 * prev.v[i] + (1 - b2) * g[i] * g[i];
+    const m = b1 * prev.m[i] + (1 - b1) * g[i];
+    const v = b2 * prev.v[i] + (1 - b2) * g[i] * g[i];
+    const vHat = v / (1 - b2pow);
+    const denom = Math.sqrt(vHat) + eps;
+    const theta = prev.theta[i] * (1 - lr * wd) - (lr * (m / (1 - b1pow))) / denom;
+    const thetaTol = 4 * U * (Math.abs(prev.theta[i]) + Math.abs(theta)) + (16 * U * lr * (mTerms / (1 - b1pow))) / denom;
+    const errs: Array<[string, number, number, number]> = [
+      ['m', next.m[i], m, 3 * U * mTerms],
+      ['v', next.v[i], v, 3 * U * vTerms],
+      ['theta', next.theta[i], theta, thetaTol],
+    ];
+    for (const [name, got, want, tol] of errs) {
+      if (!(Math.abs(got - want) <= tol)) {
+        if (!bad) first = `${name}[${i}]: got ${got}, want ${want} +- ${tol} (g=${g[i]})`;
+        bad++;
+      }
+    }
+  }
+  expect(bad, `${what}: ${bad} bad; first: ${first}`).toBe(0);
+}
+
+describe('AdamW kernel', () => {
+  const HYPERS: Array<[string, AdamHyper]> = [
+    ['no weight decay', { lr: 1e-2, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8 }],
+    ['weight decay 0.1', { lr: 3e-3, weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 }],
+    ['large eps, other betas', { lr: 0.5, weightDecay: 0.01, beta1: 0.8, beta2: 0.95, eps: 1e-3 }],
+  ];
+  for (const [name, h] of HYPERS) {
+    for (const count of [1, 3, 257, 1000]) {
+      it(`two steps, ${name}, ${count} entries`, async () => {
+        const r = rng(count);
+        const theta0 = Float32Array.from({ length: count }, () => 2 * r() - 1);
+        const g1 = grads(count, count + 1);
+        const g2 = grads(count, count + 2);
+        if (count > 1) g2[1] = 0; // zero gradient at step 2 after a nonzero one: the moments still move theta
+        const state = createTrainState(device, 2, 4);
+        const metrics = storageBuffer(device, 'metrics', 8);
+        const theta = storageBuffer(device, 'theta', theta0);
+        const grad = storageBuffer(device, 'grad', g1);
+        const opt = adamw(device, { theta, grad, count, state, hyper: h, label: 'p' });
+        const advance = advanceStep(device, state, metrics, h.beta1, h.beta2);
+        const snap = async (): Promise<Snapshot> => ({
+          theta: await readFloats(device, theta, count),
+          m: await readFloats(device, opt.m, count),
+          v: await readFloats(device, opt.v, count),
+        });
+
+        const s0 = await snap();
+        expect(Array.from(s0.m)).toEqual(new Array(count).fill(0)); // moments start at zero
+        expect(Array.from(s0.v)).toEqual(new Array(count).fill(0));
+        await run([advance, opt.dispatch], 'adamw step 1');
+        const st1 = await readState(state);
+        expect(st1.step).toBe(1);
+        const s1 = await snap();
+        checkStep(s0, g1, s1, h, st1.b1pow, st1.b2pow, `${name}, step 1`);
+
+        writeFloats(device, grad, g2);
+        await run([advance, opt.dispatch], 'adamw step 2');
+        const st2 = await readState(state);
+        expect(st2.step).toBe(2);
+        const s2 = await snap();
+        checkStep(s1, g2, s2, h, st2.b1pow, st2.b2pow, `${name}, step 2`);
+
+        // Level 2: the float64 reference from the start, exact betas.
+        const ref = Float64Array.from(theta0);
+        const m = new Float64Array(count), v = new Float64Array(count);
+        adamwStep(ref, g1, m, v, 1, h);
+        adamwStep(ref, g2, m, v, 2, h);
+        for (let i = 0; i < count; i++) expect(Math.abs(s2.theta[i] - ref[i]), `theta[${i}]`).toBeLessThanOrEqual(1e-4 * h.lr + 4 * U * Math.abs(ref[i]));
+
+        // Step 1's sharp property: theta moved by lr * |g| / (|g| + eps) after decay, exactly for g = 0.
+        for (let i = 0; i < count; i++) {
+          const decayed = theta0[i] * (1 - f32(h.lr) * f32(h.weightDecay));
+          const a = Math.abs(g1[i]);
+          const move = (f32(h.lr) * a) / (a + f32(h.eps));
+          if (g1[i] === 0 && h.weightDecay === 0) expect(s1.theta[i]).toBe(theta0[i]);
+          expect(Math.abs(Math.abs(s1.theta[i] - decayed) - move)).toBeLessThanOrEqual(8 * U * (Math.abs(theta0[i]) + h.lr));
+          if (g1[i] !== 0) expect(Math.sign(s1.theta[i] - decayed)).toBe(-Math.sign(g1[i]));
+        }
+      });
+    }
+  }
+
+  it('LoRA+ groups: two tensors on one state move by their own rates (eta and lambda * eta)', async () => {
+    const count = 65;
+    const eta = 1e-3;
+    const lambda = 16;
+    const state = createTrainState(device, 1, 1);
+    const metrics = storageBuffer(device, 'metrics', 4);
+    const common = { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    const aTheta = Float32Array.from({ length: count }, (_, i) => Math.sin(i));
+    const bTheta = new Float32Array(count);
+    const gA = grads(count, 1), gB = grads(count, 2);
+    const A = storageBuffer(device, 'A', aTheta), B = storageBuffer(device, 'B', bTheta);
+    const optA = adamw(device, { theta: A, grad: storageBuffer(device, 'gA', gA), count, state, hyper: { lr: eta, ...common }, label: 'A' });
+    const optB = adamw(device, { theta: B, grad: storageBuffer(device, 'gB', gB), count, state, hyper: { lr: lambda * eta, ...common }, label: 'B' });
+    await run([advanceStep(device, state, metrics, 0.9, 0.999), optA.dispatch, optB.dispatch], 'lora+ step');
+    const a1 = await readFloats(device, A, count), b1 = await readFloats(device, B, count);
+    for (let i = 0; i < count; i++) {
+      const ga = Math.abs(gA[i]), gb = Math.abs(gB[i]);
+      expect(Math.abs(Math.abs(a1[i] - aTheta[i]) - (f32(eta) * ga) / (ga + f32(1e-8)))).toBeLessThanOrEqual(8 * U * (1 + eta));
+      expect(Math.abs(Math.abs(b1[i]) - (f32(lambda * eta) * gb) / (gb + f32(1e-8)))).toBeLessThanOrEqual(8 * U * lambda * eta);
+    }
+  });
+});

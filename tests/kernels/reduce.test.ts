@@ -1,0 +1,190 @@
+// shaders/reduce.wgsl (reduceToMetric: sum of squares / dot, scaled, optionally square-rooted, written
+// to the current step's metrics slot) through src/gpu/kernels/reduce.ts on the Node device.
+//
+// Tolerance. The sum runs in fixed order: a strided per-thread sum over a workgroup's chunk (at most a
+// few terms per thread for every count here), a 256-wide tree (8 levels), then the same again over the
+// partials. Each term therefore passes through at most ~30 additions, so the fp32 sum is within
+// 32 * 2^-24 of sum |x_i y_i| (for sums of squares, relative to the result itself); the scale
+// multiply adds one rounding, sqrt halves the relative error and adds one. So: 34u relative to
+// scale * sum|x y| before the sqrt, 18u + one ulp relative after it. Far tighter than any bug.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testGpu } from '../gpu.ts';
+import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
+import { checked } from '../../src/gpu/device.ts';
+import { encode, type Dispatch } from '../../src/gpu/pipelines.ts';
+import { reduceToMetric } from '../../src/gpu/kernels/reduce.ts';
+import { advanceStep, createTrainState } from '../../src/gpu/kernels/trainState.ts';
+
+const U = 2 ** -24;
+
+let device: GPUDevice;
+beforeAll(async () => {
+  device = (await testGpu()).device;
+});
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function rand32(count: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: count }, () => lo + (hi - lo) * r());
+}
+
+async function run(dispatches: Dispatch[], what: string): Promise<void> {
+  await checked(device, what, () => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    encode(pass, dispatches);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+  });
+}
+
+const RING = 3;
+const STRIDE = 6;
+
+/** A training state advanced to `step`, with its metrics ring (RING slots of STRIDE fields). */
+async function stateAt(step: number): Promise<{ state: GPUBuffer; metrics: GPUBuffer; advance: Dispatch }> {
+  const state = createTrainState(device, RING, STRIDE);
+  const metrics = storageBuffer(device, 'metrics', RING * STRIDE);
+  const advance = advanceStep(device, state, metrics, 0.9, 0.999);
+  for (let t = 0; t < step; t++) await run([advance], 'advance');
+  return { state, metrics, advance };
+}
+
+function expectClose(got: number, want: number, tol: number, what: string): void {
+  expect(Number.isFinite(got), `${what}: got ${got}`).toBe(true);
+  expect(Math.abs(got - want), `${what}: got ${got}, want ${want} +- ${tol}`).toBeLessThanOrEqual(tol);
+}
+
+const COUNTS = [1, 3, 255, 1000, 1025, 5000, 300_000, 1_100_000];
+
+describe('reduceToMetric: sum of squares', () => {
+  it(`coordinate RMS (scale 1/k, sqrt) for k in ${COUNTS.join(', ')}`, async () => {
+    const { state, metrics } = await stateAt(1);
+    for (const count of COUNTS) {
+      const x = rand32(count, count, -3, 3);
+      const xBuf = storageBuffer(device, 'x', x);
+      await run(reduceToMetric(device, { x: xBuf, count, scale: 1 / count, sqrt: true, label: `rms${count}`, metrics, state, field: 3 }), `rms ${count}`);
+      const got = (await readFloats(device, metrics, STRIDE))[3];
+      let sum = 0;
+      for (let i = 0; i < count; i++) sum += x[i] * x[i];
+      const want = Math.sqrt((Math.fround(1 / count) * sum));
+      expectClose(got, want, (18 * U + U) * want, `rms of ${count}`);
+      xBuf.destroy();
+    }
+  });
+
+  it('without sqrt: the loss 1/(2m) sum r^2, and a zero vector gives exactly 0 (sqrt of 0 is 0, not NaN)', async () => {
+    const { state, metrics } = await stateAt(1);
+    for (const m of [1, 17, 1000]) {
+      const r = rand32(m, 7 * m, -10, 10);
+      await run(reduceToMetric(device, { x: storageBuffer(device, 'r', r), count: m, scale: 1 / (2 * m), sqrt: false, label: 'loss', metrics, state, field: 1 }), `loss ${m}`);
+      const got = (await readFloats(device, metrics, STRIDE))[1];
+      let sum = 0;
+      for (let i = 0; i < m; i++) sum += r[i] * r[i];
+      const want = Math.fround(1 / (2 * m)) * sum;
+      expectClose(got, want, 34 * U * want, `loss of ${m}`);
+    }
+    const zeros = storageBuffer(device, 'zeros', new Float32Array(300));
+    await run(reduceToMetric(device, { x: zeros, count: 300, scale: 1 / 300, sqrt: true, label: 'zero', metrics, state, field: 2 }), 'zero');
+    expect((await readFloats(device, metrics, STRIDE))[2]).toBe(0);
+  });
+
+  it('is bit-identical from run to run', async () => {
+    const { state, metrics } = await stateAt(1);
+    const count = 300_000;
+    const x = storageBuffer(device, 'x', rand32(count, 5));
+    const d = reduceToMetric(device, { x, count, scale: 1 / count, sqrt: true, label: 'det', metrics, state, field: 4 });
+    const bits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await run(d, 'determinism');
+      bits.push(new Uint32Array((await readFloats(device, metrics, STRIDE)).buffer)[4]);
+    }
+    expect(bits[1]).toBe(bits[0]);
+    expect(bits[2]).toBe(bits[0]);
+  });
+});
+
+describe('reduceToMetric: dot product', () => {
+  for (const sqrt of [false, true]) {
+    it(`scale * sum x*y${sqrt ? ', square-rooted' : ''} for k in 1 ... 1.1M`, async () => {
+      const { state, metrics } = await stateAt(1);
+      for (const count of COUNTS) {
+        const x = rand32(count, 3 * count + 1);
+        // With sqrt the dot must be positive (it is ||B A||^2 = <B^T B, A A^T> in use): bias y toward x.
+        const y = sqrt ? Float32Array.from(rand32(count, 3 * count + 2), (v, i) => x[i] + 0.5 * v) : rand32(count, 3 * count + 2);
+        const scale = 0.37;
+        await run(
+          reduceToMetric(device, { x: storageBuffer(device, 'x', x), y: storageBuffer(device, 'y', y), count, scale, sqrt, label: 'dot', metrics, state, field: 5 }),
+          `dot ${count}`,
+        );
+        const got = (await readFloats(device, metrics, STRIDE))[5];
+        let dot = 0;
+        let abs = 0;
+        for (let i = 0; i < count; i++) {
+          dot += x[i] * y[i];
+          abs += Math.abs(x[i] * y[i]);
+        }
+        const s = Math.fround(scale);
+        if (sqrt) {
+          expect(dot).toBeGreaterThan(0);
+          const want = Math.sqrt(s * dot);
+          // d sqrt(v) = dv / (2 sqrt(v)): the absolute error of v (34u * s * sum|xy|) over 2 sqrt(v), plus one rounding.
+          expectClose(got, want, (34 * U * s * abs) / (2 * want) + U * want, `sqrt dot of ${count}`);
+        } else {
+          expectClose(got, s * dot, 34 * U * s * abs, `dot of ${count}`);
+        }
+      }
+    });
+  }
+
+  it('a negative dot without sqrt keeps its sign', async () => {
+    const { state, metrics } = await stateAt(1);
+    const x = Float32Array.from({ length: 777 }, (_, i) => (i % 5) - 2.5);
+    const y = Float32Array.from(x, (v) => -2 * v);
+    await run(reduceToMetric(device, { x: storageBuffer(device, 'x', x), y: storageBuffer(device, 'y', y), count: 777, scale: 1, sqrt: false, label: 'neg', metrics, state, field: 1 }), 'neg');
+    let want = 0;
+    for (let i = 0; i < 777; i++) want += x[i] * y[i];
+    expect((await readFloats(device, metrics, STRIDE))[1]).toBe(want); // small integers and halves: exact
+  });
+});
+
+describe('reduceToMetric: metrics slot', () => {
+  it('writes field f of slot (step - 1) % ring, and nothing else', async () => {
+    const { state, metrics, advance } = await stateAt(0);
+    const x = Float32Array.from([3, 4]); // sum of squares 25
+    const xBuf = storageBuffer(device, 'x', x);
+    const snapshots: Float32Array[] = [];
+    for (let t = 1; t <= 5; t++) {
+      const field = 1 + (t % (STRIDE - 1));
+      await run([advance, ...reduceToMetric(device, { x: xBuf, count: 2, scale: t, sqrt: t % 2 === 0, label: `slot${t}`, metrics, state, field })], `step ${t}`);
+      const got = await readFloats(device, metrics, RING * STRIDE);
+      const slot = (t - 1) % RING;
+      const want = t % 2 === 0 ? Math.sqrt(25 * t) : 25 * t;
+      for (let f = 0; f < STRIDE; f++) {
+        const v = got[slot * STRIDE + f];
+        if (f === 0) expect(v).toBe(t);
+        else if (f === field) expect(Math.abs(v - want)).toBeLessThanOrEqual(2 * U * want);
+        else expect(v, `slot ${slot} field ${f} after step ${t}`).toBeNaN();
+      }
+      // Other slots keep what the previous steps left there.
+      if (snapshots.length) {
+        const prev = snapshots[snapshots.length - 1];
+        for (let i = 0; i < RING * STRIDE; i++) {
+          if (Math.floor(i / STRIDE) === slot) continue;
+          expect(Object.is(got[i], prev[i]) || (Number.isNaN(got[i]) && Number.isNaN(prev[i])), `metrics[${i}] after step ${t}`).toBe(true);
+        }
+      }
+      snapshots.push(got);
+    }
+  });
+});

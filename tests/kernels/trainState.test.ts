@@ -1,0 +1,128 @@
+// shaders/train_state.wgsl (advance, gather) through src/gpu/kernels/trainState.ts on the Node device.
+//
+// Tolerance. Everything here is exact (counters, copies, NaN fills) except Adam's running powers
+// beta^t, an fp32 product of t factors: within (t + 1) * 2^-24 relative of the float64 power of the
+// fp32-rounded beta (one rounding per multiply plus the rounding of beta itself).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testGpu } from '../gpu.ts';
+import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
+import { checked } from '../../src/gpu/device.ts';
+import { encode, type Dispatch } from '../../src/gpu/pipelines.ts';
+import { advanceStep, createTrainState, gatherRows } from '../../src/gpu/kernels/trainState.ts';
+
+const U = 2 ** -24;
+const SENTINEL = -31.5;
+
+let device: GPUDevice;
+beforeAll(async () => {
+  device = (await testGpu()).device;
+});
+
+async function run(dispatches: Dispatch[], what: string): Promise<void> {
+  await checked(device, what, () => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    encode(pass, dispatches);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+  });
+}
+
+async function readState(state: GPUBuffer): Promise<{ step: number; ring: number; stride: number; b1pow: number; b2pow: number }> {
+  const f = await readFloats(device, state, 8);
+  const u = new Uint32Array(f.buffer);
+  return { step: u[0], ring: u[1], stride: u[2], b1pow: f[4], b2pow: f[5] };
+}
+
+describe('train state: createTrainState + advanceStep', () => {
+  it('starts at step 0 with beta powers 1', async () => {
+    const state = createTrainState(device, 4, 3);
+    expect(await readState(state)).toEqual({ step: 0, ring: 4, stride: 3, b1pow: 1, b2pow: 1 });
+  });
+
+  it('each advance increments the step, multiplies the beta powers, and resets its metrics slot', async () => {
+    const ring = 3;
+    const stride = 5;
+    const beta1 = 0.9;
+    const beta2 = 0.999;
+    const state = createTrainState(device, ring, stride);
+    const metrics = storageBuffer(device, 'metrics', new Float32Array(ring * stride + 8).fill(SENTINEL));
+    const advance = advanceStep(device, state, metrics, beta1, beta2);
+    let expected = new Float32Array(ring * stride + 8).fill(SENTINEL);
+    for (let t = 1; t <= 7; t++) {
+      await run([advance], `advance ${t}`);
+      const s = await readState(state);
+      expect(s.step).toBe(t);
+      expect(s.ring).toBe(ring);
+      expect(s.stride).toBe(stride);
+      const b1 = Math.fround(beta1) ** t;
+      const b2 = Math.fround(beta2) ** t;
+      expect(Math.abs(s.b1pow - b1)).toBeLessThanOrEqual((t + 1) * U * b1);
+      expect(Math.abs(s.b2pow - b2)).toBeLessThanOrEqual((t + 1) * U * b2);
+
+      // Slot (t - 1) % ring now holds [t, NaN, NaN, ...]; every other slot and the tail are as before.
+      const slot = ((t - 1) % ring) * stride;
+      expected = expected.slice();
+      expected[slot] = t;
+      for (let f = 1; f < stride; f++) expected[slot + f] = NaN;
+      const got = await readFloats(device, metrics, ring * stride + 8);
+      for (let i = 0; i < got.length; i++) {
+        if (Number.isNaN(expected[i])) expect(got[i], `metrics[${i}] after step ${t}`).toBeNaN();
+        else expect(got[i], `metrics[${i}] after step ${t}`).toBe(expected[i]);
+      }
+      // Simulate this step's kernels filling a field, so the next wrap-around must clear it again.
+      const filled = Float32Array.of(100 + t);
+      device.queue.writeBuffer(metrics, (slot + 2) * 4, filled);
+      expected[slot + 2] = 100 + t;
+    }
+  });
+
+  it('a one-field slot (stride 1) and a one-slot ring keep only the step number', async () => {
+    const state = createTrainState(device, 1, 1);
+    const metrics = storageBuffer(device, 'metrics', new Float32Array(8).fill(SENTINEL));
+    const advance = advanceStep(device, state, metrics, 0.5, 0.25);
+    await run([advance, advance, advance], 'advance x3');
+    const s = await readState(state);
+    expect(s.step).toBe(3);
+    expect(s.b1pow).toBe(0.125);
+    expect(s.b2pow).toBe(0.25 ** 3);
+    const got = await readFloats(device, metrics, 8);
+    expect(Array.from(got)).toEqual([3, ...new Array(7).fill(SENTINEL)]);
+  });
+});
+
+describe('train state: gatherRows', () => {
+  const CASES: Array<[number, number, number, number]> = [
+    // [N (source rows), rows per batch, cols, steps stored]
+    [5, 1, 1, 3],
+    [10, 3, 17, 2],
+    [40, 17, 1, 3],
+    [700, 300, 3, 2],
+  ];
+  for (const [N, rows, cols, stepsStored] of CASES) {
+    it(`picks this step's rows: N=${N}, rows=${rows}, cols=${cols}, ${stepsStored} batches stored (cycled)`, async () => {
+      const src = Float32Array.from({ length: N * cols }, (_, i) => i + 0.25);
+      const indices = new Uint32Array(stepsStored * rows);
+      for (let i = 0; i < indices.length; i++) indices[i] = (i * 7919 + 3) % N;
+      indices[0] = N - 1; // the last row
+      if (rows > 1) indices[1] = indices[0]; // a repeated row
+      const state = createTrainState(device, 2, 1);
+      const metrics = storageBuffer(device, 'metrics', 2);
+      const out = storageBuffer(device, 'out', new Float32Array(rows * cols + 64).fill(SENTINEL));
+      const advance = advanceStep(device, state, metrics, 0.9, 0.999);
+      const gather = gatherRows(device, {
+        state, src: storageBuffer(device, 'src', src), indices: storageBuffer(device, 'indices', indices), out, rows, cols, stepsStored,
+      });
+      for (let t = 1; t <= stepsStored + 1; t++) {
+        await run([advance, gather], `gather step ${t}`);
+        const got = await readFloats(device, out, rows * cols + 64);
+        const batch = (t - 1) % stepsStored;
+        for (let r = 0; r < rows; r++) {
+          const from = indices[batch * rows + r];
+          for (let c = 0; c < cols; c++) expect(got[r * cols + c], `step ${t} out[${r},${c}]`).toBe(src[from * cols + c]);
+        }
+        for (let i = rows * cols; i < got.length; i++) expect(got[i]).toBe(SENTINEL);
+      }
+    });
+  }
+});
