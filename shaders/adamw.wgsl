@@ -1,12 +1,12 @@
 // AdamW with PyTorch semantics, one dispatch per trainable tensor (its own lr and weight decay, so
-// LoRA+'s lr_B = lambda * lr_A is data, not a code path). Bias corrections come from the training state.
+// LoRA+'s lr_B = lambda * lr_A is data, not a code path). Bias corrections 1 - beta^t come from the training state.
 //   theta <- theta * (1 - lr * wd)                              (decoupled decay, first)
 //   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
 //   theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 //   theta, grad, m, v: count
 
 struct Params { count: u32, _p0: u32, _p1: u32, _p2: u32, lr: f32, wd: f32, beta1: f32, beta2: f32, eps: f32, _q0: f32, _q1: f32, _q2: f32 }
-struct State { step: u32, ring: u32, stride: u32, _p: u32, b1pow: f32, b2pow: f32, _q0: f32, _q1: f32 }
+struct State { step: u32, ring: u32, stride: u32, _p: u32, bc1: f32, bc2: f32, _q0: f32, _q1: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> theta: array<f32>;
@@ -25,7 +25,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let vi = p.beta2 * v[i] + (1.0 - p.beta2) * g * g;
   m[i] = mi;
   v[i] = vi;
-  let m_hat = mi / (1.0 - state.b1pow);
-  let v_hat = vi / (1.0 - state.b2pow);
+  let m_hat = mi / state.bc1;
+  let v_hat = vi / state.bc2;
   theta[i] = th - p.lr * m_hat / (sqrt(v_hat) + p.eps);
 }

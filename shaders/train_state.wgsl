@@ -1,9 +1,9 @@
-// The training state lives on the GPU so a step needs no CPU write: the step counter, Adam's running
-// powers beta^t, and the metrics ring slot. `advance` runs first in every step's command buffer.
+// The training state lives on the GPU so a step needs no CPU write: the step counter, Adam's bias
+// corrections 1 - beta^t, and the metrics ring slot. `advance` runs first in every step's command buffer.
 //   metrics: ring x stride floats; field 0 of each slot is the step number.
 //   gather:  rows of a dataset selected by this step's batch indices (mini-batch training).
 
-struct State { step: u32, ring: u32, stride: u32, _p: u32, b1pow: f32, b2pow: f32, _q0: f32, _q1: f32 }
+struct State { step: u32, ring: u32, stride: u32, _p: u32, bc1: f32, bc2: f32, _q0: f32, _q1: f32 }
 struct Params { beta1: f32, beta2: f32, _p0: u32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -13,8 +13,10 @@ struct Params { beta1: f32, beta2: f32, _p0: u32, _p1: u32 }
 @compute @workgroup_size(1)
 fn advance() {
   state.step += 1u;
-  state.b1pow *= p.beta1;
-  state.b2pow *= p.beta2;
+  // Adam's bias corrections c_t = 1 - beta^t by the recurrence c_t = (1 - beta) + beta c_{t-1}:
+  // forming 1 - beta^t from an f32 beta^t near 1 would lose ~3 digits to cancellation.
+  state.bc1 = (1.0 - p.beta1) + p.beta1 * state.bc1;
+  state.bc2 = (1.0 - p.beta2) + p.beta2 * state.bc2;
   let slot = ((state.step - 1u) % state.ring) * state.stride;
   metrics[slot] = f32(state.step);
   // Fields not computed this step (e.g. test loss between evaluations) read as NaN.

@@ -11,8 +11,8 @@ export function createTrainState(device: GPUDevice, ring: number, stride: number
   words[0] = 0; // step: incremented at the start of each step, so the first step is 1
   words[1] = ring;
   words[2] = stride;
-  f[4] = 1; // beta1^t
-  f[5] = 1; // beta2^t
+  f[4] = 0; // bc1 = 1 - beta1^t at t = 0
+  f[5] = 0; // bc2 = 1 - beta2^t
   return storageBuffer(device, 'train.state', words);
 }
 
