@@ -12,13 +12,29 @@
 // and writes its raw partial sum to C viewed as [batch*splits][M][N]; `reduce_splits` then adds the partials
 // in a fixed order. No float atomics: results are bit-identical run to run.
 //
-// Tiles: a 16x16 workgroup computes a 64x64 block of C, each thread a 4x4 sub-block strided by 16
-// (rows ty + 16*i, cols tx + 16*j) so that neighbouring threads touch neighbouring addresses.
+// Tiles. A workgroup of WX x WY threads computes a BM x BN block of C, BM = 4*QM*WY, BN = 4*QN*WX; each thread
+// owns QM x QN quads of 4x4 outputs (up to 8x8 in registers), quad (i, j) at rows 4*(ty + i*WY) and columns
+// 4*(tx + j*WX), so that neighbouring threads read neighbouring vec4s of the tiles. K advances BK = 16 at a
+// time through workgroup memory. The shape class (WX, WY, QM, QN) is picked per product by matmul.ts.
+// NOTE: on a CPU adapter (SwiftShader) every load from workgroup or storage memory is a per-lane gather, so
+// what pays is FMAs per load: the 8x8 register tile does 64 FMAs for 16 loaded floats per k.
+//
+// Low-rank epilogue as extra K: after the K loop, acc *= alpha, then R more "k" steps run through the same
+// register tile with s*Z as the A tile and L as a transposed B tile, i.e. [op(A) | s Z] [op(B); L^T].
+//
+// VEC_A / VEC_B: the operand is staged with vec4 loads along its contiguous axis (that axis, and the batch
+// stride, are multiples of 4); otherwise scalar loads. Operands are bound as arrays of vec4 either way.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override ACCUMULATE: bool = false;
 override LOWRANK: bool = false;
+override VEC_A: bool = false;
+override VEC_B: bool = false;
+override WX: u32 = 8u;  // threads along N
+override WY: u32 = 8u;  // threads along M
+override QM: u32 = 2u;  // 4-row quads per thread (1 or 2)
+override QN: u32 = 2u;  // 4-column quads per thread (1 or 2)
 
 struct Params {
   M: u32, N: u32, K: u32, k_chunk: u32,
@@ -28,97 +44,235 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> z: array<f32>;   // LOWRANK: Z (M x R)
 @group(0) @binding(5) var<storage, read> l: array<f32>;   // LOWRANK: L (N x R)
 
-const BM = 64u;
-const BN = 64u;
 const BK = 16u;
-const T = 16u;  // threads per side
 
-var<workgroup> tileA: array<f32, BK * BM>;  // [k][m]
-var<workgroup> tileB: array<f32, BK * BN>;  // [k][n]
+// [k][m / 4] and [k][n / 4]: one vec4 holds 4 consecutive rows of op(A) (columns of op(B)) at one k.
+var<workgroup> tileA: array<vec4<f32>, BK * QM * WY>;
+var<workgroup> tileB: array<vec4<f32>, BK * QN * WX>;
 
-fn load_a(base: u32, row: u32, k: u32) -> f32 {
-  if (row >= p.M || k >= p.K) { return 0.0; }
-  if (TRANS_A) { return a[base + k * p.M + row]; }
-  return a[base + row * p.K + k];
+// Per-invocation state shared by the helpers below (plain locals once the compiler inlines them).
+var<private> acc: array<vec4<f32>, 16>;  // acc[4 * (2 i + j) + r]: row 4 (ty + i WY) + r, columns 4 (tx + j WX) + 0..3
+var<private> tx: u32;
+var<private> ty: u32;
+
+fn bm() -> u32 { return 4u * QM * WY; }
+fn bn() -> u32 { return 4u * QN * WX; }
+
+fn scalar_a(i: u32) -> f32 { return a[i >> 2u][i & 3u]; }
+fn scalar_b(i: u32) -> f32 { return b[i >> 2u][i & 3u]; }
+
+// Element (row, k) of op(A) or 0 outside [0, M) x [k_lo, k_hi). Indices are clamped rather than branched on:
+// a divergent branch costs more than a wasted load.
+fn elem_a(base: u32, row: u32, k: u32, k_hi: u32) -> f32 {
+  let r = min(row, p.M - 1u);
+  let kk = min(k, p.K - 1u);
+  var v: f32;
+  if (TRANS_A) { v = scalar_a(base + kk * p.M + r); } else { v = scalar_a(base + r * p.K + kk); }
+  return select(0.0, v, row < p.M && k < k_hi);
 }
 
-fn load_b(base: u32, k: u32, col: u32) -> f32 {
-  if (k >= p.K || col >= p.N) { return 0.0; }
-  if (TRANS_B) { return b[base + col * p.K + k]; }
-  return b[base + k * p.N + col];
+fn elem_b(base: u32, k: u32, col: u32, k_hi: u32) -> f32 {
+  let cc = min(col, p.N - 1u);
+  let kk = min(k, p.K - 1u);
+  var v: f32;
+  if (TRANS_B) { v = scalar_b(base + cc * p.K + kk); } else { v = scalar_b(base + kk * p.N + cc); }
+  return select(0.0, v, col < p.N && k < k_hi);
 }
 
-@compute @workgroup_size(16, 16, 1)
+// Stage op(A)[row0 .. row0 + BM) x [k0, k0 + BK) into tileA (zero outside [0, M) x [k0, k_hi)).
+fn stage_a(tid: u32, base: u32, row0: u32, k0: u32, k_hi: u32) {
+  let threads = WX * WY;
+  let m4 = QM * WY;  // vec4s per tile row
+  if (VEC_A) {
+    for (var e = tid; e < BK * m4; e += threads) {
+      if (TRANS_A) {
+        // A stored K x M: 4 consecutive m at one k are one vec4 of A.
+        let k = e / m4;
+        let q = e % m4;
+        let row = row0 + 4u * q;
+        let kk = min(k0 + k, p.K - 1u);
+        let v = a[(base + kk * p.M + min(row, p.M - 4u)) >> 2u];
+        tileA[k * m4 + q] = select(vec4<f32>(), v, row < p.M && k0 + k < k_hi);
+      } else {
+        // A stored M x K: 4 consecutive k at one m; scatter them into 4 tile rows.
+        let m = e / (BK / 4u);
+        let kq = 4u * (e % (BK / 4u));
+        let row = row0 + m;
+        let v = a[(base + min(row, p.M - 1u) * p.K + min(k0 + kq, p.K - 4u)) >> 2u];
+        let ok = row < p.M && k0 + kq < k_hi;
+        let t = kq * m4 + m / 4u;
+        let r = m % 4u;
+        tileA[t][r] = select(0.0, v.x, ok);
+        tileA[t + m4][r] = select(0.0, v.y, ok);
+        tileA[t + 2u * m4][r] = select(0.0, v.z, ok);
+        tileA[t + 3u * m4][r] = select(0.0, v.w, ok);
+      }
+    }
+  } else {
+    for (var e = tid; e < BK * 4u * m4; e += threads) {
+      var m: u32; var k: u32;
+      // Walk along the stored contiguous axis so neighbouring threads read neighbouring addresses.
+      if (TRANS_A) { k = e / (4u * m4); m = e % (4u * m4); } else { m = e / BK; k = e % BK; }
+      tileA[k * m4 + m / 4u][m % 4u] = elem_a(base, row0 + m, k0 + k, k_hi);
+    }
+  }
+}
+
+fn stage_b(tid: u32, base: u32, col0: u32, k0: u32, k_hi: u32) {
+  let threads = WX * WY;
+  let n4 = QN * WX;
+  if (VEC_B) {
+    for (var e = tid; e < BK * n4; e += threads) {
+      if (TRANS_B) {
+        // B stored N x K: 4 consecutive k at one n.
+        let n = e / (BK / 4u);
+        let kq = 4u * (e % (BK / 4u));
+        let col = col0 + n;
+        let v = b[(base + min(col, p.N - 1u) * p.K + min(k0 + kq, p.K - 4u)) >> 2u];
+        let ok = col < p.N && k0 + kq < k_hi;
+        let t = kq * n4 + n / 4u;
+        let r = n % 4u;
+        tileB[t][r] = select(0.0, v.x, ok);
+        tileB[t + n4][r] = select(0.0, v.y, ok);
+        tileB[t + 2u * n4][r] = select(0.0, v.z, ok);
+        tileB[t + 3u * n4][r] = select(0.0, v.w, ok);
+      } else {
+        // B stored K x N: 4 consecutive n at one k are one vec4 of B.
+        let k = e / n4;
+        let q = e % n4;
+        let col = col0 + 4u * q;
+        let kk = min(k0 + k, p.K - 1u);
+        let v = b[(base + kk * p.N + min(col, p.N - 4u)) >> 2u];
+        tileB[k * n4 + q] = select(vec4<f32>(), v, col < p.N && k0 + k < k_hi);
+      }
+    }
+  } else {
+    for (var e = tid; e < BK * 4u * n4; e += threads) {
+      var n: u32; var k: u32;
+      if (TRANS_B) { n = e / BK; k = e % BK; } else { k = e / (4u * n4); n = e % (4u * n4); }
+      tileB[k * n4 + n / 4u][n % 4u] = elem_b(base, k0 + k, col0 + n, k_hi);
+    }
+  }
+}
+
+// The low-rank tail: tileA <- s * Z[row][q0 + k], tileB <- L[col][q0 + k] (zero past the rank).
+fn stage_lowrank(tid: u32, batch: u32, row0: u32, col0: u32, q0: u32) {
+  let threads = WX * WY;
+  let m4 = QM * WY;
+  let n4 = QN * WX;
+  for (var e = tid; e < BK * 4u * m4; e += threads) {
+    let m = e / BK;
+    let k = e % BK;
+    let row = min(row0 + m, p.M - 1u);
+    let q = min(q0 + k, p.rank - 1u);
+    let v = p.scale * z[batch * p.stride_z + row * p.rank + q];
+    tileA[k * m4 + m / 4u][m % 4u] = select(0.0, v, row0 + m < p.M && q0 + k < p.rank);
+  }
+  for (var e = tid; e < BK * 4u * n4; e += threads) {
+    let n = e / BK;
+    let k = e % BK;
+    let col = min(col0 + n, p.N - 1u);
+    let q = min(q0 + k, p.rank - 1u);
+    let v = l[batch * p.stride_l + col * p.rank + q];
+    tileB[k * n4 + n / 4u][n % 4u] = select(0.0, v, col0 + n < p.N && q0 + k < p.rank);
+  }
+}
+
+// 4 rows x 4 columns: acc[o + r] += a[r] * b, r = 0..3.
+fn quad(o: u32, av: vec4<f32>, bv: vec4<f32>) {
+  acc[o] = fma(vec4<f32>(av.x), bv, acc[o]);
+  acc[o + 1u] = fma(vec4<f32>(av.y), bv, acc[o + 1u]);
+  acc[o + 2u] = fma(vec4<f32>(av.z), bv, acc[o + 2u]);
+  acc[o + 3u] = fma(vec4<f32>(av.w), bv, acc[o + 3u]);
+}
+
+// acc += tileA^T tileB over the BK staged k (QM and QN are constants: the dead quads compile away).
+fn mac_tile() {
+  let m4 = QM * WY;
+  let n4 = QN * WX;
+  for (var k = 0u; k < BK; k++) {
+    let a0 = tileA[k * m4 + ty];
+    let b0 = tileB[k * n4 + tx];
+    quad(0u, a0, b0);
+    if (QN == 2u) {
+      let b1 = tileB[k * n4 + tx + WX];
+      quad(4u, a0, b1);
+      if (QM == 2u) {
+        let a1 = tileA[k * m4 + ty + WY];
+        quad(8u, a1, b0);
+        quad(12u, a1, b1);
+      }
+    } else if (QM == 2u) {
+      let a1 = tileA[k * m4 + ty + WY];
+      quad(8u, a1, b0);
+    }
+  }
+}
+
+@compute @workgroup_size(WX, WY, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  tx = lid.x;
+  ty = lid.y;
+  let tid = lid.y * WX + lid.x;
   let batch = wg.z / p.splits;
   let split = wg.z % p.splits;
-  let row0 = wg.y * BM;
-  let col0 = wg.x * BN;
+  let row0 = wg.y * bm();
+  let col0 = wg.x * bn();
   let k_begin = split * p.k_chunk;
   let k_end = min(p.K, k_begin + p.k_chunk);
   let base_a = batch * p.stride_a;
   let base_b = batch * p.stride_b;
-  let tid = lid.y * T + lid.x;
-
-  var acc: array<vec4<f32>, 4>;  // acc[i][j]: row lid.y + 16 i, column lid.x + 16 j
 
   for (var k0 = k_begin; k0 < k_end; k0 += BK) {
-    // 256 threads load 64x16 of A and 16x64 of B, 4 elements each.
-    for (var e = 0u; e < 4u; e++) {
-      let idx = tid + e * 256u;
-      // A tile: idx -> (m = idx / BK, k = idx % BK) when A is row-major (k fastest in memory),
-      //         (k = idx / BM, m = idx % BM) when transposed (m fastest in memory).
-      var am: u32; var ak: u32;
-      if (TRANS_A) { ak = idx / BM; am = idx % BM; } else { am = idx / BK; ak = idx % BK; }
-      let ka = k0 + ak;
-      var va = 0.0;
-      if (ka < k_end) { va = load_a(base_a, row0 + am, ka); }
-      tileA[ak * BM + am] = va;
-      var bk: u32; var bn: u32;
-      if (TRANS_B) { bn = idx / BK; bk = idx % BK; } else { bk = idx / BN; bn = idx % BN; }
-      let kb = k0 + bk;
-      var vb = 0.0;
-      if (kb < k_end) { vb = load_b(base_b, kb, col0 + bn); }
-      tileB[bk * BN + bn] = vb;
-    }
+    stage_a(tid, base_a, row0, k0, k_end);
+    stage_b(tid, base_b, col0, k0, k_end);
     workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      let bb = kk * BN + lid.x;
-      let bv = vec4<f32>(tileB[bb], tileB[bb + T], tileB[bb + 2u * T], tileB[bb + 3u * T]);
-      let ab = kk * BM + lid.y;
-      acc[0] = fma(vec4<f32>(tileA[ab]), bv, acc[0]);
-      acc[1] = fma(vec4<f32>(tileA[ab + T]), bv, acc[1]);
-      acc[2] = fma(vec4<f32>(tileA[ab + 2u * T]), bv, acc[2]);
-      acc[3] = fma(vec4<f32>(tileA[ab + 3u * T]), bv, acc[3]);
-    }
+    mac_tile();
     workgroupBarrier();
   }
 
-  let base_c = wg.z * p.stride_c;  // with splits == 1, wg.z == batch
-  for (var i = 0u; i < 4u; i++) {
-    let row = row0 + lid.y + i * T;
-    if (row >= p.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let col = col0 + lid.x + j * T;
-      if (col >= p.N) { continue; }
-      let at = base_c + row * p.N + col;
-      if (p.splits > 1u) { c[at] = acc[i][j]; continue; }
-      var v = p.alpha * acc[i][j];
-      if (ACCUMULATE) { v += c[at]; }
-      if (LOWRANK) {
-        var lr = 0.0;
-        let zb = batch * p.stride_z + row * p.rank;
-        let lb = batch * p.stride_l + col * p.rank;
-        for (var q = 0u; q < p.rank; q++) { lr = fma(z[zb + q], l[lb + q], lr); }
-        v += p.scale * lr;
+  if (p.splits > 1u) {
+    // Raw partial sums; reduce_splits applies alpha and ACCUMULATE.
+    write_tile(wg.z * p.stride_c, row0, col0, 1.0, false);
+    return;
+  }
+  if (LOWRANK) {
+    for (var i = 0u; i < 16u; i++) { acc[i] *= p.alpha; }
+    for (var q0 = 0u; q0 < p.rank; q0 += BK) {
+      stage_lowrank(tid, batch, row0, col0, q0);
+      workgroupBarrier();
+      mac_tile();
+      workgroupBarrier();
+    }
+    write_tile(batch * p.stride_c, row0, col0, 1.0, ACCUMULATE);
+  } else {
+    write_tile(batch * p.stride_c, row0, col0, p.alpha, ACCUMULATE);
+  }
+}
+
+fn write_tile(base_c: u32, row0: u32, col0: u32, alpha: f32, accumulate: bool) {
+  for (var i = 0u; i < QM; i++) {
+    for (var r = 0u; r < 4u; r++) {
+      let row = row0 + 4u * (ty + i * WY) + r;
+      if (row >= p.M) { continue; }
+      for (var j = 0u; j < QN; j++) {
+        let v = acc[4u * (2u * i + j) + r];
+        let col = col0 + 4u * (tx + j * WX);
+        for (var e = 0u; e < 4u; e++) {
+          if (col + e < p.N) {
+            let at = base_c + row * p.N + col + e;
+            var out = alpha * v[e];
+            if (accumulate) { out += c[at]; }
+            c[at] = out;
+          }
+        }
       }
-      c[at] = v;
     }
   }
 }

@@ -4,7 +4,37 @@ import { bindBuffers, grid1d, pipeline, type Dispatch } from '../pipelines.ts';
 
 export const matmulShader = { name: 'matmul', code };
 
-const TILE = 64;
+/** K advances this much per workgroup-memory tile; split-K chunks are multiples of it. */
+const BK = 16;
+
+/**
+ * A shape class: WX x WY threads, each owning QM x QN quads of 4x4 outputs, cover a BM x BN block of C
+ * (BM = 4 QM WY, BN = 4 QN WX). These are the override constants of shaders/matmul.wgsl.
+ */
+export interface TileShape {
+  WX: number;
+  WY: number;
+  QM: 1 | 2;
+  QN: 1 | 2;
+}
+
+const pow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+
+/**
+ * 64 x 64 blocks of 8 x 8 per thread for anything wide; skinny products (the rank-r side of LoRA: N or M
+ * down to 1) get a block just wide enough for their short side and taller along the long side, so that
+ * almost no lane computes padding. At most 64 threads, at least 16 where the shape allows.
+ */
+export function tileShape(M: number, N: number): TileShape {
+  const QM = M <= 4 ? 1 : 2;
+  const QN = N <= 4 ? 1 : 2;
+  let WX = Math.min(8, pow2(Math.ceil(N / (4 * QN))));
+  let WY = Math.min(8, pow2(Math.ceil(M / (4 * QM))));
+  // Grow the long side while the workgroup is thin and the long side still has rows/columns to cover.
+  while (WX * WY < 64 && WY < 32 && 4 * QM * WY < M && WY >= WX) WY *= 2;
+  while (WX * WY < 64 && WX < 32 && 4 * QN * WX < N && WX >= WY) WX *= 2;
+  return { WX, WY, QM, QN };
+}
 
 export interface MatmulSpec {
   /** C (M x N) = alpha * op(A) (M x K) * op(B) (K x N). */
@@ -35,7 +65,8 @@ export interface MatmulSpec {
 
 /** Split-K pays when the output grid is too small to occupy the GPU and K is long (tall-skinny gradients). */
 export function autoSplits(M: number, N: number, K: number, batch = 1): number {
-  const tiles = Math.ceil(M / TILE) * Math.ceil(N / TILE) * batch;
+  const t = tileShape(M, N);
+  const tiles = Math.ceil(M / (4 * t.QM * t.WY)) * Math.ceil(N / (4 * t.QN * t.WX)) * batch;
   if (tiles >= 64 || K < 1024) return 1;
   return Math.max(1, Math.min(Math.floor(K / 256), Math.ceil(128 / tiles), 64));
 }
@@ -52,19 +83,31 @@ export function variantName(s: Pick<MatmulSpec, 'transA' | 'transB'>): string {
 }
 
 export function matmul(device: GPUDevice, s: MatmulSpec): Dispatch[] {
+  // NOTE: operands are bound as arrays of vec4 (see the WGSL); a size that is not a multiple of 16 bytes would
+  // hide the last floats behind the robustness clamp. storageBuffer() always pads.
+  for (const [name, buf] of [['a', s.a], ['b', s.b]] as const) {
+    if (buf.size % 16 !== 0) throw new Error(`matmul: operand ${name} (${buf.label}) is ${buf.size} bytes; allocate it with storageBuffer() (16-byte padded)`);
+  }
   const batch = s.batch ?? 1;
   const strideA = s.strideA ?? s.M * s.K;
   const strideB = s.strideB ?? s.K * s.N;
   const strideC = s.strideC ?? s.M * s.N;
   const requested = s.splits ?? 1;
   let splits = requested === 'auto' ? autoSplits(s.M, s.N, s.K, batch) : requested;
-  splits = Math.max(1, Math.min(splits, Math.ceil(s.K / 16)));
+  splits = Math.max(1, Math.min(splits, Math.ceil(s.K / BK)));
   if (splits > 1 && s.lowrank) throw new Error('matmul: the low-rank epilogue cannot be combined with split-K');
-  const kChunk = Math.ceil(Math.ceil(s.K / splits) / 16) * 16;
+  const kChunk = Math.ceil(Math.ceil(s.K / splits) / BK) * BK;
   splits = Math.max(1, Math.ceil(s.K / kChunk));
   const label = s.label ?? `matmul.${variantName(s)}${s.lowrank ? '+lowrank' : ''}${splits > 1 ? '.splitk' : ''}`;
   const lr = s.lowrank;
-  const constants = { TRANS_A: !!s.transA, TRANS_B: !!s.transB, ACCUMULATE: !!s.accumulate && splits === 1, LOWRANK: !!lr };
+  const tile = tileShape(s.M, s.N);
+  // vec4 staging needs the operand's contiguous axis and its batch stride to be multiples of 4.
+  const aligned = (axis: number, stride: number) => axis % 4 === 0 && (batch === 1 || stride % 4 === 0);
+  const constants = {
+    TRANS_A: !!s.transA, TRANS_B: !!s.transB, ACCUMULATE: !!s.accumulate && splits === 1, LOWRANK: !!lr,
+    VEC_A: aligned(s.transA ? s.M : s.K, strideA), VEC_B: aligned(s.transB ? s.K : s.N, strideB),
+    ...tile,
+  };
   const pipe = pipeline(device, matmulShader, 'main', constants);
   const target = splits > 1 ? storageBuffer(device, `${label}.partials`, batch * splits * s.M * s.N) : s.c;
   const params = (alpha: number, stride: number) =>
@@ -80,7 +123,7 @@ export function matmul(device: GPUDevice, s: MatmulSpec): Dispatch[] {
     bindGroup: bindBuffers(device, pipe, label, [
       params(s.alpha ?? 1, splits > 1 ? s.M * s.N : strideC), s.a, s.b, target, lr?.z ?? dummy(device), lr?.l ?? dummy(device),
     ]),
-    workgroups: [Math.ceil(s.N / TILE), Math.ceil(s.M / TILE), batch * splits],
+    workgroups: [Math.ceil(s.N / (4 * tile.QN * tile.WX)), Math.ceil(s.M / (4 * tile.QM * tile.WY)), batch * splits],
   };
   if (splits === 1) return [main];
   const rpipe = pipeline(device, matmulShader, 'reduce_splits', { ACCUMULATE: !!s.accumulate });
