@@ -213,3 +213,31 @@ describe('hub downloads', () => {
     expect(w.config.n_layer).toBe(2);
   });
 });
+
+describe('downloadGpt2', () => {
+  it('downloads a known model by id from its canonical repo, then from the cache', async () => {
+    const { downloadGpt2 } = await import('../../src/models/load.ts');
+    const tiny = makeTinyGpt2(11);
+    const repo = 'distilbert/distilgpt2'; // served by the fake hub with the tiny model's files
+    const hub = fakeHub({
+      [hubUrl(repo, 'config.json')]: new TextEncoder().encode(JSON.stringify(tiny.configJson)),
+      [hubUrl(repo, 'model.safetensors')]: tiny.safetensorsBytes,
+    });
+    const cache = new MemoryCache();
+    const w = await downloadGpt2('distilgpt2', { fetch: hub.fetch, cache });
+    expect(w.config).toEqual(tiny.config);
+    await downloadGpt2('distilgpt2', { fetch: hub.fetch, cache });
+    expect(hub.calls).toHaveLength(2); // second time: both files from the cache
+    await expect(downloadGpt2({ repo: 'nobody/missing' }, { fetch: hub.fetch, cache })).rejects.toMatchObject({ kind: 'http', status: 404 });
+  });
+
+  it('a file that is not a GPT-2 checkpoint is a loader error, not a download error', async () => {
+    const { downloadGpt2 } = await import('../../src/models/load.ts');
+    const repo = 'x/not-a-model';
+    const hub = fakeHub({
+      [hubUrl(repo, 'config.json')]: new TextEncoder().encode('{"model_type": "bert", "n_embd": 8}'),
+      [hubUrl(repo, 'model.safetensors')]: new Uint8Array(16),
+    });
+    await expect(downloadGpt2({ repo }, { fetch: hub.fetch, cache: null })).rejects.toThrow(/model_type is "bert"/);
+  });
+});
