@@ -7,13 +7,12 @@
 // backwardScale below). ReLU involves no rounding at all: compared bit for bit.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
+import { rng, runDispatches, U } from './harness.ts';
 import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
-import { checked } from '../../src/gpu/device.ts';
-import { encode, type Dispatch } from '../../src/gpu/pipelines.ts';
+import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { activationBackward, activationBackwardOuter, activationForward, type Activation } from '../../src/gpu/kernels/elementwise.ts';
 import { dphi, phi } from '../reference/toyReference.ts';
 
-const U = 2 ** -24;
 /** Absolute error allowed for the GPU's tanh (a few ulps of 1; SwiftShader's is well inside this). */
 const TANH_ABS = 2 ** -20;
 const SENTINEL = -777.25;
@@ -23,16 +22,6 @@ beforeAll(async () => {
   device = (await testGpu()).device;
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Awkward inputs first (zeros, signs, huge, tiny, GELU's cancellation zone), then random N-ish values. */
 const SPECIAL = [0, -0, 1, -1, 1e-7, -1e-7, 0.5, -0.5, 3, -3, 5.5, -5.5, 9, -9, 20, -20, 50, -50, 100, -100, 1e4, -1e4, 3e10, -3e10];
@@ -52,15 +41,7 @@ function output(count: number): GPUBuffer {
   return upload(new Float32Array(count + 64).fill(SENTINEL));
 }
 
-async function run(d: Dispatch, what: string): Promise<void> {
-  await checked(device, what, () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    encode(pass, [d]);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-  });
-}
+const run = (d: Dispatch, what: string) => runDispatches(device, d, what);
 
 /** Size of phi(x)'s intermediates: what the rounding and tanh's absolute error are relative to. */
 function forwardScale(act: Activation, x: number, y: number): number {

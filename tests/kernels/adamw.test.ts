@@ -13,14 +13,13 @@
 //     and the update is within 1e-5 * lr + 4u |theta|.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
+import { rng, runDispatches, U } from './harness.ts';
 import { readFloats, storageBuffer, writeFloats } from '../../src/gpu/buffers.ts';
-import { checked } from '../../src/gpu/device.ts';
-import { encode, type Dispatch } from '../../src/gpu/pipelines.ts';
+import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { adamw, type AdamHyper } from '../../src/gpu/kernels/adamw.ts';
 import { advanceStep, createTrainState } from '../../src/gpu/kernels/trainState.ts';
 import { adamwStep } from '../reference/toyReference.ts';
 
-const U = 2 ** -24;
 const f32 = Math.fround;
 
 let device: GPUDevice;
@@ -28,16 +27,6 @@ beforeAll(async () => {
   device = (await testGpu()).device;
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Gradients spanning many magnitudes (Adam is scale-free), with exact zeros sprinkled in. */
 function grads(count: number, seed: number): Float32Array {
@@ -45,15 +34,7 @@ function grads(count: number, seed: number): Float32Array {
   return Float32Array.from({ length: count }, (_, i) => (i % 7 === 3 ? 0 : (2 * r() - 1) * 10 ** (-6 + 7 * r())));
 }
 
-async function run(dispatches: Dispatch[], what: string): Promise<void> {
-  await checked(device, what, () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    encode(pass, dispatches);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-  });
-}
+const run = (dispatches: Dispatch[], what: string) => runDispatches(device, dispatches, what);
 
 async function readState(state: GPUBuffer): Promise<{ step: number; bc1: number; bc2: number }> {
   const f = await readFloats(device, state, 8);

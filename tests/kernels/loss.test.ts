@@ -6,12 +6,11 @@
 // 3 * 2^-24 relative (the three roundings), also checked.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
+import { rng, runDispatches, U } from './harness.ts';
 import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
-import { checked } from '../../src/gpu/device.ts';
-import { encode, type Dispatch } from '../../src/gpu/pipelines.ts';
+import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { mse } from '../../src/gpu/kernels/elementwise.ts';
 
-const U = 2 ** -24;
 const SENTINEL = 4242.5;
 
 let device: GPUDevice;
@@ -19,26 +18,8 @@ beforeAll(async () => {
   device = (await testGpu()).device;
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-async function run(d: Dispatch, what: string): Promise<void> {
-  await checked(device, what, () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    encode(pass, [d]);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-  });
-}
+const run = (d: Dispatch, what: string) => runDispatches(device, d, what);
 
 async function runMse(y: Float32Array, t: Float32Array): Promise<{ residual: Float32Array; grad: Float32Array }> {
   const m = y.length;

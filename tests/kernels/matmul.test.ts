@@ -10,12 +10,11 @@
 // while a correct kernel can never fail it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
+import { rng, runDispatches, U } from './harness.ts';
 import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
-import { checked } from '../../src/gpu/device.ts';
-import { encode, type Dispatch } from '../../src/gpu/pipelines.ts';
+import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { autoSplits, matmul, type MatmulSpec } from '../../src/gpu/kernels/matmul.ts';
 
-const U = 2 ** -24;
 const SENTINEL = 12345.5;
 
 let device: GPUDevice;
@@ -23,16 +22,6 @@ beforeAll(async () => {
   device = (await testGpu()).device;
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform(-1, 1) values, already rounded to f32 so the reference sees exactly what the GPU sees. */
 function rand32(count: number, seed: number): Float32Array {
@@ -51,15 +40,7 @@ function output(count: number, fill?: Float32Array): GPUBuffer {
   return upload(data, 'output');
 }
 
-async function run(dispatches: Dispatch[], what: string): Promise<void> {
-  await checked(device, what, () => {
-    const enc = device.createCommandEncoder({ label: what });
-    const pass = enc.beginComputePass({ label: what });
-    encode(pass, dispatches);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-  });
-}
+const run = (dispatches: Dispatch[], what: string) => runDispatches(device, dispatches, what);
 
 interface Case {
   M: number;

@@ -9,44 +9,25 @@
 // scale * sum|x y| before the sqrt, 18u + one ulp relative after it. Far tighter than any bug.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
+import { rng, runDispatches, U } from './harness.ts';
 import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
-import { checked } from '../../src/gpu/device.ts';
-import { encode, type Dispatch } from '../../src/gpu/pipelines.ts';
+import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { reduceToMetric } from '../../src/gpu/kernels/reduce.ts';
 import { advanceStep, createTrainState } from '../../src/gpu/kernels/trainState.ts';
 
-const U = 2 ** -24;
 
 let device: GPUDevice;
 beforeAll(async () => {
   device = (await testGpu()).device;
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rand32(count: number, seed: number, lo = -1, hi = 1): Float32Array {
   const r = rng(seed);
   return Float32Array.from({ length: count }, () => lo + (hi - lo) * r());
 }
 
-async function run(dispatches: Dispatch[], what: string): Promise<void> {
-  await checked(device, what, () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    encode(pass, dispatches);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-  });
-}
+const run = (dispatches: Dispatch[], what: string) => runDispatches(device, dispatches, what);
 
 const RING = 3;
 const STRIDE = 6;

@@ -5,12 +5,11 @@
 // fp32-rounded beta (one rounding per multiply plus the rounding of beta itself).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
+import { runDispatches, U } from './harness.ts';
 import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
-import { checked } from '../../src/gpu/device.ts';
-import { encode, type Dispatch } from '../../src/gpu/pipelines.ts';
+import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { advanceStep, createTrainState, gatherRows } from '../../src/gpu/kernels/trainState.ts';
 
-const U = 2 ** -24;
 const SENTINEL = -31.5;
 
 let device: GPUDevice;
@@ -18,15 +17,7 @@ beforeAll(async () => {
   device = (await testGpu()).device;
 });
 
-async function run(dispatches: Dispatch[], what: string): Promise<void> {
-  await checked(device, what, () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    encode(pass, dispatches);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-  });
-}
+const run = (dispatches: Dispatch[], what: string) => runDispatches(device, dispatches, what);
 
 async function readState(state: GPUBuffer): Promise<{ step: number; ring: number; stride: number; bc1: number; bc2: number }> {
   const f = await readFloats(device, state, 8);
