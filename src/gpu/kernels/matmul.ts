@@ -23,16 +23,17 @@ const pow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
 /**
  * 64 x 64 blocks of 8 x 8 per thread for anything wide; skinny products (the rank-r side of LoRA: N or M
  * down to 1) get a block just wide enough for their short side and taller along the long side, so that
- * almost no lane computes padding. At most 64 threads, at least 16 where the shape allows.
+ * almost no lane computes padding. At most 64 threads.
  */
 export function tileShape(M: number, N: number): TileShape {
   const QM = M <= 4 ? 1 : 2;
   const QN = N <= 4 ? 1 : 2;
   let WX = Math.min(8, pow2(Math.ceil(N / (4 * QN))));
   let WY = Math.min(8, pow2(Math.ceil(M / (4 * QM))));
-  // Grow the long side while the workgroup is thin and the long side still has rows/columns to cover.
-  while (WX * WY < 64 && WY < 32 && 4 * QM * WY < M && WY >= WX) WY *= 2;
-  while (WX * WY < 64 && WX < 32 && 4 * QN * WX < N && WX >= WY) WX *= 2;
+  // Grow a thin workgroup along the long side, but keep at least 4 blocks along it: a skinny product with
+  // one workgroup runs on one core of a CPU adapter (and one SM of a GPU).
+  while (WX * WY < 64 && WY < 32 && 4 * QM * WY * 8 <= M && WY >= WX) WY *= 2;
+  while (WX * WY < 64 && WX < 32 && 4 * QN * WX * 8 <= N && WX >= WY) WX *= 2;
   return { WX, WY, QM, QN };
 }
 
