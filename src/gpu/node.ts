@@ -5,6 +5,9 @@ import { createGpuContext, WebGpuUnavailableError, type GpuContext } from './dev
 
 const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json'];
 
+// Dawn quantizes timestamp queries (to 2^16 ns) unless this toggle is off; the profiler needs real durations.
+const DAWN_OPTIONS = ['backend=vulkan', 'disable-dawn-features=timestamp_quantization'];
+
 let cached: Promise<GpuContext> | undefined;
 // NOTE: the Dawn instance must outlive every device made from it: if it is garbage-collected, Dawn's
 // event processing touches freed memory and the process dies. Keep it here for the process's lifetime.
@@ -21,7 +24,7 @@ async function open(): Promise<GpuContext> {
   const { create, globals } = await import('webgpu');
   // WebGPU's enum-like globals (GPUBufferUsage, GPUMapMode, ...) are browser globals; Dawn provides them.
   Object.assign(globalThis, globals);
-  let gpu = create(['backend=vulkan']);
+  let gpu = create(DAWN_OPTIONS);
   let adapter = await gpu.requestAdapter();
   if (!adapter && !process.env.VK_ICD_FILENAMES) {
     const icd = SWIFTSHADER_ICDS.find((p) => existsSync(p));
@@ -32,7 +35,7 @@ async function open(): Promise<GpuContext> {
     }
     process.stderr.write(`[webgpu] no hardware adapter; using SwiftShader (${icd})\n`);
     process.env.VK_ICD_FILENAMES = icd;
-    gpu = create(['backend=vulkan']);
+    gpu = create(DAWN_OPTIONS);
     adapter = await gpu.requestAdapter();
   }
   if (!adapter) throw new WebGpuUnavailableError('Dawn found no WebGPU adapter.');
