@@ -1,0 +1,443 @@
+// The benchmark suite, identical in Node (Dawn) and in the browser: reference figures of the adapter (copy
+// bandwidth, arithmetic peak), the matmul at the LoRA shapes, each LoRA kernel, AdamW, and one full toy
+// training step, each against TF.js-WebGPU on the same device where TF.js has an equivalent.
+//
+// Timing. Each measurement runs R repetitions in one submission and waits for the queue, R calibrated so a
+// sample lasts about `targetMs`; after warm-up, `reps` samples are taken, alternating ours and theirs so
+// both see the same machine load; rows report min/median/max of the per-repetition time.
+import refCode from './shaders/reference.wgsl?raw';
+import { readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.ts';
+import type { GpuContext } from '../src/gpu/device.ts';
+import { matmul, type MatmulSpec } from '../src/gpu/kernels/matmul.ts';
+import { createTrainState } from '../src/gpu/kernels/trainState.ts';
+import { bindBuffers, encode, grid1d, pipeline, type Dispatch } from '../src/gpu/pipelines.ts';
+import { createProfiler, type ProfileSummary } from '../src/gpu/timing.ts';
+import { defaultToyConfig, type ToyConfig } from '../src/experiments/config.ts';
+import { STRIDE } from '../src/experiments/metrics.ts';
+import { ToyTrainer } from '../src/experiments/toy.ts';
+import { createLoraBatch, createLoraLayer, loraBackward, loraForward } from '../src/lora/layer.ts';
+import { loraNorms } from '../src/lora/norms.ts';
+import { adamwStep, loraPlusGroups } from '../src/lora/optimizer.ts';
+import { stat, type Stat } from './stats.ts';
+import type { TfjsPeer } from './tfjs-peer.ts';
+
+const referenceShader = { name: 'bench.reference', code: refCode };
+
+export interface Plan {
+  /** Batch rows m of every LoRA product (the toy's batch). */
+  m: number;
+  matmulN: number[];
+  ranks: number[];
+  loraN: number[];
+  loraRank: number;
+  toyN: number[];
+  reps: number;
+  targetMs: number;
+}
+
+/** Sizes by adapter: SwiftShader runs a 512^3 product in ~0.1-1 s, a real GPU in well under a millisecond. */
+export function planFor(ctx: GpuContext, opts: { quick?: boolean } = {}): Plan {
+  const maxN = Math.floor(Math.sqrt(ctx.limits.maxStorageBufferBindingSize / 4));
+  const fit = (ns: number[]) => ns.filter((n) => n <= maxN);
+  if (ctx.isSoftware) {
+    return opts.quick
+      ? { m: 100, matmulN: [256], ranks: [4], loraN: [256], loraRank: 4, toyN: [256], reps: 3, targetMs: 60 }
+      : { m: 100, matmulN: [256, 512, 1024], ranks: [4, 32], loraN: [256, 1024], loraRank: 4, toyN: [256, 1024], reps: 5, targetMs: 120 };
+  }
+  return opts.quick
+    ? { m: 100, matmulN: fit([1024]), ranks: [4], loraN: fit([1024]), loraRank: 4, toyN: fit([1024]), reps: 5, targetMs: 20 }
+    : { m: 100, matmulN: fit([256, 512, 1024, 2048, 4096]), ranks: [4, 32], loraN: fit([256, 1024, 4096]), loraRank: 4, toyN: fit([256, 1024, 4096]), reps: 10, targetMs: 40 };
+}
+
+export interface ReferenceResult {
+  copyGBs: Stat;
+  /** copyBufferToBuffer, for comparison with the shader copy. */
+  copyBufferGBs: Stat;
+  peakGFLOPs: Stat;
+  copyBytes: number;
+}
+
+export interface MatmulRow {
+  name: string;
+  M: number;
+  N: number;
+  K: number;
+  op: string;
+  flops: number;
+  ours: Stat;
+  oursGFLOPs: number;
+  /** Of the measured arithmetic peak. */
+  oursPctPeak: number;
+  theirs?: Stat;
+  theirsGFLOPs?: number;
+  /** Throughput ratio ours/theirs (= their median time / ours). */
+  ratio?: number;
+  /** Max relative error of sampled outputs against float64. */
+  errOurs: number;
+  errTheirs?: number;
+}
+
+export interface KernelRow {
+  name: string;
+  n: number;
+  rank: number;
+  flops: number;
+  bytes: number;
+  bound: 'compute' | 'memory';
+  ours: Stat;
+  gflops: number;
+  gbs: number;
+  /** % of the measured peak (compute-bound) or of the measured copy bandwidth (memory-bound). */
+  pctOfReference: number;
+}
+
+export interface ToyRow {
+  n: number;
+  rank: number;
+  batch: number;
+  ours: Stat;
+  oursStepsPerSec: number;
+  /** JS time per step spent encoding and submitting (ours) / issuing ops (theirs). */
+  oursCpuMs: Stat;
+  theirs?: Stat;
+  theirsStepsPerSec?: number;
+  theirsCpuMs?: Stat;
+  ratio?: number;
+  /** GPU time per step by kernel label, from timestamp queries (each dispatch in its own pass). */
+  profile?: ProfileSummary & { steps: number };
+  profileUnavailable?: string;
+  oursLoss: number;
+  theirsLoss?: number;
+}
+
+/** The same loop in both: full-batch losses of the first steps at a small width, from the same tensors. */
+export interface ParityResult {
+  n: number;
+  batch: number;
+  ours: number[];
+  theirs: number[];
+  maxRelDiff: number;
+}
+
+export interface SuiteResult {
+  adapter: string;
+  isSoftware: boolean;
+  hasTimestamps: boolean;
+  plan: Plan;
+  reference: ReferenceResult;
+  matmul: MatmulRow[];
+  kernels: KernelRow[];
+  toy: ToyRow[];
+  parity?: ParityResult;
+  peer: string | null;
+  peerError?: string;
+  seconds: number;
+}
+
+type Log = (line: string) => void;
+
+interface Runner {
+  /** Do the work `reps` times and wait for the GPU; may return extra per-call data (CPU ms). */
+  run(reps: number): Promise<number | void>;
+}
+
+/** Warm up, calibrate R per runner, then alternate samples between the runners. Returns per-rep ms. */
+async function measure(runners: Runner[], plan: Plan): Promise<{ ms: Stat[]; extra: Stat[] }> {
+  const R: number[] = [];
+  for (const r of runners) {
+    await r.run(1); // compile + first use
+    const t0 = performance.now();
+    await r.run(1);
+    const t1 = performance.now() - t0;
+    R.push(Math.max(1, Math.min(256, Math.round(plan.targetMs / Math.max(t1, 1e-3)))));
+  }
+  const samples: number[][] = runners.map(() => []);
+  const extras: number[][] = runners.map(() => []);
+  for (let i = 0; i < plan.reps; i++) {
+    for (let j = 0; j < runners.length; j++) {
+      const t0 = performance.now();
+      const extra = await runners[j].run(R[j]);
+      const dt = performance.now() - t0;
+      samples[j].push(dt / R[j]);
+      if (typeof extra === 'number') extras[j].push(extra / R[j]);
+    }
+  }
+  return { ms: samples.map(stat), extra: extras.map((e) => (e.length ? stat(e) : stat([NaN]))) };
+}
+
+/** Run `dispatches` `reps` times in one compute pass and wait. */
+function oursRunner(device: GPUDevice, dispatches: Dispatch[]): Runner {
+  return {
+    run: async (reps) => {
+      const enc = device.createCommandEncoder({ label: 'bench' });
+      const pass = enc.beginComputePass({ label: 'bench' });
+      for (let i = 0; i < reps; i++) encode(pass, dispatches);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    },
+  };
+}
+
+function rand(count: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+async function reference(ctx: GpuContext, plan: Plan, log: Log): Promise<ReferenceResult> {
+  const device = ctx.device;
+  const copyBytes = Math.min(ctx.isSoftware ? 32 << 20 : 256 << 20, ctx.limits.maxStorageBufferBindingSize);
+  const vec4s = copyBytes / 16;
+  const src = storageBuffer(device, 'bench.copy.src', vec4s * 4);
+  const dst = storageBuffer(device, 'bench.copy.dst', vec4s * 4);
+  const copyPipe = pipeline(device, referenceShader, 'copy');
+  const params = uniformBuffer(device, 'bench.copy', [['u32', vec4s], ['u32', 0], ['u32', 0], ['u32', 0]]);
+  const copy: Dispatch = { label: 'bench.copy', pipeline: copyPipe, bindGroup: bindBuffers(device, copyPipe, 'bench.copy', [params, src, dst]), workgroups: grid1d(Math.ceil(vec4s / 256)) };
+  const bufferCopy: Runner = {
+    run: async (reps) => {
+      const enc = device.createCommandEncoder();
+      for (let i = 0; i < reps; i++) enc.copyBufferToBuffer(src, 0, dst, 0, copyBytes);
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    },
+  };
+  const iters = ctx.isSoftware ? 256 : 4096;
+  const invocations = ctx.isSoftware ? 64 * 256 : 64 * 16384;
+  const peakPipe = pipeline(device, referenceShader, 'peak');
+  const peakParams = uniformBuffer(device, 'bench.peak', [['u32', 0], ['u32', iters], ['u32', 0], ['u32', 0]]);
+  const peak: Dispatch = { label: 'bench.peak', pipeline: peakPipe, bindGroup: bindBuffers(device, peakPipe, 'bench.peak', [peakParams, src, dst]), workgroups: grid1d(invocations / 64) };
+  const { ms } = await measure([oursRunner(device, [copy]), bufferCopy, oursRunner(device, [peak])], plan);
+  const gbs = (t: Stat) => stat(t.samples.map((x) => (2 * copyBytes) / x / 1e6));
+  const peakFlops = 2 * 4 * 8 * iters * invocations;
+  const result = { copyGBs: gbs(ms[0]), copyBufferGBs: gbs(ms[1]), peakGFLOPs: stat(ms[2].samples.map((x) => peakFlops / x / 1e6)), copyBytes };
+  for (const b of [src, dst, params, peakParams]) b.destroy();
+  log(`reference: shader copy ${result.copyGBs.median.toFixed(2)} GB/s, copyBufferToBuffer ${result.copyBufferGBs.median.toFixed(2)} GB/s, FMA peak ${result.peakGFLOPs.median.toFixed(2)} GFLOP/s`);
+  return result;
+}
+
+/** Max |got - want| / max|want| over sampled entries of C = op(A) op(B), in float64. */
+function sampledError(s: { M: number; N: number; K: number; transA?: boolean; transB?: boolean }, a: Float32Array, b: Float32Array, got: Float32Array): number {
+  let worst = 0;
+  let scale = 0;
+  const picks = 64;
+  for (let p = 0; p < picks; p++) {
+    const i = Math.floor(((p * 7919) % 9973) / 9973 * s.M);
+    const j = Math.floor(((p * 104729) % 7907) / 7907 * s.N);
+    let want = 0;
+    for (let k = 0; k < s.K; k++) {
+      const av = s.transA ? a[k * s.M + i] : a[i * s.K + k];
+      const bv = s.transB ? b[j * s.K + k] : b[k * s.N + j];
+      want += av * bv;
+    }
+    worst = Math.max(worst, Math.abs(got[i * s.N + j] - want));
+    scale = Math.max(scale, Math.abs(want));
+  }
+  return worst / (scale || 1);
+}
+
+async function matmulRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, peer: TfjsPeer | null, log: Log): Promise<MatmulRow[]> {
+  const device = ctx.device;
+  const m = plan.m;
+  const rows: MatmulRow[] = [];
+  const shapes: Array<{ name: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; splits?: 'auto' }> = [];
+  for (const n of plan.matmulN) {
+    shapes.push({ name: 'frozen X W0^T', M: m, N: n, K: n, transB: true });
+    for (const r of plan.ranks) {
+      shapes.push({ name: `Z_A = X A^T (r=${r})`, M: m, N: r, K: n, transB: true, splits: 'auto' });
+      shapes.push({ name: `dB = G^T Z_A (r=${r})`, M: n, N: r, K: m, transA: true, splits: 'auto' });
+      shapes.push({ name: `U = G B (r=${r})`, M: m, N: r, K: n, splits: 'auto' });
+      shapes.push({ name: `dA = U^T X (r=${r})`, M: r, N: n, K: m, transA: true, splits: 'auto' });
+    }
+  }
+  let seed = 1;
+  for (const s of shapes) {
+    const a = rand(s.M * s.K, seed++);
+    const b = rand(s.K * s.N, seed++);
+    const bufA = storageBuffer(device, 'bench.a', a);
+    const bufB = storageBuffer(device, 'bench.b', b);
+    const bufC = storageBuffer(device, 'bench.c', s.M * s.N);
+    const spec: MatmulSpec = { ...s, a: bufA, b: bufB, c: bufC, label: 'bench.matmul' };
+    const runners: Runner[] = [oursRunner(device, matmul(device, spec))];
+    const theirs = peer?.matmul({ ...s, a, b });
+    if (theirs) runners.push(theirs);
+    const { ms } = await measure(runners, plan);
+    const flops = 2 * s.M * s.N * s.K;
+    const errOurs = sampledError(s, a, b, await readFloats(device, bufC, s.M * s.N));
+    const errTheirs = theirs ? sampledError(s, a, b, await theirs.read()) : undefined;
+    const op = `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
+    const row: MatmulRow = {
+      name: s.name, M: s.M, N: s.N, K: s.K, op, flops, ours: ms[0],
+      oursGFLOPs: flops / ms[0].median / 1e6, oursPctPeak: (100 * flops) / ms[0].median / 1e6 / ref.peakGFLOPs.median, errOurs,
+      ...(theirs ? { theirs: ms[1], theirsGFLOPs: flops / ms[1].median / 1e6, ratio: ms[1].median / ms[0].median, errTheirs } : {}),
+    };
+    rows.push(row);
+    log(`matmul ${s.name} ${s.M}x${s.N}x${s.K} ${op}: ours ${row.ours.median.toFixed(3)} ms${row.theirs ? `, TF.js ${row.theirs.median.toFixed(3)} ms, ours/TF.js ${row.ratio!.toFixed(2)}x` : ''}`);
+    theirs?.dispose();
+    for (const x of [bufA, bufB, bufC]) x.destroy();
+  }
+  return rows;
+}
+
+/** Each LoRA kernel of the toy step, on its own, at the trainer's shapes. */
+async function kernelRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, log: Log): Promise<KernelRow[]> {
+  const device = ctx.device;
+  const m = plan.m;
+  const rows: KernelRow[] = [];
+  const balance = ref.peakGFLOPs.median / ref.copyGBs.median; // FLOP per byte where the roofline bends
+  for (const n of plan.loraN) {
+    const r = plan.loraRank;
+    const x = storageBuffer(device, 'bench.X', rand(m * n, 11));
+    const g = storageBuffer(device, 'bench.G', rand(m * n, 12));
+    const layer = createLoraLayer(device, 'bench', { nIn: n, nOut: n, rank: r, scale: 0.5 }, { W0: rand(n * n, 13), A: rand(r * n, 14), B: rand(n * r, 15) });
+    const batch = createLoraBatch(device, layer, 'bench', m, x);
+    const state = createTrainState(device, 256, STRIDE);
+    const metrics = storageBuffer(device, 'bench.metrics', 256 * STRIDE);
+    const fwd = loraForward(device, layer, batch);
+    const bwd = loraBackward(device, layer, batch, g);
+    const byLabel = (ds: Dispatch[], prefix: string) => ds.filter((d) => d.label.startsWith(prefix));
+    const frozenOnly = matmul(device, { M: m, N: n, K: n, a: x, b: layer.W0, c: batch.h, transB: true, label: 'bench.frozen' });
+    const f = 4; // bytes per float
+    const groups: Array<{ name: string; ds: Dispatch[]; flops: number; bytes: number }> = [
+      { name: 'Z_A = X A^T', ds: byLabel(fwd, 'lora.zA'), flops: 2 * m * r * n, bytes: f * (m * n + r * n + m * r) },
+      { name: 'H = X W0^T + s Z_A B^T (Z_B fused)', ds: byLabel(fwd, 'lora.frozen+BA'), flops: 2 * m * n * n + 2 * m * n * r, bytes: f * (m * n + n * n + m * n + m * r + n * r) },
+      { name: '  same without Z_B (frozen only)', ds: frozenOnly, flops: 2 * m * n * n, bytes: f * (m * n + n * n + m * n) },
+      { name: 'dB = s G^T Z_A', ds: byLabel(bwd, 'lora.dB'), flops: 2 * n * r * m, bytes: f * (m * n + m * r + n * r) },
+      { name: 'U = s G B', ds: byLabel(bwd, 'lora.U'), flops: 2 * m * r * n, bytes: f * (m * n + n * r + m * r) },
+      { name: 'dA = U^T X', ds: byLabel(bwd, 'lora.dA'), flops: 2 * r * n * m, bytes: f * (m * r + m * n + r * n) },
+      {
+        name: 'norms (5 coordinate RMS)',
+        ds: loraNorms(device, layer, batch, { metrics, state }, { zA: 1, zB: 2, normA: 3, normB: 4, normSBA: 5 }),
+        // ||Z_A||, three r x r Gram products (B^T B, Z_A^T Z_A, A A^T), ||A||, ||B||, two r x r dots.
+        flops: 2 * (m * r + n * r * r + m * r * r + n * r * r + r * n + n * r + 2 * r * r),
+        bytes: f * (m * r + 2 * n * r + 2 * m * r + 2 * r * n + r * n + n * r + 4 * r * r),
+      },
+      {
+        name: 'AdamW (A and B)',
+        ds: adamwStep(device, loraPlusGroups([{ label: 'bench', ...layer }], 1e-3, 1, 0), { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, state),
+        flops: 2 * r * n * 12,
+        bytes: 28 * 2 * r * n, // read theta, grad, m, v; write theta, m, v
+      },
+    ];
+    for (const grp of groups) {
+      const { ms } = await measure([oursRunner(device, grp.ds)], plan);
+      const t = ms[0].median;
+      const intensity = grp.flops / grp.bytes;
+      const bound = intensity >= balance ? 'compute' : 'memory';
+      const gflops = grp.flops / t / 1e6;
+      const gbs = grp.bytes / t / 1e6;
+      const pct = bound === 'compute' ? (100 * gflops) / ref.peakGFLOPs.median : (100 * gbs) / ref.copyGBs.median;
+      rows.push({ name: grp.name, n, rank: r, flops: grp.flops, bytes: grp.bytes, bound, ours: ms[0], gflops, gbs, pctOfReference: pct });
+      log(`kernel ${grp.name} n=${n} r=${r}: ${t.toFixed(3)} ms, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s (${bound}-bound, ${pct.toFixed(0)}% of ${bound === 'compute' ? 'peak' : 'copy'})`);
+    }
+    for (const b of [x, g, layer.W0, layer.A, layer.B, layer.dA, layer.dB, batch.zA, batch.h, batch.u, state, metrics]) b.destroy();
+  }
+  return rows;
+}
+
+export function toyConfig(n: number, m: number): ToyConfig {
+  // Batch m of N_train = 1000 (mini-batches with the GPU-side gather), test loss only at step 1.
+  return { ...defaultToyConfig(), n, rank: 4, batch: m, steps: 1_000_000, testEvery: 1_000_000 };
+}
+
+async function toyRows(ctx: GpuContext, plan: Plan, peer: TfjsPeer | null, log: Log): Promise<ToyRow[]> {
+  const rows: ToyRow[] = [];
+  for (const n of plan.toyN) {
+    const config = toyConfig(n, plan.m);
+    let lastLoss = NaN;
+    const trainer = await ToyTrainer.create(ctx, config, { readEvery: 256, onMetrics: (r) => (lastLoss = r[r.length - 1]?.loss ?? lastLoss) });
+    const ours: Runner = {
+      run: async (steps) => {
+        let cpu = 0;
+        for (let i = 0; i < steps; i++) {
+          const t0 = performance.now();
+          const p = trainer.step();
+          cpu += performance.now() - t0;
+          await p;
+        }
+        await ctx.device.queue.onSubmittedWorkDone();
+        return cpu;
+      },
+    };
+    const theirToy = peer?.toy(config, trainer.data);
+    const runners: Runner[] = [ours];
+    if (theirToy) runners.push({ run: (steps) => theirToy.run(steps) });
+    const { ms, extra } = await measure(runners, { ...plan, targetMs: plan.targetMs * 4 });
+    await trainer.flush();
+    const theirsLoss = theirToy ? await theirToy.loss() : undefined;
+    theirToy?.dispose();
+
+    // The split by kernel: a second trainer whose dispatches each get their own timed pass.
+    const prof = createProfiler(ctx);
+    let profile: ToyRow['profile'];
+    let profileUnavailable: string | undefined;
+    if ('reason' in prof) {
+      profileUnavailable = prof.reason;
+    } else {
+      const profiled = await ToyTrainer.create(ctx, config, { readEvery: 256, profiler: prof }, trainer.data);
+      await profiled.step(); // step 1 includes the test evaluation; not part of the profile
+      await ctx.device.queue.onSubmittedWorkDone();
+      await prof.collect();
+      prof.reset();
+      const steps = ctx.isSoftware ? 3 : 20;
+      for (let i = 0; i < steps; i++) {
+        await profiled.step();
+        await prof.collect();
+      }
+      profile = { ...prof.summary(steps), steps };
+      await profiled.flush();
+      profiled.destroy();
+      prof.destroy();
+    }
+    trainer.destroy();
+    const row: ToyRow = {
+      n, rank: config.rank, batch: plan.m, ours: ms[0], oursStepsPerSec: 1000 / ms[0].median, oursCpuMs: extra[0], oursLoss: lastLoss,
+      ...(theirToy ? { theirs: ms[1], theirsStepsPerSec: 1000 / ms[1].median, theirsCpuMs: extra[1], ratio: ms[1].median / ms[0].median, theirsLoss } : {}),
+      profile, profileUnavailable,
+    };
+    rows.push(row);
+    log(`toy step n=${n}: ours ${row.ours.median.toFixed(2)} ms/step (CPU ${row.oursCpuMs.median.toFixed(3)} ms)${row.theirs ? `, TF.js ${row.theirs.median.toFixed(2)} ms/step, ours/TF.js ${row.ratio!.toFixed(2)}x` : ''}`);
+  }
+  return rows;
+}
+
+async function toyParity(ctx: GpuContext, peer: TfjsPeer, log: Log): Promise<ParityResult> {
+  const steps = 5;
+  const config: ToyConfig = { ...toyConfig(64, 0), steps };
+  const ours: number[] = [];
+  const trainer = await ToyTrainer.create(ctx, config, { readEvery: 1, onMetrics: (rows) => ours.push(...rows.map((r) => r.loss)) });
+  for (let i = 0; i < steps; i++) await trainer.step();
+  await trainer.flush();
+  const theirToy = peer.toy(config, trainer.data);
+  const theirs: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    await theirToy.run(1);
+    theirs.push(await theirToy.loss());
+  }
+  theirToy.dispose();
+  trainer.destroy();
+  const maxRelDiff = Math.max(...ours.map((l, i) => Math.abs(l - theirs[i]) / Math.abs(l)));
+  log(`toy parity (n=64, full batch, ${steps} steps): ours ${ours.map((l) => l.toPrecision(6)).join(' ')} | TF.js ${theirs.map((l) => l.toPrecision(6)).join(' ')} | max rel diff ${maxRelDiff.toExponential(1)}`);
+  return { n: 64, batch: config.nTrain, ours, theirs, maxRelDiff };
+}
+
+export async function runSuite(ctx: GpuContext, opts: { quick?: boolean; peer: TfjsPeer | null; peerError?: string; log: Log; only?: string[] }): Promise<SuiteResult> {
+  const t0 = performance.now();
+  const plan = planFor(ctx, opts);
+  const want = (part: string) => !opts.only || opts.only.includes(part);
+  opts.log(`adapter: ${ctx.adapterName}${ctx.isSoftware ? ' (software)' : ''}; timestamps ${ctx.hasTimestamps ? 'yes' : 'no'}; peer: ${opts.peer?.name ?? `none (${opts.peerError ?? 'disabled'})`}`);
+  opts.log(`plan: matmul n = ${plan.matmulN.join(', ')}; LoRA kernels n = ${plan.loraN.join(', ')}; toy n = ${plan.toyN.join(', ')}; ${plan.reps} samples after warm-up`);
+  const ref = await reference(ctx, plan, opts.log);
+  const matmulResult = want('matmul') ? await matmulRows(ctx, plan, ref, opts.peer, opts.log) : [];
+  const kernels = want('kernels') ? await kernelRows(ctx, plan, ref, opts.log) : [];
+  const toy = want('toy') ? await toyRows(ctx, plan, opts.peer, opts.log) : [];
+  const parity = want('toy') && opts.peer ? await toyParity(ctx, opts.peer, opts.log) : undefined;
+  return {
+    adapter: ctx.adapterName, isSoftware: ctx.isSoftware, hasTimestamps: ctx.hasTimestamps, plan, reference: ref,
+    matmul: matmulResult, kernels, toy, parity, peer: opts.peer?.name ?? null, peerError: opts.peerError, seconds: (performance.now() - t0) / 1000,
+  };
+}
