@@ -56,8 +56,14 @@ const BK = 16u;
 var<workgroup> tileA: array<vec4<f32>, BK * QM * WY>;
 var<workgroup> tileB: array<vec4<f32>, BK * QN * WX>;
 
-// Per-invocation state shared by the helpers below (plain locals once the compiler inlines them).
-var<private> acc: array<vec4<f32>, 16>;  // acc[4 * (2 i + j) + r]: row 4 (ty + i WY) + r, columns 4 (tx + j WX) + 0..3
+// Per-invocation state shared by the helpers below. Quad (i, j) accumulates in acc_ij: column r of the
+// matrix is row 4 (ty + i WY) + r of C at columns 4 (tx + j WX) + 0..3.
+// NOTE: every access to these uses a constant index; a dynamic index into a per-thread array sends it to
+// scratch memory on GPUs and to per-lane gathers on SwiftShader.
+var<private> acc00: mat4x4<f32>;
+var<private> acc01: mat4x4<f32>;
+var<private> acc10: mat4x4<f32>;
+var<private> acc11: mat4x4<f32>;
 var<private> tx: u32;
 var<private> ty: u32;
 
@@ -184,12 +190,9 @@ fn stage_lowrank(tid: u32, batch: u32, row0: u32, col0: u32, q0: u32) {
   }
 }
 
-// 4 rows x 4 columns: acc[o + r] += a[r] * b, r = 0..3.
-fn quad(o: u32, av: vec4<f32>, bv: vec4<f32>) {
-  acc[o] = fma(vec4<f32>(av.x), bv, acc[o]);
-  acc[o + 1u] = fma(vec4<f32>(av.y), bv, acc[o + 1u]);
-  acc[o + 2u] = fma(vec4<f32>(av.z), bv, acc[o + 2u]);
-  acc[o + 3u] = fma(vec4<f32>(av.w), bv, acc[o + 3u]);
+// 4 rows x 4 columns: c[r] += a[r] * b, r = 0..3.
+fn quad(c: mat4x4<f32>, av: vec4<f32>, bv: vec4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(fma(vec4<f32>(av.x), bv, c[0]), fma(vec4<f32>(av.y), bv, c[1]), fma(vec4<f32>(av.z), bv, c[2]), fma(vec4<f32>(av.w), bv, c[3]));
 }
 
 // acc += tileA^T tileB over the BK staged k (QM and QN are constants: the dead quads compile away).
@@ -199,18 +202,18 @@ fn mac_tile() {
   for (var k = 0u; k < BK; k++) {
     let a0 = tileA[k * m4 + ty];
     let b0 = tileB[k * n4 + tx];
-    quad(0u, a0, b0);
+    acc00 = quad(acc00, a0, b0);
     if (QN == 2u) {
       let b1 = tileB[k * n4 + tx + WX];
-      quad(4u, a0, b1);
+      acc01 = quad(acc01, a0, b1);
       if (QM == 2u) {
         let a1 = tileA[k * m4 + ty + WY];
-        quad(8u, a1, b0);
-        quad(12u, a1, b1);
+        acc10 = quad(acc10, a1, b0);
+        acc11 = quad(acc11, a1, b1);
       }
     } else if (QM == 2u) {
       let a1 = tileA[k * m4 + ty + WY];
-      quad(8u, a1, b0);
+      acc10 = quad(acc10, a1, b0);
     }
   }
 }
@@ -243,7 +246,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     return;
   }
   if (LOWRANK) {
-    for (var i = 0u; i < 16u; i++) { acc[i] *= p.alpha; }
+    acc00 *= p.alpha;
+    acc01 *= p.alpha;
+    acc10 *= p.alpha;
+    acc11 *= p.alpha;
     for (var q0 = 0u; q0 < p.rank; q0 += BK) {
       stage_lowrank(tid, batch, row0, col0, q0);
       workgroupBarrier();
@@ -257,22 +263,30 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 }
 
 fn write_tile(base_c: u32, row0: u32, col0: u32, alpha: f32, accumulate: bool) {
-  for (var i = 0u; i < QM; i++) {
-    for (var r = 0u; r < 4u; r++) {
-      let row = row0 + 4u * (ty + i * WY) + r;
-      if (row >= p.M) { continue; }
-      for (var j = 0u; j < QN; j++) {
-        let v = acc[4u * (2u * i + j) + r];
-        let col = col0 + 4u * (tx + j * WX);
-        for (var e = 0u; e < 4u; e++) {
-          if (col + e < p.N) {
-            let at = base_c + row * p.N + col + e;
-            var out = alpha * v[e];
-            if (accumulate) { out += c[at]; }
-            c[at] = out;
-          }
-        }
-      }
+  write_quad(acc00, base_c, row0 + 4u * ty, col0 + 4u * tx, alpha, accumulate);
+  if (QN == 2u) { write_quad(acc01, base_c, row0 + 4u * ty, col0 + 4u * (tx + WX), alpha, accumulate); }
+  if (QM == 2u) {
+    write_quad(acc10, base_c, row0 + 4u * (ty + WY), col0 + 4u * tx, alpha, accumulate);
+    if (QN == 2u) { write_quad(acc11, base_c, row0 + 4u * (ty + WY), col0 + 4u * (tx + WX), alpha, accumulate); }
+  }
+}
+
+fn write_quad(q: mat4x4<f32>, base_c: u32, row: u32, col: u32, alpha: f32, accumulate: bool) {
+  write_row(q[0], base_c, row, col, alpha, accumulate);
+  write_row(q[1], base_c, row + 1u, col, alpha, accumulate);
+  write_row(q[2], base_c, row + 2u, col, alpha, accumulate);
+  write_row(q[3], base_c, row + 3u, col, alpha, accumulate);
+}
+
+// C[row][col .. col + 3] = alpha * v (+ C if accumulate), clipped to M x N.
+fn write_row(v: vec4<f32>, base_c: u32, row: u32, col: u32, alpha: f32, accumulate: bool) {
+  if (row >= p.M) { return; }
+  for (var e = 0u; e < 4u; e++) {
+    if (col + e < p.N) {
+      let at = base_c + row * p.N + col + e;
+      var out = alpha * v[e];
+      if (accumulate) { out += c[at]; }
+      c[at] = out;
     }
   }
 }
