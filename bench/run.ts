@@ -44,12 +44,16 @@ function parseArgs(argv: string[]): Args {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** The Node device, destroyed before exiting (exiting with TF.js work in flight crashed Dawn). */
+let nodeDevice: GPUDevice | undefined;
+
 async function runNode(args: Args): Promise<SuiteResult> {
   const { throttleDawnPolling } = await import('./node-wait.ts');
   throttleDawnPolling();
   const { nodeGpuContext } = await import('../src/gpu/node.ts');
   const { runSuite } = await import('./suite.ts');
   const ctx = await nodeGpuContext();
+  nodeDevice = ctx.device;
   let peer = null;
   let peerError: string | undefined;
   if (args.peer) {
@@ -75,7 +79,7 @@ async function loadTfjsForNode(): Promise<TfjsModule> {
     logLevel: 'warn',
     resolve: { mainFields: ['module', 'jsnext:main', 'main'] },
     ssr: { noExternal: true, target: 'node' },
-    build: { ssr: join(here, 'tfjs-entry.ts'), outDir, write: true, minify: false, rollupOptions: { output: { format: 'es', entryFileNames: 'tfjs.mjs' } } },
+    build: { ssr: join(here, 'tfjs-entry.ts'), outDir, emptyOutDir: false, write: true, minify: false, rollupOptions: { output: { format: 'es', entryFileNames: 'tfjs.mjs' } } },
   });
   const mod = (await import(pathToFileURL(join(outDir, 'tfjs.mjs')).href)) as TfjsModule;
   rmSync(outDir, { recursive: true, force: true });
@@ -150,8 +154,10 @@ try {
   const meta = { mode, date: new Date().toISOString(), node: process.version, argv: process.argv.slice(2) };
   writeFileSync(args.out, `${JSON.stringify({ ...meta, ...result }, null, 1)}\n`);
   log(`wrote ${args.out}`);
+  nodeDevice?.destroy();
   process.exit(0);
 } catch (e) {
   process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+  nodeDevice?.destroy();
   process.exit(1);
 }
