@@ -1,0 +1,79 @@
+// Runs and their traces. A run's settings are fixed when it is created; its Trace is append-only and
+// mutable (10^5 rows must not be copied per update), so the store bumps `rev` — at most once per
+// animation frame (runner.ts) — to tell React that a trace has grown.
+import { create } from 'zustand';
+import type { ToyConfig } from '../experiments/config.ts';
+import { Trace } from './trace.ts';
+
+export type RunStatus = 'queued' | 'preparing' | 'running' | 'paused' | 'done' | 'diverged' | 'error' | 'lost';
+
+export interface Run {
+  id: number;
+  config: ToyConfig;
+  color: string;
+  visible: boolean;
+  status: RunStatus;
+  /** Last step whose metrics arrived. */
+  step: number;
+  divergedAt?: number;
+  /** Why the run stopped (error, lost device) or what it is doing. */
+  message?: string;
+  /** Steps per second over the last few seconds (the engine's window). */
+  stepsPerSecond: number;
+  /** Wall time spent training (paused time excluded) and the steps done in it: the run's average rate. */
+  trainMs: number;
+  trace: Trace;
+  /** Bumped whenever `trace` grows. */
+  rev: number;
+}
+
+/** Okabe–Ito colours (distinguishable with the common colour-vision deficiencies), blue and vermillion first. */
+export const RUN_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#6B6B6B', '#8E5B2F'] as const;
+export const MAX_RUNS = 16;
+
+export const FINISHED: ReadonlySet<RunStatus> = new Set(['done', 'diverged', 'error', 'lost']);
+
+export interface RunsState {
+  runs: Run[];
+  /** Add runs (queued, visible unless said otherwise); returns their ids. */
+  addRuns(items: Array<{ config: ToyConfig; hidden?: boolean }>): number[];
+  update(id: number, patch: Partial<Omit<Run, 'id' | 'trace'>>): void;
+  remove(id: number): void;
+  setVisible(id: number, visible: boolean): void;
+  clear(): void;
+}
+
+let nextId = 1;
+
+export function averageStepsPerSecond(run: Pick<Run, 'step' | 'trainMs'>): number {
+  return run.trainMs > 0 ? (run.step * 1000) / run.trainMs : 0;
+}
+
+export const useRunsStore = create<RunsState>()((set, get) => ({
+  runs: [],
+  addRuns(items) {
+    const runs = [...get().runs];
+    const ids: number[] = [];
+    for (const item of items) {
+      const used = new Set(runs.map((r) => r.color));
+      const color = RUN_COLORS.find((c) => !used.has(c)) ?? RUN_COLORS[runs.length % RUN_COLORS.length];
+      const id = nextId++;
+      ids.push(id);
+      runs.push({ id, config: { ...item.config }, color, visible: !item.hidden, status: 'queued', step: 0, stepsPerSecond: 0, trainMs: 0, trace: new Trace(), rev: 0 });
+    }
+    set({ runs });
+    return ids;
+  },
+  update(id, patch) {
+    set({ runs: get().runs.map((r) => (r.id === id ? { ...r, ...patch } : r)) });
+  },
+  remove(id) {
+    set({ runs: get().runs.filter((r) => r.id !== id) });
+  },
+  setVisible(id, visible) {
+    set({ runs: get().runs.map((r) => (r.id === id ? { ...r, visible } : r)) });
+  },
+  clear() {
+    set({ runs: [] });
+  },
+}));
