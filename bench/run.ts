@@ -2,7 +2,8 @@
 // Chromium (the same code, served by Vite from http://127.0.0.1 because WebGPU needs a secure context).
 // Prints the table on stdout, progress on stderr, and writes bench/results.json.
 //
-//   npm run bench -- [--browser] [--quick] [--no-peer] [--only=matmul,kernels,toy] [--out=FILE]
+//   npm run bench -- [--browser] [--quick] [--no-peer] [--only=matmul,kernels,toy] [--n=256,4096] [--out=FILE]
+//   (--n replaces the widths chosen for the adapter, e.g. to run the toy step at 4096 on SwiftShader)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ interface Args {
   quick: boolean;
   peer: boolean;
   only?: string[];
+  n?: number[];
   out: string;
 }
 
@@ -31,8 +33,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-peer') args.peer = false;
     else if (a.startsWith('--only=')) args.only = a.slice(7).split(',').filter(Boolean);
     else if (a.startsWith('--out=')) args.out = resolve(a.slice(6));
+    else if (/^--n=\d+(,\d+)*$/.test(a)) args.n = a.slice(4).split(',').map(Number);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('npm run bench -- [--browser] [--quick] [--no-peer] [--only=matmul,kernels,toy] [--out=FILE]\n');
+      process.stdout.write('npm run bench -- [--browser] [--quick] [--no-peer] [--only=matmul,kernels,toy] [--n=256,4096] [--out=FILE]\n');
       process.exit(0);
     } else {
       process.stderr.write(`bench: unknown argument ${a} (try --help)\n`);
@@ -65,7 +68,7 @@ async function runNode(args: Args): Promise<SuiteResult> {
       log(`TF.js peer unavailable: ${peerError}`);
     }
   }
-  return runSuite(ctx, { quick: args.quick, peer, peerError, log, only: args.only });
+  return runSuite(ctx, { quick: args.quick, peer, peerError, log, only: args.only, n: args.n });
 }
 
 /** bench/tfjs-entry.ts bundled by Vite into one ES module (see the note there), then imported. */
@@ -134,6 +137,7 @@ async function runBrowser(args: Args): Promise<SuiteResult> {
     if (args.quick) q.set('quick', '1');
     if (!args.peer) q.set('peer', '0');
     if (args.only) q.set('only', args.only.join(','));
+    if (args.n) q.set('n', args.n.join(','));
     await page.goto(`http://127.0.0.1:${port}/?${q}`);
     await page.waitForFunction(() => (window as { __bench?: unknown }).__bench !== undefined, null, { timeout: 20 * 60_000, polling: 1000 });
     const outcome = (await page.evaluate(() => (window as { __bench?: unknown }).__bench)) as { ok: true; result: SuiteResult } | { ok: false; error: string };

@@ -425,9 +425,10 @@ async function toyParity(ctx: GpuContext, peer: TfjsPeer, log: Log): Promise<Par
   return { n: 64, batch: config.nTrain, ours, theirs, maxRelDiff };
 }
 
-export async function runSuite(ctx: GpuContext, opts: { quick?: boolean; peer: TfjsPeer | null; peerError?: string; log: Log; only?: string[] }): Promise<SuiteResult> {
+export async function runSuite(ctx: GpuContext, opts: { quick?: boolean; peer: TfjsPeer | null; peerError?: string; log: Log; only?: string[]; n?: number[] }): Promise<SuiteResult> {
   const t0 = performance.now();
   const plan = planFor(ctx, opts);
+  if (opts.n) Object.assign(plan, { matmulN: opts.n, loraN: opts.n, toyN: opts.n });
   const want = (part: string) => !opts.only || opts.only.includes(part);
   opts.log(`adapter: ${ctx.adapterName}${ctx.isSoftware ? ' (software)' : ''}; timestamps ${ctx.hasTimestamps ? 'yes' : 'no'}; peer: ${opts.peer?.name ?? `none (${opts.peerError ?? 'disabled'})`}`);
   opts.log(`plan: matmul n = ${plan.matmulN.join(', ')}; LoRA kernels n = ${plan.loraN.join(', ')}; toy n = ${plan.toyN.join(', ')}; ${plan.reps} samples after warm-up`);

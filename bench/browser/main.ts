@@ -25,7 +25,8 @@ try {
     }
   }
   const only = params.get('only')?.split(',').filter(Boolean);
-  const result = await runSuite(ctx, { quick: params.get('quick') === '1', peer, peerError, log, only });
+  const n = params.get('n')?.split(',').map(Number);
+  const result = await runSuite(ctx, { quick: params.get('quick') === '1', peer, peerError, log, only, n });
   w.__bench = { ok: true, result: { ...result, userAgent: navigator.userAgent } };
 } catch (e) {
   log(`failed: ${(e as Error).stack ?? e}`);
