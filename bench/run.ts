@@ -51,8 +51,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 let nodeDevice: GPUDevice | undefined;
 
 async function runNode(args: Args): Promise<SuiteResult> {
-  const { throttleDawnPolling } = await import('./node-wait.ts');
-  throttleDawnPolling();
   const { nodeGpuContext } = await import('../src/gpu/node.ts');
   const { runSuite } = await import('./suite.ts');
   const ctx = await nodeGpuContext();
