@@ -1,9 +1,11 @@
-// Deterministic reductions for the metrics (loss, coordinate-RMS norms) in two fixed-order passes.
-//   partial_sumsq: partials[w] = sum x[i]^2        over workgroup w's contiguous chunk of x (count)
-//   partial_dot:   partials[w] = sum x[i] * y[i]   (the r x r trace identity ||B A||_F^2 = <B^T B, A A^T>)
-//   finalize:      metrics[slot * stride + field] = v, v = scale * sum(partials), sqrt'ed if SQRT,
-//                  where slot = (step - 1) % ring comes from the training state.
-// Every pass sums in a fixed order (strided per-thread sums, then a tree), so runs are bit-identical.
+// Deterministic reductions for the metrics (loss, coordinate-RMS norms), no float atomics.
+//   metric = scale * sum x[i]^2        (sumsq)
+//   metric = scale * sum x[i] * y[i]   (dot: the r x r trace identity ||B A||_F^2 = <B^T B, A A^T>)
+// square-rooted if SQRT, written to metrics[slot * stride + field], slot = (step - 1) % ring from the
+// training state. Small inputs take one dispatch (direct_*); large ones two: partial_* leaves one sum per
+// workgroup's contiguous chunk, finalize adds them. Every pass sums in a fixed order (strided per-thread
+// sums, then a tree), so runs are bit-identical.
+//   x, y: count      partials: number of workgroups of the first pass
 
 override SQRT: bool = false;
 
@@ -11,55 +13,71 @@ struct Params { count: u32, chunk: u32, field: u32, _p0: u32, scale: f32, _p1: u
 struct State { step: u32, ring: u32, stride: u32, _p: u32, bc1: f32, bc2: f32, _q0: f32, _q1: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;          // input, or the partials for finalize
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;  // partials, or the metrics ring
+@group(0) @binding(3) var<storage, read> y: array<f32>;
+@group(0) @binding(4) var<storage, read> state: State;
 
-var<workgroup> scratch: array<f32, 256>;
+const WG = 128u;
+var<workgroup> scratch: array<f32, WG>;
 
+/** Tree-sum scratch[0..WG) into scratch[0]. */
 fn tree(lid: u32) {
-  for (var s = 128u; s > 0u; s >>= 1u) {
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
     workgroupBarrier();
     if (lid < s) { scratch[lid] += scratch[lid + s]; }
   }
 }
 
-@compute @workgroup_size(256)
+fn write_metric(sum: f32) {
+  var v = p.scale * sum;
+  if (SQRT) { v = sqrt(v); }
+  out[((state.step - 1u) % state.ring) * state.stride + p.field] = v;
+}
+
+@compute @workgroup_size(WG)
 fn partial_sumsq(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let begin = wg.x * p.chunk;
-  let end = min(p.count, begin + p.chunk);
+  let end = min(p.count, (wg.x + 1u) * p.chunk);
   var s = 0.0;
-  for (var i = begin + lid; i < end; i += 256u) { let v = x[i]; s = fma(v, v, s); }
+  for (var i = wg.x * p.chunk + lid; i < end; i += WG) { let v = x[i]; s = fma(v, v, s); }
   scratch[lid] = s;
   tree(lid);
-  if (lid == 0u) { partials[wg.x] = scratch[0]; }
+  if (lid == 0u) { out[wg.x] = scratch[0]; }
 }
 
-@group(0) @binding(3) var<storage, read> y: array<f32>;
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn partial_dot(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let begin = wg.x * p.chunk;
-  let end = min(p.count, begin + p.chunk);
+  let end = min(p.count, (wg.x + 1u) * p.chunk);
   var s = 0.0;
-  for (var i = begin + lid; i < end; i += 256u) { s = fma(x[i], y[i], s); }
+  for (var i = wg.x * p.chunk + lid; i < end; i += WG) { s = fma(x[i], y[i], s); }
   scratch[lid] = s;
   tree(lid);
-  if (lid == 0u) { partials[wg.x] = scratch[0]; }
+  if (lid == 0u) { out[wg.x] = scratch[0]; }
 }
 
-@group(0) @binding(1) var<storage, read> parts: array<f32>;
-@group(0) @binding(2) var<storage, read_write> metrics: array<f32>;
-@group(0) @binding(3) var<storage, read> state: State;
-
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn finalize(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
-  for (var i = lid; i < p.count; i += 256u) { s += parts[i]; }
+  for (var i = lid; i < p.count; i += WG) { s += x[i]; }
   scratch[lid] = s;
   tree(lid);
-  if (lid == 0u) {
-    var v = p.scale * scratch[0];
-    if (SQRT) { v = sqrt(v); }
-    metrics[((state.step - 1u) % state.ring) * state.stride + p.field] = v;
-  }
+  if (lid == 0u) { write_metric(scratch[0]); }
+}
+
+@compute @workgroup_size(WG)
+fn direct_sumsq(@builtin(local_invocation_index) lid: u32) {
+  var s = 0.0;
+  for (var i = lid; i < p.count; i += WG) { let v = x[i]; s = fma(v, v, s); }
+  scratch[lid] = s;
+  tree(lid);
+  if (lid == 0u) { write_metric(scratch[0]); }
+}
+
+@compute @workgroup_size(WG)
+fn direct_dot(@builtin(local_invocation_index) lid: u32) {
+  var s = 0.0;
+  for (var i = lid; i < p.count; i += WG) { s = fma(x[i], y[i], s); }
+  scratch[lid] = s;
+  tree(lid);
+  if (lid == 0u) { write_metric(scratch[0]); }
 }
