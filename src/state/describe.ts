@@ -6,7 +6,7 @@ import { formatNumber } from './series.ts';
 /** Display names of enum options where the raw option is terse. */
 export const OPTION_LABELS: Partial<Record<ToyKey, Record<string, string>>> = {
   init: { A: 'Init[A]', B: 'Init[B]' },
-  initDist: { gaussian: 'Gaussian', uniform: 'PEFT uniform' },
+  initDist: { gaussian: 'Gaussian', uniform: 'Uniform' },
   activation: { relu: 'ReLU', tanh: 'tanh', gelu: 'GELU' },
 };
 

@@ -7,6 +7,7 @@ import { ToySession } from '../experiments/session.ts';
 import { checkFits, toyMemoryBytes } from '../experiments/toy.ts';
 import { createGpuContext, WebGpuUnavailableError, type GpuContext } from '../gpu/device.ts';
 import { useConfigStore } from './configStore.ts';
+import { resolvePreset, type Preset } from './presets.ts';
 import { useGpuStore } from './gpuStore.ts';
 import { FINISHED, MAX_RUNS, useRunsStore, type Run, type RunStatus } from './runsStore.ts';
 import { useUiStore } from './uiStore.ts';
@@ -338,6 +339,17 @@ async function dropSession(id: number): Promise<void> {
   await s.pause(); // NOTE: let the loop finish its step before the buffers are destroyed
   stopClock(id);
   s.dispose();
+}
+
+/** Set the form to a preset and queue its runs (scaled down on a software adapter, with a note). */
+export function loadPreset(p: Preset): Promise<void> {
+  return serial(async () => {
+    const software = ctx?.isSoftware ?? useGpuStore.getState().isSoftware;
+    const r = resolvePreset(p, software);
+    useConfigStore.getState().setConfig(r.config);
+    if (r.scaled) notify('info', `“${p.title}” is scaled to this software adapter (${r.scaled}) so that it trains in about a minute; on a GPU it runs as in the papers.`);
+    if (newRuns(r.runs)) pump();
+  });
 }
 
 /** Load a run's settings into the form. */

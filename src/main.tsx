@@ -1,0 +1,15 @@
+// Entry point: mount the app, open the link in the address bar, probe WebGPU.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { initGpu } from './state/runner.ts';
+import { startUrlSync } from './state/urlSync.ts';
+import { App } from './ui/App.tsx';
+import './ui/styles.css';
+
+startUrlSync();
+void initGpu();
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,19 @@
+import { useGpuStore } from '../state/gpuStore.ts';
+import { useUiStore } from '../state/uiStore.ts';
+import { Header } from './Header.tsx';
+import { NoticeBar } from './NoticeBar.tsx';
+import { NoWebGpuPage } from './NoWebGpuPage.tsx';
+import { TABS } from './tabs.tsx';
+
+export function App() {
+  const tab = useUiStore((s) => s.tab);
+  const gpu = useGpuStore((s) => s.status);
+  const current = TABS.find((t) => t.id === tab) ?? TABS[0];
+  return (
+    <div className="app">
+      <Header />
+      <NoticeBar />
+      {gpu === 'unavailable' ? <NoWebGpuPage /> : <main className="tab-body">{current.render()}</main>}
+    </div>
+  );
+}

@@ -1,0 +1,40 @@
+import { useGpuStore } from '../state/gpuStore.ts';
+import { useUiStore } from '../state/uiStore.ts';
+import { CopyLinkButton } from './CopyLinkButton.tsx';
+import { TABS } from './tabs.tsx';
+
+function AdapterBadge() {
+  const { status, adapterName, isSoftware } = useGpuStore();
+  const text = status === 'ready' ? adapterName : status === 'probing' ? 'connecting to the GPU…' : status === 'lost' ? 'GPU device lost' : 'no WebGPU';
+  return (
+    <span className={`adapter adapter-${status}`} data-testid="adapter" title={isSoftware ? 'A software (CPU) WebGPU adapter: fine for small widths, slow for large ones.' : 'The WebGPU adapter this page trains on.'}>
+      <span className="dot" aria-hidden="true" />
+      {text}
+      {status === 'ready' && isSoftware ? ' · software' : ''}
+    </span>
+  );
+}
+
+export function Header() {
+  const tab = useUiStore((s) => s.tab);
+  const setTab = useUiStore((s) => s.setTab);
+  return (
+    <header className="header">
+      <div className="brand">
+        <img src="./favicon.svg" alt="" width={22} height={22} />
+        <h1>LoRA Playground</h1>
+      </div>
+      <nav className="tabs" role="tablist" aria-label="Views">
+        {TABS.map((t) => (
+          <button key={t.id} role="tab" aria-selected={tab === t.id} className={tab === t.id ? 'tab active' : 'tab'} onClick={() => setTab(t.id)}>
+            {t.label}
+          </button>
+        ))}
+      </nav>
+      <div className="header-right">
+        <AdapterBadge />
+        <CopyLinkButton />
+      </div>
+    </header>
+  );
+}

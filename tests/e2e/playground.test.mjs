@@ -1,0 +1,205 @@
+// End-to-end: the built page in headless Chromium on SwiftShader's WebGPU. Small configurations
+// (n = 64, 200 examples, 30 steps) keep each run to seconds.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { exportJson, launch, openPage, screenshot, serveDist, settingInput, typeSetting, waitRunsFinished } from './harness.mjs';
+
+const SMALL = { n: 64, nTrain: 200, steps: 30 };
+let server;
+let browser;
+let main; // the page the first tests build on
+
+before(async () => {
+  server = await serveDist();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** The solid (smoothed) loss curves drawn in the loss chart, by stroke colour. */
+async function lossCurves(page) {
+  return page.$$eval('[data-chart="loss"] .recharts-line path.recharts-curve', (paths) =>
+    paths
+      .filter((p) => !p.getAttribute('stroke-dasharray') && p.getAttribute('stroke-opacity') !== '0.22' && (p.getAttribute('d') ?? '').length > 0)
+      .map((p) => ({ stroke: p.getAttribute('stroke'), points: (p.getAttribute('d').match(/[LC]/g) ?? []).length })),
+  );
+}
+
+async function formValue(page, key) {
+  return (await settingInput(page, key)).inputValue();
+}
+
+test('the page loads with the SwiftShader adapter', async () => {
+  main = await openPage(browser, server.url);
+  const { page } = main;
+  await page.waitForSelector('.adapter-ready', { timeout: 60_000 });
+  assert.match(await page.getByTestId('adapter').textContent(), /swiftshader/i);
+  assert.equal(await formValue(page, 'n'), '256');
+  await screenshot(page, '01-loaded');
+});
+
+test('an invalid field is refused beside the field and never reaches the link or the engine', async () => {
+  const { page } = main;
+  const before = page.url();
+  await typeSetting(page, 'n', '12x');
+  const error = page.locator('.field-error[data-field="n"]');
+  await assert.doesNotReject(error.waitFor());
+  assert.equal(await error.textContent(), 'Width n must be a number');
+  assert.equal(await page.locator('input.num[name="n"]').getAttribute('aria-invalid'), 'true');
+  assert.ok(await page.getByRole('button', { name: /Run$/ }).isDisabled(), 'Run is disabled while a field is invalid');
+  assert.ok(await page.getByRole('button', { name: /Compare/ }).isDisabled());
+  await typeSetting(page, 'n', '100000');
+  assert.equal(await error.textContent(), 'Width n must be between 16 and 8192');
+  await page.waitForTimeout(300); // the link is written 150 ms after a valid change
+  assert.equal(page.url(), before, 'the link still holds the last valid settings');
+  await typeSetting(page, 'n', '32');
+  await typeSetting(page, 'rank', '48');
+  assert.match(await page.locator('.field-error[data-field="rank"]').textContent(), /must not exceed width n \(32\)/);
+  await page.waitForTimeout(300);
+  assert.match(page.url(), /&n=32&r=4&/, 'the link holds n = 32 (valid) and not rank 48');
+  await screenshot(page, '02-invalid-field');
+  assert.equal(await page.locator('[data-testid="run-list"] li').count(), 0);
+  await typeSetting(page, 'rank', '4');
+  assert.equal(await page.locator('.field-error').count(), 0);
+  assert.ok(await page.getByRole('button', { name: /Run$/ }).isEnabled());
+  assert.deepEqual(main.errors, []);
+});
+
+test('a run of 30 steps at a small width draws a falling loss curve', async () => {
+  const { page } = main;
+  for (const [k, v] of Object.entries(SMALL)) await typeSetting(page, k, v);
+  await page.getByRole('button', { name: /Run$/ }).click();
+  await waitRunsFinished(page, 1);
+  assert.match(await page.getByTestId('progress').textContent(), /done · 30 of 30 steps/);
+  const json = await exportJson(page);
+  const losses = json.runs[0].steps.map((s) => s.loss);
+  assert.equal(losses.length, 30);
+  assert.ok(losses.every(Number.isFinite));
+  assert.ok(losses[29] < 0.8 * losses[0], `loss falls: ${losses[0]} -> ${losses[29]}`);
+  const curves = await lossCurves(page);
+  assert.equal(curves.length, 1);
+  assert.ok(curves[0].points >= 20, 'the curve has a point per step');
+  assert.ok(json.runs[0].stepsPerSecond > 0);
+  await screenshot(page, '03-run-done');
+  assert.deepEqual(main.errors, []);
+});
+
+test('Compare runs Init[A] and Init[B] from one seed: two series, a legend naming the difference', async () => {
+  const { page } = main;
+  await page.getByRole('checkbox', { name: 'Show run 1' }).uncheck();
+  await page.getByRole('button', { name: /Compare/ }).click();
+  await waitRunsFinished(page, 3);
+  const curves = await lossCurves(page);
+  assert.equal(curves.length, 2);
+  assert.notEqual(curves[0].stroke, curves[1].stroke);
+  const legend = await page.getByTestId('legend').textContent();
+  assert.match(legend, /Init\[A\] vs Init\[B\], λ = 1, n = 64, η = 0\.001/);
+  const json = await exportJson(page);
+  assert.deepEqual(json.runs.map((r) => r.config.init), ['A', 'B']);
+  // Same frozen weights and data: identical loss at step 1 (B A = 0 for both), different afterwards.
+  assert.equal(json.runs[0].steps[0].loss, json.runs[1].steps[0].loss);
+  assert.notEqual(json.runs[0].steps[5].loss, json.runs[1].steps[5].loss);
+  // The hidden run kept its trace: same settings as the Init[A] run, same curve.
+  await page.getByRole('checkbox', { name: 'Show run 1' }).check();
+  const all = await exportJson(page);
+  assert.deepEqual(all.runs[0].steps.slice(0, 10), all.runs[1].steps.slice(0, 10));
+  await page.getByRole('checkbox', { name: 'Show run 1' }).uncheck();
+  const box = await page.locator('[data-chart="loss"] .recharts-surface').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.4);
+  await page.locator('.readout').waitFor();
+  await screenshot(page, '04-compare');
+  assert.deepEqual(main.errors, []);
+});
+
+test('a share link round-trips to the same settings and the same first 10 loss values', async () => {
+  const { page } = main;
+  const link = page.url();
+  assert.match(link, /#v=1&/);
+  const original = await exportJson(page);
+  const fresh = await openPage(browser, link);
+  await waitRunsFinished(fresh.page, 3);
+  for (const [k, v] of Object.entries(SMALL)) assert.equal(await formValue(fresh.page, k), String(v));
+  const reopened = await exportJson(fresh.page);
+  assert.equal(reopened.runs.length, 2, 'the hidden run stays hidden');
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(reopened.runs[i].config, original.runs[i].config);
+    const a = original.runs[i].steps.slice(0, 10).map((s) => s.loss);
+    const b = reopened.runs[i].steps.slice(0, 10).map((s) => s.loss);
+    assert.deepEqual(b, a);
+  }
+  assert.equal(fresh.page.url(), link, 'the reopened page writes the same link');
+  assert.deepEqual(fresh.errors, []);
+  await fresh.context.close();
+});
+
+test('a malformed or hostile link opens the defaults with a short message', async () => {
+  const cases = [
+    ['#v=1&n=abc&i=<script>alert(1)</script>', /Width n must be a number/],
+    ['#v=1&n=8192&nt=100000&run=', /GiB of GPU memory/],
+    ['#v=7&n=64', /newer version/],
+    ['#v=1&zz=1', /unknown setting "zz"/],
+    ['#v=1&' + 'x'.repeat(200_000), /too long/],
+  ];
+  for (const [hash, message] of cases) {
+    const { page, context, errors } = await openPage(browser, server.url + hash);
+    const notice = page.getByTestId('notice');
+    await notice.waitFor();
+    const text = await notice.textContent();
+    assert.match(text, /could not be opened/);
+    assert.match(text, message);
+    assert.ok(text.length < 300, 'the message is short');
+    assert.equal(await formValue(page, 'n'), '256');
+    assert.equal(await page.locator('[data-testid="run-list"] li').count(), 0);
+    await page.waitForSelector('.adapter-ready');
+    assert.match(page.url(), /#v=1&i=A&id=gaussian&e=0\.001&l=1&n=256&/, 'the address bar now holds the defaults');
+    if (hash.includes('script')) await screenshot(page, '05-bad-link');
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
+test('an older (unversioned) link still opens', async () => {
+  const { page, context, errors } = await openPage(browser, `${server.url}#init=B&eta=0.01&teacher-rank=3`);
+  await page.getByTestId('notice').waitFor();
+  assert.match(await page.getByTestId('notice').textContent(), /older version/);
+  assert.equal(await formValue(page, 'eta'), '0.01');
+  assert.equal(await page.getByRole('radio', { name: 'Init[B]' }).getAttribute('aria-checked'), 'true');
+  assert.match(page.url(), /#v=1&i=B&/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a lost device stops the run with a message and keeps its traces', async () => {
+  // Keep a handle on the page's device (from outside the app: the page has no test hook) to destroy it.
+  const initScript = () => {
+    const original = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await original.apply(this, args);
+      globalThis.__e2eDevice = device;
+      return device;
+    };
+  };
+  const { page, context, errors } = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=5000`, { initScript });
+  await page.waitForSelector('.adapter-ready');
+  await page.getByRole('button', { name: /Run$/ }).click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="step"]')?.textContent) >= 10, null, { timeout: 60_000 });
+  await page.evaluate(() => globalThis.__e2eDevice.destroy());
+  await page.waitForSelector('[data-testid="run-list"] li[data-status="lost"]');
+  assert.match(await page.getByTestId('notice').textContent(), /GPU device was lost/);
+  const json = await exportJson(page);
+  const kept = json.runs[0].steps.length;
+  assert.ok(kept >= 10 && kept < 5000, `traces so far are kept (${kept} steps)`);
+  assert.ok((await lossCurves(page)).length === 1);
+  await screenshot(page, '06-device-lost');
+  // Reconnect: a fresh device, and training works again.
+  await page.getByRole('button', { name: 'Reconnect' }).click();
+  await page.waitForSelector('.adapter-ready');
+  await typeSetting(page, 'steps', 10);
+  await page.getByRole('button', { name: /Run$/ }).click();
+  await waitRunsFinished(page, 2);
+  assert.equal(await page.locator('[data-testid="run-list"] li[data-status="done"]').count(), 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
