@@ -75,3 +75,23 @@ export function loraBackward(device: GPUDevice, L: LoraLayer, b: LoraBatch, g: G
     ...matmul(device, { M: L.rank, N: L.nIn, K: b.m, a: b.u, b: b.x, c: L.dA, transA: true, splits: 'auto', label: 'lora.dA' }),
   ];
 }
+
+/**
+ * dL/dX = G W0 + U A (m x nIn), the input gradient, needed when something below the layer trains.
+ * Run after loraBackward (which writes U = s G B). `w0Layout` is how W0 is stored: 'outIn' (nOut x nIn,
+ * nn.Linear, what loraForward assumes) or 'inOut' (nIn x nOut: GPT-2's Conv1D, y = x W + b), so the
+ * frozen product is NN or NT. With `accumulate`, dX is added to what `dx` holds.
+ */
+export function loraBackwardInput(
+  device: GPUDevice,
+  L: LoraLayer,
+  b: LoraBatch,
+  g: GPUBuffer,
+  dx: GPUBuffer,
+  opts: { w0Layout?: 'outIn' | 'inOut'; accumulate?: boolean } = {},
+): Dispatch[] {
+  return [
+    ...matmul(device, { M: b.m, N: L.nIn, K: L.nOut, a: g, b: L.W0, c: dx, transB: opts.w0Layout === 'inOut', accumulate: !!opts.accumulate, label: 'lora.dX' }),
+    ...matmul(device, { M: b.m, N: L.nIn, K: L.rank, a: b.u, b: L.A, c: dx, accumulate: true, label: 'lora.dX.UA' }),
+  ];
+}
