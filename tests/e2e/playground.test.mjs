@@ -27,6 +27,14 @@ async function lossCurves(page) {
   );
 }
 
+/** Click something that downloads a file; returns the file's bytes. */
+async function download(page, locator) {
+  const [d] = await Promise.all([page.waitForEvent('download'), locator.click()]);
+  const chunks = [];
+  for await (const c of await d.createReadStream()) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
 async function formValue(page, key) {
   return (await settingInput(page, key)).inputValue();
 }
@@ -106,6 +114,14 @@ test('Compare runs Init[A] and Init[B] from one seed: two series, a legend namin
   const all = await exportJson(page);
   assert.deepEqual(all.runs[0].steps.slice(0, 10), all.runs[1].steps.slice(0, 10));
   await page.getByRole('checkbox', { name: 'Show run 1' }).uncheck();
+  // Exports: CSV of every step of the shown runs, PNG of a chart.
+  const csv = await download(page, page.getByRole('button', { name: 'CSV', exact: true }));
+  const lines = csv.toString('utf8').trim().split('\n');
+  assert.equal(lines.length, 1 + 2 * 30);
+  assert.match(lines[0], /^run,label,step,loss,zA,zB,normA,normB,normSBA,testLoss,init,/);
+  const png = await download(page, page.locator('[data-chart="loss"]').getByRole('button', { name: 'PNG' }));
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.ok(png.length > 10_000, `a real image (${png.length} bytes)`);
   const box = await page.locator('[data-chart="loss"] .recharts-surface').boundingBox();
   await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.4);
   await page.locator('.readout').waitFor();
@@ -114,9 +130,13 @@ test('Compare runs Init[A] and Init[B] from one seed: two series, a legend namin
 });
 
 test('a share link round-trips to the same settings and the same first 10 loss values', async () => {
-  const { page } = main;
+  const { page, context } = main;
   const link = page.url();
   assert.match(link, /#v=1&/);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  await page.getByRole('button', { name: 'Link copied ✓' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
   const original = await exportJson(page);
   const fresh = await openPage(browser, link);
   await waitRunsFinished(fresh.page, 3);
