@@ -1,0 +1,111 @@
+// The one typed schema of a GPT-2 LoRA run (the toy's config.ts pattern): every setting once, with its
+// type, range, default and help. Controls, CLI flags and validation derive from GPT2_FIELDS; the LoRA
+// target set is the one non-scalar setting and is validated beside it.
+import type { FieldSpec } from '../config.ts';
+import { LORA_TARGETS, targetDims, type Gpt2Config, type LoraTarget } from '../../models/gpt2.ts';
+
+export const GPT2_FIELDS = {
+  rank: { kind: 'int', default: 8, min: 1, max: 256, label: 'Rank r', help: 'LoRA rank of every adapted module.', short: 'r' },
+  alpha: { kind: 'number', default: 16, min: 1e-3, max: 1e4, log: true, label: 'Alpha α', help: 'Scale s = α/r (or α/√r with rsLoRA).', short: 'a' },
+  rslora: { kind: 'bool', default: false, label: 'rsLoRA scale', help: 'Use s = α/√r instead of α/r.', short: 'rs' },
+  init: { kind: 'enum', default: 'A', options: ['A', 'B'], label: 'Init scheme', help: 'Init[A]: B = 0, A random (PEFT default). Init[B]: A = 0, B random.', short: 'i' },
+  initDist: { kind: 'enum', default: 'uniform', options: ['gaussian', 'uniform'], label: 'Init distribution', help: 'PEFT kaiming-uniform U(-1/√fan_in, 1/√fan_in) or Gaussian N(0, 1/fan_in).', short: 'id' },
+  eta: { kind: 'number', default: 5e-4, min: 1e-7, max: 1, log: true, label: 'Learning rate η (A)', help: 'AdamW learning rate of every A; B gets λ·η.', short: 'e' },
+  lambda: { kind: 'number', default: 1, min: 0.0625, max: 1024, log: true, label: 'LoRA+ ratio λ', help: 'lr_B = λ · lr_A (λ = 1 is plain LoRA).', short: 'l' },
+  wd: { kind: 'number', default: 0, min: 0, max: 10, label: 'Weight decay', help: 'Decoupled (AdamW) weight decay of A and B.', short: 'wd' },
+  beta1: { kind: 'number', default: 0.9, min: 0, max: 0.999999, label: 'Adam β1', help: 'First-moment decay.', short: 'b1' },
+  beta2: { kind: 'number', default: 0.999, min: 0, max: 0.99999999, label: 'Adam β2', help: 'Second-moment decay.', short: 'b2' },
+  eps: { kind: 'number', default: 1e-8, min: 1e-20, max: 1, log: true, label: 'Adam ε', help: 'Denominator floor.', short: 'ep' },
+  seq: { kind: 'int', default: 128, min: 1, max: 1024, label: 'Sequence length', help: 'Tokens per training example (at most the model’s n_positions).', short: 'T' },
+  batch: { kind: 'int', default: 4, min: 1, max: 64, label: 'Batch size', help: 'Sequences per step.', short: 'B' },
+  steps: { kind: 'int', default: 200, min: 1, max: 1000000, log: true, label: 'Steps', help: 'Training steps.', short: 's' },
+  evalEvery: { kind: 'int', default: 20, min: 0, max: 1000000, label: 'Eval every k', help: 'Held-out loss every k steps (0: never).', short: 'ev' },
+  seed: { kind: 'int', default: 1, min: 0, max: 2147483647, label: 'Seed', help: 'Seeds the adapter init and the batch order.', short: 'sd' },
+} as const satisfies Record<string, FieldSpec>;
+
+export type Gpt2Key = keyof typeof GPT2_FIELDS;
+type ValueOf<F> = F extends { kind: 'bool' } ? boolean : F extends { kind: 'enum'; options: readonly (infer O)[] } ? O : number;
+export type Gpt2RunConfig = { -readonly [K in Gpt2Key]: ValueOf<(typeof GPT2_FIELDS)[K]> } & {
+  /** Adapted modules, in every layer. */
+  targets: LoraTarget[];
+};
+
+export const GPT2_KEYS = Object.keys(GPT2_FIELDS) as Gpt2Key[];
+
+export function defaultGpt2RunConfig(): Gpt2RunConfig {
+  const out: Record<string, unknown> = { targets: ['attn.c_attn'] };
+  for (const k of GPT2_KEYS) out[k] = GPT2_FIELDS[k].default;
+  return out as Gpt2RunConfig;
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Validate one raw value (form field, CLI flag or JSON value) for `key`. */
+export function parseGpt2Field<K extends Gpt2Key>(key: K, raw: unknown): Checked<Gpt2RunConfig[K]> {
+  const spec: FieldSpec = GPT2_FIELDS[key];
+  const ok = (v: unknown) => ({ ok: true as const, value: v as Gpt2RunConfig[K] });
+  if (spec.kind === 'bool') {
+    if (raw === true || raw === 'true' || raw === '1' || raw === 1) return ok(true);
+    if (raw === false || raw === 'false' || raw === '0' || raw === 0) return ok(false);
+    return { ok: false, error: `${spec.label} must be true or false` };
+  }
+  if (spec.kind === 'enum') {
+    if (typeof raw === 'string' && spec.options.includes(raw)) return ok(raw);
+    return { ok: false, error: `${spec.label} must be one of ${spec.options.join(', ')}` };
+  }
+  let v: number;
+  if (typeof raw === 'number') v = raw;
+  else if (typeof raw === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw)) v = Number(raw);
+  else return { ok: false, error: `${spec.label} must be a number` };
+  if (!Number.isFinite(v)) return { ok: false, error: `${spec.label} must be finite` };
+  if (spec.kind === 'int' && !Number.isInteger(v)) return { ok: false, error: `${spec.label} must be a whole number` };
+  if (v < spec.min || v > spec.max) return { ok: false, error: `${spec.label} must be between ${spec.min} and ${spec.max}` };
+  return ok(v);
+}
+
+/** "attn.c_attn,mlp.c_fc" (or an array) -> a non-empty list of known targets in GPT-2's order, no repeats. */
+export function parseTargets(raw: unknown): Checked<LoraTarget[]> {
+  const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : Array.isArray(raw) ? raw : null;
+  if (!items) return { ok: false, error: 'LoRA targets must be a list such as attn.c_attn,mlp.c_fc' };
+  for (const t of items) {
+    if (!(LORA_TARGETS as readonly unknown[]).includes(t)) return { ok: false, error: `unknown LoRA target ${JSON.stringify(t)} (choose from ${LORA_TARGETS.join(', ')})` };
+  }
+  const set = new Set(items as LoraTarget[]);
+  if (set.size === 0) return { ok: false, error: 'choose at least one LoRA target' };
+  return { ok: true, value: LORA_TARGETS.filter((t) => set.has(t)) };
+}
+
+/** Constraints that involve the model: sequence length within n_positions, rank within each module's dims. */
+export function gpt2ConfigError(c: Gpt2RunConfig, model: Gpt2Config): string | null {
+  if (c.seq > model.n_positions) return `Sequence length ${c.seq} exceeds the model's ${model.n_positions} positions`;
+  for (const t of c.targets) {
+    const d = targetDims(model, t);
+    if (c.rank > Math.min(d.in, d.out)) return `Rank ${c.rank} exceeds the ${t} layer's size (${d.in} x ${d.out})`;
+  }
+  return null;
+}
+
+/** Validate a whole (partial, untrusted) object: known keys only; defaults fill the rest. */
+export function validateGpt2RunConfig(raw: unknown, model?: Gpt2Config): Checked<Gpt2RunConfig> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: 'config must be an object' };
+  const out = defaultGpt2RunConfig() as Record<string, unknown>;
+  for (const [k, v] of Object.entries(raw)) {
+    if (k === 'targets') {
+      const r = parseTargets(v);
+      if (!r.ok) return r;
+      out.targets = r.value;
+      continue;
+    }
+    if (!(k in GPT2_FIELDS)) return { ok: false, error: `unknown setting "${k.slice(0, 40)}"` };
+    const r = parseGpt2Field(k as Gpt2Key, v);
+    if (!r.ok) return r;
+    out[k] = r.value;
+  }
+  const c = out as Gpt2RunConfig;
+  const cross = model ? gpt2ConfigError(c, model) : null;
+  return cross ? { ok: false, error: cross } : { ok: true, value: c };
+}
+
+export function gpt2LoraScale(c: Pick<Gpt2RunConfig, 'alpha' | 'rank' | 'rslora'>): number {
+  return c.rslora ? c.alpha / Math.sqrt(c.rank) : c.alpha / c.rank;
+}

@@ -1,0 +1,253 @@
+// GPT-2 LoRA fine-tuning: the API a front end drives (no React, no DOM; the UI makes no WebGPU call).
+//
+//   // 1. Weights and data (src/models/): hub download with progress + cache, the bundled tokenizer.
+//   const weights = await downloadGpt2('distilgpt2', { onProgress });
+//   const tok = await loadTokenizerFromUrl(BUNDLED_TOKENIZER_PATH);
+//   const ids = await encodeCorpus(tok, text);                       // Uint32Array
+//   const data = splitTokens(ids, 0.1);                              // { train, eval }
+//
+//   // 2. Say what a configuration needs before it starts (no allocation), refuse what will not fit.
+//   const config = { ...defaultGpt2RunConfig(), targets: ['attn.c_attn'], rank: 8, seq: 128, batch: 4 };
+//   const { plan, problems } = checkGpt2Run(ctx, weights.config, config, { memoryBudget });
+//   plan.total, plan.byGroup (weights / activations / logits / lora / optimizer / scratch / generation),
+//   plan.chunks (vocabulary chunks, > 1 when the adapter binds < 154 MB); problems: [] or reasons
+//
+//   // 3. Train. create() throws Gpt2FitError (with .problems and .plan) for the same reasons.
+//   const session = await Gpt2Session.create(ctx, weights, config, data, { memoryBudget });
+//   const off = session.subscribe({
+//     onMetrics(rows) { ... },   // Gpt2StepMetrics[] in step order: loss, perplexity, evalLoss?,
+//                                //   zA[k], zB[k], normA[k], normB[k], normSBA[k] per adapter k
+//     onStatus(e) { ... },       // StatusEvent: ready | running | paused | done | diverged | error
+//   });
+//   session.adapters             // [{ layer, target, label }], the k of the metric arrays
+//   session.start(); await session.pause(); await session.stepOnce(); await session.runToEnd();
+//   session.stats                // { tokensPerSecond, secondsPerStep, memoryBytes, plannedBytes, ... }
+//   await session.generate(promptIds, { maxNewTokens: 40, temperature: 0.8, topK: 40, onToken });
+//   const adapters = await session.readAdapters();   // -> exportPeftAdapter(weights.config, settings, adapters)
+//   session.dispose();
+//
+// Loss and perplexity are the batch's mean next-token cross-entropy and its exp, measured in the step's
+// forward (before its update); evalLoss is the same on a fixed held-out batch every evalEvery steps.
+// Norms are coordinate RMS (lora-math.md section 1). A run diverges when the loss is non-finite or above
+// 1e6 times its first value; it stops at that step.
+import type { GpuContext } from '../../gpu/device.ts';
+import type { DispatchProfiler } from '../../gpu/pipelines.ts';
+import type { Gpt2Config, Gpt2Weights } from '../../models/gpt2.ts';
+import type { LoraWeights } from '../../models/peft.ts';
+import type { RunStatus, StatusEvent } from '../session.ts';
+import type { Gpt2RunConfig } from './config.ts';
+import type { GenerateOptions } from './generate.ts';
+import type { Gpt2StepMetrics } from './metrics.ts';
+import { DEFAULT_MEMORY_BUDGET, planGpt2, planProblems, type Gpt2Plan } from './plan.ts';
+import { Gpt2Trainer, type AdapterInfo, type Gpt2Data, type Gpt2TrainerOptions } from './trainer.ts';
+
+export type { Gpt2RunConfig } from './config.ts';
+export { defaultGpt2RunConfig, GPT2_FIELDS, validateGpt2RunConfig } from './config.ts';
+export type { Gpt2StepMetrics } from './metrics.ts';
+export type { Gpt2Plan } from './plan.ts';
+export { Gpt2FitError, type AdapterInfo, type Gpt2Data } from './trainer.ts';
+export type { GenerateOptions } from './generate.ts';
+export type { RunStatus, StatusEvent } from '../session.ts';
+
+export interface Gpt2Listener {
+  onMetrics?(rows: Gpt2StepMetrics[]): void;
+  onStatus?(e: StatusEvent): void;
+}
+
+export interface Gpt2Stats {
+  /** Training tokens (batch x seq) per second, over the recent steps (excludes the first step's pipeline builds). */
+  tokensPerSecond: number;
+  secondsPerStep: number;
+  /** Bytes of every GPU buffer the run holds now. */
+  memoryBytes: number;
+  /** What the plan said before the start (includes the generation buffers, allocated on first use). */
+  plannedBytes: number;
+  vocabChunks: number;
+}
+
+/** The plan and the reasons a configuration would be refused on this adapter, without allocating anything. */
+export function checkGpt2Run(ctx: Pick<GpuContext, 'limits'>, model: Gpt2Config, config: Gpt2RunConfig, opts: { memoryBudget?: number; maxVocabChunk?: number } = {}): { plan: Gpt2Plan; problems: string[] } {
+  const plan = planGpt2(model, config, ctx.limits, { maxVocabChunk: opts.maxVocabChunk });
+  return { plan, problems: planProblems(plan, ctx.limits, opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET) };
+}
+
+/** Split a token stream into training and held-out parts (the last `evalFraction` is held out). */
+export function splitTokens(ids: Uint32Array, evalFraction: number): Gpt2Data {
+  const cut = Math.floor(ids.length * (1 - evalFraction));
+  return { train: ids.subarray(0, cut), eval: evalFraction > 0 ? ids.subarray(cut) : undefined };
+}
+
+export class Gpt2Session {
+  private status: RunStatus = 'ready';
+  private delivered = 0;
+  private divergedAt: number | undefined;
+  private firstLoss: number | undefined;
+  private loop: Promise<void> | undefined;
+  private stopRequested = false;
+  private listeners = new Set<Gpt2Listener>();
+  /** (time ms, step) of recent deliveries. */
+  private rateWindow: Array<[number, number]> = [];
+  private generating: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly trainer: Gpt2Trainer) {}
+
+  static async create(
+    ctx: GpuContext,
+    weights: Gpt2Weights,
+    config: Gpt2RunConfig,
+    data: Gpt2Data,
+    opts: Omit<Gpt2TrainerOptions, 'onMetrics'> & { profiler?: DispatchProfiler } = {},
+  ): Promise<Gpt2Session> {
+    let session: Gpt2Session | undefined;
+    const trainer = await Gpt2Trainer.create(ctx, weights, config, data, { ...opts, onMetrics: (rows) => session?.receive(rows) });
+    session = new Gpt2Session(trainer);
+    return session;
+  }
+
+  get config(): Gpt2RunConfig {
+    return this.trainer.config;
+  }
+
+  get adapters(): AdapterInfo[] {
+    return this.trainer.adapters;
+  }
+
+  get plan(): Gpt2Plan {
+    return this.trainer.plan;
+  }
+
+  get state(): StatusEvent {
+    return { status: this.status, step: this.delivered, divergedAt: this.divergedAt };
+  }
+
+  get stats(): Gpt2Stats {
+    const w = this.rateWindow;
+    let secondsPerStep = 0;
+    if (w.length >= 2) {
+      const [t0, s0] = w[0];
+      const [t1, s1] = w[w.length - 1];
+      if (s1 > s0) secondsPerStep = (t1 - t0) / 1000 / (s1 - s0);
+    }
+    return {
+      tokensPerSecond: secondsPerStep > 0 ? this.trainer.tokensPerStep / secondsPerStep : 0,
+      secondsPerStep,
+      memoryBytes: this.trainer.memoryBytes,
+      plannedBytes: this.trainer.plan.total,
+      vocabChunks: this.trainer.plan.chunks.length,
+    };
+  }
+
+  subscribe(l: Gpt2Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** Train until the configured number of steps, a pause, or divergence. Resolves when the loop stops. */
+  start(): Promise<void> {
+    if (this.isFinished() || this.loop) return this.loop ?? Promise.resolve();
+    this.stopRequested = false;
+    this.rateWindow = [];
+    this.setStatus('running');
+    this.loop = this.runLoop().finally(() => (this.loop = undefined));
+    return this.loop;
+  }
+
+  /** Stop after the step in flight; resolves once every submitted step's metrics are delivered. */
+  async pause(): Promise<void> {
+    this.stopRequested = true;
+    await this.loop;
+  }
+
+  /** One step, with its metrics delivered before this resolves. */
+  async stepOnce(): Promise<void> {
+    if (this.loop || this.isFinished()) return;
+    try {
+      await this.trainer.step({ flushMetrics: true });
+      await this.trainer.flush();
+    } catch (err) {
+      this.setStatus('error', err instanceof Error ? err.message : String(err));
+      return;
+    }
+    if (!this.isFinished()) this.setStatus(this.trainer.stepsSubmitted >= this.config.steps ? 'done' : 'paused');
+  }
+
+  async runToEnd(): Promise<StatusEvent> {
+    await this.start();
+    return this.state;
+  }
+
+  /**
+   * Continue `prompt` (token ids) with the adapters as they are now: greedy at temperature 0, sampled
+   * otherwise. Calls are serialised; during training each forward queues between steps.
+   */
+  generate(prompt: readonly number[], opts: GenerateOptions): Promise<number[]> {
+    const next = this.generating.then(() => this.trainer.generate(prompt, opts));
+    this.generating = next.catch(() => undefined);
+    return next;
+  }
+
+  readAdapters(): Promise<LoraWeights[]> {
+    return this.trainer.readAdapters();
+  }
+
+  dispose(): void {
+    this.stopRequested = true;
+    this.listeners.clear();
+    // Let the step in flight finish before freeing its buffers.
+    const loop = this.loop ?? Promise.resolve();
+    void loop.then(() => this.generating).then(() => this.trainer.destroy());
+  }
+
+  private isFinished(): boolean {
+    return this.status === 'done' || this.status === 'diverged' || this.status === 'error';
+  }
+
+  private async runLoop(): Promise<void> {
+    const { steps } = this.config;
+    try {
+      while (!this.stopRequested && this.divergedAt === undefined && this.trainer.stepsSubmitted < steps) {
+        await this.trainer.step({ flushMetrics: this.trainer.stepsSubmitted + 1 === steps });
+        // A GPT-2 step is long: wait for it before encoding the next (the UI stays responsive, and pause
+        // takes effect after one step instead of after a queue of them).
+        await this.trainer.idle();
+      }
+      await this.trainer.flush();
+      if (this.divergedAt !== undefined) this.setStatus('diverged');
+      else if (this.trainer.stepsSubmitted >= steps) this.setStatus('done');
+      else this.setStatus('paused');
+    } catch (err) {
+      this.setStatus('error', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private receive(rows: Gpt2StepMetrics[]): void {
+    if (this.divergedAt !== undefined) return;
+    let bad = -1;
+    for (let i = 0; i < rows.length && bad < 0; i++) {
+      const loss = rows[i].loss;
+      if (this.firstLoss === undefined && rows[i].step === 1) this.firstLoss = loss;
+      if (!Number.isFinite(loss) || (this.firstLoss !== undefined && loss > 1e6 * this.firstLoss)) bad = i;
+    }
+    const kept = bad >= 0 ? rows.slice(0, bad + 1) : rows;
+    if (kept.length) {
+      this.delivered = kept[kept.length - 1].step;
+      this.rateWindow.push([now(), this.delivered]);
+      if (this.rateWindow.length > 20) this.rateWindow.shift();
+      for (const l of this.listeners) l.onMetrics?.(kept);
+    }
+    if (bad >= 0) {
+      this.divergedAt = rows[bad].step;
+      this.stopRequested = true;
+    }
+  }
+
+  private setStatus(status: RunStatus, message?: string): void {
+    this.status = status;
+    const e: StatusEvent = { ...this.state, message };
+    for (const l of this.listeners) l.onStatus?.(e);
+  }
+}
+
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
+}
