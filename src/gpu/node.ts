@@ -2,6 +2,7 @@
 // Without a hardware Vulkan driver, falls back to Chromium's SwiftShader ICD and says so once on stderr.
 import { existsSync } from 'node:fs';
 import { createGpuContext, WebGpuUnavailableError, type GpuContext } from './device.ts';
+import { throttleDawnPolling } from './nodeWait.ts';
 
 const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json'];
 
@@ -21,6 +22,7 @@ export function nodeGpuContext(): Promise<GpuContext> {
 
 async function open(): Promise<GpuContext> {
   process.env.XDG_RUNTIME_DIR ??= '/tmp'; // Dawn's Vulkan loader complains loudly without it
+  throttleDawnPolling();
   const { create, globals } = await import('webgpu');
   // WebGPU's enum-like globals (GPUBufferUsage, GPUMapMode, ...) are browser globals; Dawn provides them.
   Object.assign(globalThis, globals);
