@@ -29,3 +29,31 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let v_hat = vi / state.bc2;
   theta[i] = th - p.lr * m_hat / (sqrt(v_hat) + p.eps);
 }
+
+// step_runs: the same update for R runs stacked in one buffer (run b owns elements [b*count, (b+1)*count)),
+// each with its own lr and weight decay, hyper[b] = (lr, wd); runs whose alive[b] is 0 (diverged) are
+// left untouched. Used by sweeps (src/experiments/toyBatch.ts); `step` above is unchanged.
+struct RunParams { count: u32, runs: u32, _p0: u32, _p1: u32, beta1: f32, beta2: f32, eps: f32, _q0: f32 }
+
+@group(0) @binding(0) var<uniform> rp: RunParams;
+@group(0) @binding(6) var<storage, read> hyper: array<vec2<f32>>;
+@group(0) @binding(7) var<storage, read> alive: array<u32>;
+
+@compute @workgroup_size(256)
+fn step_runs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= rp.count * rp.runs) { return; }
+  let b = i / rp.count;
+  if (alive[b] == 0u) { return; }
+  let lr = hyper[b].x;
+  let wd = hyper[b].y;
+  let g = grad[i];
+  var th = theta[i] * (1.0 - lr * wd);
+  let mi = rp.beta1 * m[i] + (1.0 - rp.beta1) * g;
+  let vi = rp.beta2 * v[i] + (1.0 - rp.beta2) * g * g;
+  m[i] = mi;
+  v[i] = vi;
+  let m_hat = mi / state.bc1;
+  let v_hat = vi / state.bc2;
+  theta[i] = th - lr * m_hat / (sqrt(v_hat) + rp.eps);
+}

@@ -3,12 +3,14 @@
 //   npm run --silent cli -- export-tensors --out FILE.json [experiment flags]
 import { flagHelp, UsageError } from './args.ts';
 import { exportTensorsCommand } from './exportTensors.ts';
+import { SWEEP_SUMMARY, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
 
 type Command = (argv: string[]) => Promise<string>;
 
 export const COMMANDS: Record<string, { run: Command; summary: string }> = {
   train: { run: trainCommand, summary: 'train one toy run; prints {"steps":[...],"final":{A,B},"diverged":null|step} (--csv for a table, --tensors FILE to train from an exchange file)' },
+  sweep: { run: sweepCommand, summary: SWEEP_SUMMARY },
   'export-tensors': { run: exportTensorsCommand, summary: 'write the tensor exchange file of a seeded configuration (--out FILE.json)' },
 };
 

@@ -1,0 +1,311 @@
+// Batched toy-model kernels for sweeps (src/experiments/toyBatch.ts): R runs that share every frozen
+// tensor (W_in, W0, W_out, the data) and differ only in A, B and their hyperparameters train together.
+//
+// The frozen part of the adapted layer's pre-activation, P0 = H1 W0^T, is the same for every run and
+// every step, so it is computed once per group and each step only adds the rank-r path:
+//
+//   P[b]  = P0 + s Z_A[b] B[b]^T              (rows x n)      rows, pass 1 (8 rows per workgroup)
+//   y[b]  = phi(P[b]) W_out^T;  res = y - y*  (rows)          rows, pass 1 (fused, no H2 stored)
+//   U[b]  = s G[b] B[b],  G = dL/dP           (rows x r)      rows, pass 2 (stored transposed: UT)
+//   dB[b] = s G[b]^T Z_A[b]                   (n x r)         grad_b (one thread per column j; stored as dB^T)
+//   with G[b][i, j] = (res[b, i] / rows) * W_out[j] * phi'(P[b][i, j]), never materialised.
+//
+// Z_A^T (ZT, runs x r x rows) and dA = U^T H1 are ordinary matmuls over all runs at once (matmul.wgsl).
+// `gram` and `metrics` give each run's loss and coordinate-RMS norms from r x r Gram matrices and write
+// them to the metrics ring; `metrics` also keeps each run's `alive` flag (lora-math.md section 4: a run
+// diverges when its loss is non-finite or above 1e6 x its first loss), and every kernel that writes a
+// run's state skips dead runs: a run that diverges freezes at its divergence step and cannot touch the
+// others (no kernel mixes runs).
+//
+// Layouts (row-major, RP = the rank padded to a multiple of 4): p0 rows x n; zt runs x RP x rows;
+// A and B^T runs x RP x n; pre runs x rows x n; residuals runs x rows (after UT, at p.res_off, in the same
+// buffer); gram runs x 3 x RP x RP (Z_A^T Z_A, B^T B, A A^T).
+// Metrics slot (ring of `state.ring` slots, `state.stride` floats each): [step, run 0 fields, run 1 fields, ...]
+// with FIELDS floats per run, in the order of RUN_FIELDS in toyBatch.ts.
+
+override ACT: u32 = 0u;
+// The rank is padded to RP = 4 and held in one vec4 per row (batched training supports r <= 4, the toy
+// default; toyBatch.ts sends larger ranks to the per-run engine). The padding rows of A and columns of B
+// are zero and stay zero under AdamW (their gradients are zero), so it changes no result.
+const RP = 4u;
+
+const FIELDS = 8u;
+const F_LOSS = 0u;
+const F_ZA = 1u;
+const F_ZB = 2u;
+const F_NORM_A = 3u;
+const F_NORM_B = 4u;
+const F_NORM_SBA = 5u;
+const F_TEST = 6u;
+const F_ALIVE = 7u;
+
+struct Params {
+  runs: u32, rows: u32, n: u32, rank: u32,
+  scale: f32, inv_rows: f32, res_off: u32, _p1: u32,
+}
+struct State { step: u32, ring: u32, stride: u32, _p: u32, bc1: f32, bc2: f32, _q0: f32, _q1: f32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+// ---- activations: must match shaders/activation.wgsl (ACT: 0 = ReLU, 1 = tanh, 2 = GELU tanh approx.) ----
+const GELU_C = 0.7978845608028654;
+const GELU_K = 0.044715;
+fn tanh_c(v: f32) -> f32 { return tanh(clamp(v, -15.0, 15.0)); }
+fn phi(v: f32) -> f32 {
+  switch ACT {
+    case 1u: { return tanh_c(v); }
+    case 2u: { return 0.5 * v * (1.0 + tanh_c(GELU_C * (v + GELU_K * v * v * v))); }
+    default: { return max(v, 0.0); }
+  }
+}
+fn dphi(v: f32) -> f32 {
+  switch ACT {
+    case 1u: { let t = tanh_c(v); return 1.0 - t * t; }
+    case 2u: {
+      let u = GELU_C * (v + GELU_K * v * v * v);
+      let t = tanh_c(u);
+      return 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_K * v * v);
+    }
+    default: { return select(0.0, 1.0, v > 0.0); }
+  }
+}
+
+fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
+
+// Inf or NaN, by bits (comparisons with NaN may be folded away by optimising compilers).
+fn non_finite(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u; }
+
+// ---- rows: forward (+ backward to U) for 8 rows of one run per workgroup, lanes along the width ----
+// Every large access is sequential across lanes (j), which a SIMD-on-CPU implementation (SwiftShader)
+// turns into vector loads, and all per-thread state is in named vec4s (a dynamically indexed private
+// array would live in memory). Reductions across the workgroup cost two barriers: every thread writes
+// its partial sums, then a few threads add them serially.
+// Pass 1: P = P0 + s Z_A B^T for the 8 rows (stored when BACKWARD); y = phi(P) W_out^T; residual y - y*.
+// Pass 2 (BACKWARD): U = s (res / rows) sum_j W_out[j] phi'(P[., j]) B[j, .], stored transposed (UT).
+override BACKWARD: bool = true;
+const WG = 64u;
+const ROWS = 8u;  // rows per workgroup
+
+@group(0) @binding(1) var<storage, read> p0: array<f32>;        // rows x n
+@group(0) @binding(2) var<storage, read> w_out: array<f32>;     // n
+@group(0) @binding(3) var<storage, read> y_star: array<f32>;    // rows
+@group(0) @binding(4) var<storage, read> zt: array<f32>;        // runs x RP x rows
+@group(0) @binding(5) var<storage, read> bt: array<f32>;        // runs x RP x n  (B transposed)
+@group(0) @binding(6) var<storage, read_write> pre: array<f32>; // runs x rows x n
+@group(0) @binding(7) var<storage, read_write> out: array<f32>; // [UT: runs x RP x rows (BACKWARD)] then residuals at p.res_off
+@group(0) @binding(8) var<storage, read> alive: array<u32>;     // runs
+
+var<workgroup> red: array<vec4<f32>, 512>;  // [k][thread], k < 8
+var<workgroup> ysum: array<f32, ROWS>;  // residuals of the block's rows
+var<workgroup> flag: u32;
+
+
+// Z_A (RP values) of row i of run b, from ZT.
+fn zrow(b: u32, i: u32, m: u32) -> vec4<f32> {
+  let o = b * RP * m + i;
+  return vec4<f32>(zt[o], zt[o + m], zt[o + 2u * m], zt[o + 3u * m]);
+}
+
+@compute @workgroup_size(64)
+fn rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let m = p.rows;
+  let n = p.n;
+  let blocks = (m + ROWS - 1u) / ROWS;
+  let w = wg.x + wg.y * nwg.x;
+  let b = w / blocks;
+  if (lid == 0u) { flag = select(0u, alive[min(b, p.runs - 1u)], b < p.runs); }
+  if (workgroupUniformLoad(&flag) == 0u) { return; }
+  let i0 = (w % blocks) * ROWS;
+  let bb = b * RP * n;
+  // Pass 1, two rows at a time (few live registers: SIMD-on-CPU keeps one register per vec4 component).
+  for (var t = 0u; t < ROWS; t += 2u) {
+    let ia = min(i0 + t, m - 1u);
+    let ib = min(i0 + t + 1u, m - 1u);
+    let za = zrow(b, ia, m);
+    let zb = zrow(b, ib, m);
+    let pa = ia * n;
+    let pb = ib * n;
+    let sa = (b * m + ia) * n;
+    let sb = (b * m + ib) * n;
+    let store_a = BACKWARD && i0 + t < m;
+    let store_b = BACKWARD && i0 + t + 1u < m;
+    var acc_a = 0.0;
+    var acc_b = 0.0;
+    for (var j = lid; j < n; j += WG) {
+      let o = bb + j;
+      let bq = vec4<f32>(bt[o], bt[o + n], bt[o + 2u * n], bt[o + 3u * n]);
+      // Same order as matmul.wgsl's low-rank epilogue: P0 + s * (z . b).
+      let va = p0[pa + j] + p.scale * dot(za, bq);
+      let vb = p0[pb + j] + p.scale * dot(zb, bq);
+      if (store_a) { pre[sa + j] = va; }
+      if (store_b) { pre[sb + j] = vb; }
+      let wj = w_out[j];
+      acc_a = fma(phi(va), wj, acc_a);
+      acc_b = fma(phi(vb), wj, acc_b);
+    }
+    red[t * WG + lid] = vec4<f32>(acc_a, acc_b, 0.0, 0.0);
+  }
+  workgroupBarrier();
+  if (lid < ROWS) {
+    // Thread lid sums row lid's partials and writes its residual.
+    var s = 0.0;
+    let k = (lid / 2u) * 2u * WG;
+    let c = lid % 2u;
+    for (var l = 0u; l < WG; l++) { s += red[k + l][c]; }
+    let i = min(i0 + lid, m - 1u);
+    let r = s - y_star[i];
+    ysum[lid] = r;
+    if (i0 + lid < m) { out[p.res_off + b * m + i0 + lid] = r; }
+  }
+  if (!BACKWARD) { return; }
+  workgroupBarrier();
+  // Pass 2: U for two rows at a time.
+  for (var t = 0u; t < ROWS; t += 2u) {
+    let ia = min(i0 + t, m - 1u);
+    let ib = min(i0 + t + 1u, m - 1u);
+    let ga = p.scale * p.inv_rows * ysum[t];
+    let gb = p.scale * p.inv_rows * ysum[t + 1u];
+    let sa = (b * m + ia) * n;
+    let sb = (b * m + ib) * n;
+    var ua = vec4<f32>(0.0);
+    var ub = vec4<f32>(0.0);
+    for (var j = lid; j < n; j += WG) {
+      let o = bb + j;
+      let bq = vec4<f32>(bt[o], bt[o + n], bt[o + 2u * n], bt[o + 3u * n]);
+      let wj = w_out[j];
+      ua = fma(vec4<f32>(ga * wj * dphi(pre[sa + j])), bq, ua);
+      ub = fma(vec4<f32>(gb * wj * dphi(pre[sb + j])), bq, ub);
+    }
+    red[t * WG + lid] = ua;
+    red[(t + 1u) * WG + lid] = ub;
+  }
+  workgroupBarrier();
+  if (lid < ROWS && i0 + lid < m) {
+    var s = vec4<f32>(0.0);
+    for (var l = 0u; l < WG; l++) { s += red[lid * WG + l]; }
+    let o = b * RP * m + i0 + lid;
+    out[o] = s.x;
+    out[o + m] = s.y;
+    out[o + 2u * m] = s.z;
+    out[o + 3u * m] = s.w;
+  }
+}
+
+// ---- grad_b: dB^T[b, q, j] = s W_out[j] sum_i (res[b, i] / rows) phi'(P[b, i, j]) Z_A[b, i, q]; lanes along j ----
+@group(0) @binding(1) var<storage, read> zt_g: array<f32>;
+@group(0) @binding(2) var<storage, read> w_out_g: array<f32>;
+@group(0) @binding(3) var<storage, read> pre_g: array<f32>;
+@group(0) @binding(4) var<storage, read> res_g: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dbt: array<f32>;
+@group(0) @binding(6) var<storage, read> alive_g: array<u32>;
+
+@compute @workgroup_size(64)
+fn grad_b(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = flat(gid, nwg);
+  if (t >= p.runs * p.n) { return; }
+  let b = t / p.n;
+  let j = t % p.n;
+  if (alive_g[b] == 0u) { return; }
+  let m = p.rows;
+  var acc = vec4<f32>(0.0);
+  for (var i = 0u; i < m; i++) {
+    let row = b * m + i;
+    let c = res_g[p.res_off + row] * dphi(pre_g[row * p.n + j]);
+    let zb = b * RP * m + i;
+    acc = fma(vec4<f32>(c), vec4<f32>(zt_g[zb], zt_g[zb + m], zt_g[zb + 2u * m], zt_g[zb + 3u * m]), acc);
+  }
+  let v = p.scale * p.inv_rows * w_out_g[j] * acc;
+  let o = b * RP * p.n + j;
+  dbt[o] = v.x;
+  dbt[o + p.n] = v.y;
+  dbt[o + 2u * p.n] = v.z;
+  dbt[o + 3u * p.n] = v.w;
+}
+
+// ---- gram: per run, Z_A^T Z_A (over rows), B^T B and A A^T (over n); one thread per entry (RP x RP) ----
+@group(0) @binding(1) var<storage, read> zt_m: array<f32>;
+@group(0) @binding(2) var<storage, read> bt_m: array<f32>;
+@group(0) @binding(3) var<storage, read> am_m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> gram: array<f32>;
+
+@compute @workgroup_size(64)
+fn gram_all(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = flat(gid, nwg);
+  let rr = RP * RP;
+  if (t >= p.runs * 3u * rr) { return; }
+  let b = t / (3u * rr);
+  let g = (t / rr) % 3u;
+  let pq = t % rr;
+  let pi = pq / RP;
+  let qi = pq % RP;
+  var s = 0.0;
+  if (g == 0u) {
+    let x = (b * RP + pi) * p.rows;
+    let y = (b * RP + qi) * p.rows;
+    for (var i = 0u; i < p.rows; i++) { s = fma(zt_m[x + i], zt_m[y + i], s); }
+  } else if (g == 1u) {
+    let x = (b * RP + pi) * p.n;
+    let y = (b * RP + qi) * p.n;
+    for (var j = 0u; j < p.n; j++) { s = fma(bt_m[x + j], bt_m[y + j], s); }
+  } else {
+    let x = (b * RP + pi) * p.n;
+    let y = (b * RP + qi) * p.n;
+    for (var k = 0u; k < p.n; k++) { s = fma(am_m[x + k], am_m[y + k], s); }
+  }
+  gram[t] = s;
+}
+
+// ---- metrics: one thread per run; loss and norms into the ring, divergence flag ----
+// Norms use the true rank p.rank (the padding is zero and adds nothing to the sums).
+@group(0) @binding(1) var<storage, read> res_m: array<f32>;
+@group(0) @binding(2) var<storage, read> gram_m: array<f32>;
+@group(0) @binding(3) var<storage, read> state: State;
+@group(0) @binding(4) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(5) var<storage, read_write> alive_m: array<u32>;
+@group(0) @binding(6) var<storage, read_write> first_loss: array<f32>;
+
+fn slot_base(b: u32) -> u32 { return ((state.step - 1u) % state.ring) * state.stride + 1u + b * FIELDS; }
+
+@compute @workgroup_size(64)
+fn metrics_runs(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let b = gid.x;
+  if (b >= p.runs) { return; }
+  var ss = 0.0;
+  for (var i = 0u; i < p.rows; i++) { let v = res_m[p.res_off + b * p.rows + i]; ss = fma(v, v, ss); }
+  let loss = 0.5 * ss * p.inv_rows;
+  let rr = RP * RP;
+  let zz = b * 3u * rr;
+  let bo = zz + rr;
+  let aa = zz + 2u * rr;
+  var tz = 0.0; var tb = 0.0; var ta = 0.0; var zb = 0.0; var sba = 0.0;
+  for (var q = 0u; q < RP; q++) { tz += gram_m[zz + q * RP + q]; tb += gram_m[bo + q * RP + q]; ta += gram_m[aa + q * RP + q]; }
+  for (var k = 0u; k < rr; k++) { zb = fma(gram_m[bo + k], gram_m[zz + k], zb); sba = fma(gram_m[bo + k], gram_m[aa + k], sba); }
+  let s2 = p.scale * p.scale;
+  let m = f32(p.rows);
+  let n = f32(p.n);
+  let r = f32(p.rank);
+  let o = slot_base(b);
+  metrics[o + F_LOSS] = loss;
+  metrics[o + F_ZA] = sqrt(tz / (m * r));
+  metrics[o + F_ZB] = sqrt(max(0.0, s2 * zb / (m * n)));
+  metrics[o + F_NORM_A] = sqrt(ta / (r * n));
+  metrics[o + F_NORM_B] = sqrt(tb / (n * r));
+  metrics[o + F_NORM_SBA] = sqrt(max(0.0, s2 * sba / (n * n)));
+  if (state.step == 1u) { first_loss[b] = loss; }
+  var ok = alive_m[b];
+  if (ok != 0u && (non_finite(loss) || loss > 1e6 * first_loss[b])) {
+    ok = 0u;
+    alive_m[b] = 0u;
+  }
+  metrics[o + F_ALIVE] = f32(ok);
+}
+
+// ---- test_metric: one thread per run; test loss from the test residuals ----
+@compute @workgroup_size(64)
+fn test_metric(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let b = gid.x;
+  if (b >= p.runs) { return; }
+  var ss = 0.0;
+  for (var i = 0u; i < p.rows; i++) { let v = res_m[p.res_off + b * p.rows + i]; ss = fma(v, v, ss); }
+  metrics[slot_base(b) + F_TEST] = 0.5 * ss * p.inv_rows;
+}

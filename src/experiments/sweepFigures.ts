@@ -1,0 +1,290 @@
+// Static figures of a SweepResult as SVG strings (no DOM, no dependencies): the pictures the playground's
+// views show, for the CLI's --png output and the findings page. The CLI rasterises them with Chromium.
+import type { Heatmap, LogLogFit, RefLine, SweepResult } from './sweepAggregate.ts';
+
+export interface Figure {
+  name: string;
+  title: string;
+  svg: string;
+}
+
+const W = 640;
+const H = 440;
+const M = { left: 78, right: 170, top: 46, bottom: 58 };
+const FONT = 'font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif"';
+const COLORS = { A: '#1f77b4', B: '#d62728', extra: ['#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#e377c2'] };
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const f3 = (v: number) => Number(v.toPrecision(3)).toString();
+
+function fmtTick(v: number): string {
+  if (v === 0) return '0';
+  const e = Math.floor(Math.log10(Math.abs(v)) + 1e-9);
+  if (e >= -2 && e <= 4) return Number(v.toPrecision(3)).toString();
+  const m = v / 10 ** e;
+  return Math.abs(m - 1) < 1e-9 ? `1e${e}` : `${Number(m.toPrecision(2))}e${e}`;
+}
+
+/** Decade ticks (and 2, 5 between them when the range is short) covering [lo, hi]. */
+function logTicks(lo: number, hi: number): number[] {
+  const a = Math.floor(Math.log10(lo) + 1e-9);
+  const b = Math.ceil(Math.log10(hi) - 1e-9);
+  const out: number[] = [];
+  const mult = b - a <= 2 ? [1, 2, 5] : [1];
+  for (let e = a; e <= b; e++) for (const m of mult) {
+    const v = m * 10 ** e;
+    if (v >= lo * 0.999 && v <= hi * 1.001) out.push(v);
+  }
+  return out.length >= 2 ? out : [lo, hi];
+}
+
+interface Scale {
+  lo: number;
+  hi: number;
+  px: (v: number) => number;
+}
+
+function logScale(values: number[], from: number, to: number, pad = 0.06): Scale {
+  const ok = values.filter((v) => v > 0 && Number.isFinite(v));
+  let lo = Math.log10(Math.min(...ok));
+  let hi = Math.log10(Math.max(...ok));
+  if (!(hi > lo)) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  const span = hi - lo;
+  lo -= span * pad;
+  hi += span * pad;
+  return { lo: 10 ** lo, hi: 10 ** hi, px: (v) => from + ((Math.log10(v) - lo) / (hi - lo)) * (to - from) };
+}
+
+function frame(title: string, body: string, w = W, h = H): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="12"><rect width="${w}" height="${h}" fill="#fff"/><text x="${w / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>${body}</svg>`;
+}
+
+function axes(x: Scale, y: Scale, xLabel: string, yLabel: string, xTicks: number[], yTicks: number[]): string {
+  const x0 = M.left;
+  const x1 = W - M.right;
+  const y0 = H - M.bottom;
+  const y1 = M.top;
+  let s = `<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="none" stroke="#333"/>`;
+  for (const t of xTicks) {
+    const px = x.px(t);
+    s += `<line x1="${px}" x2="${px}" y1="${y1}" y2="${y0}" stroke="#e5e5e5"/><line x1="${px}" x2="${px}" y1="${y0}" y2="${y0 + 5}" stroke="#333"/><text x="${px}" y="${y0 + 18}" text-anchor="middle">${fmtTick(t)}</text>`;
+  }
+  for (const t of yTicks) {
+    const py = y.px(t);
+    s += `<line x1="${x0}" x2="${x1}" y1="${py}" y2="${py}" stroke="#e5e5e5"/><line x1="${x0 - 5}" x2="${x0}" y1="${py}" y2="${py}" stroke="#333"/><text x="${x0 - 8}" y="${py + 4}" text-anchor="end">${fmtTick(t)}</text>`;
+  }
+  s += `<text x="${(x0 + x1) / 2}" y="${H - 16}" text-anchor="middle">${esc(xLabel)}</text>`;
+  s += `<text transform="translate(18 ${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`;
+  return s;
+}
+
+interface Series {
+  label: string;
+  color: string;
+  points: Array<{ x: number; y: number | null; hollow?: boolean }>;
+  fit?: LogLogFit | null;
+  dashed?: boolean;
+}
+
+/** A log-log chart: points (hollow = flagged), their fitted lines (solid) and reference slopes (dotted). */
+function logLogChart(o: { title: string; xLabel: string; yLabel: string; series: Series[]; refs?: RefLine[]; xTicks?: number[]; note?: string }): string {
+  const xs = o.series.flatMap((s) => s.points.map((p) => p.x));
+  const ys = o.series.flatMap((s) => s.points.map((p) => p.y)).filter((v): v is number => v !== null && v > 0);
+  if (!xs.length || !ys.length) return frame(o.title, `<text x="${W / 2}" y="${H / 2}" text-anchor="middle">no finite values to plot</text>`);
+  const x = logScale(xs, M.left, W - M.right);
+  const y = logScale(ys, H - M.bottom, M.top, 0.1);
+  const clip = `<clipPath id="plot"><rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}"/></clipPath>`;
+  let body = clip + axes(x, y, o.xLabel, o.yLabel, o.xTicks ?? logTicks(x.lo, x.hi), logTicks(y.lo, y.hi));
+  const line = (intercept: number, slope: number, attrs: string) => {
+    const p = (xv: number) => `${x.px(xv)},${y.px(10 ** (intercept + slope * Math.log10(xv)))}`;
+    return `<polyline clip-path="url(#plot)" points="${p(x.lo)} ${p(x.hi)}" fill="none" ${attrs}/>`;
+  };
+  const legend: string[] = [];
+  for (const r of o.refs ?? []) {
+    body += line(r.intercept, r.slope, 'stroke="#888" stroke-width="1.2" stroke-dasharray="2 4"');
+    legend.push(`<line x1="0" x2="22" y1="0" y2="0" stroke="#888" stroke-dasharray="2 4"/><text x="28" y="4">${esc(r.label)} (slope ${r.slope})</text>`);
+  }
+  for (const s of o.series) {
+    if (s.fit) body += line(s.fit.intercept, s.fit.slope, `stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}`);
+    for (const p of s.points) {
+      if (p.y === null || !(p.y > 0)) continue;
+      body += `<circle cx="${x.px(p.x)}" cy="${y.px(p.y)}" r="4.5" fill="${p.hollow ? '#fff' : s.color}" stroke="${s.color}" stroke-width="1.6"/>`;
+    }
+    legend.push(`<circle cx="11" cy="0" r="4.5" fill="${s.color}"/><text x="28" y="4">${esc(s.label)}</text>`);
+    if (s.fit) legend.push(`<line x1="0" x2="22" y1="0" y2="0" stroke="${s.color}" stroke-width="1.5"/><text x="28" y="4">fit: slope ${f3(s.fit.slope)}${s.fit.slopeStderr !== null ? ` ± ${f3(s.fit.slopeStderr)}` : ''}</text>`);
+  }
+  body += legendBlock(legend);
+  if (o.note) body += `<text x="${W - M.right + 14}" y="${H - M.bottom}" font-size="10" fill="#555">${wrap(o.note, 26).map((l, i) => `<tspan x="${W - M.right + 14}" dy="${i ? 12 : 0}">${esc(l)}</tspan>`).join('')}</text>`;
+  return frame(o.title, body);
+}
+
+function legendBlock(items: string[]): string {
+  return items.map((it, i) => `<g transform="translate(${W - M.right + 14} ${M.top + 10 + i * 20})">${it}</g>`).join('');
+}
+
+function wrap(text: string, width: number): string[] {
+  const words = text.split(/\s+/);
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of words) {
+    if ((cur + ' ' + w).trim().length > width && cur) {
+      lines.push(cur);
+      cur = w;
+    } else cur = (cur + ' ' + w).trim();
+  }
+  if (cur) lines.push(cur);
+  return lines;
+}
+
+// viridis, 9 stops
+const VIRIDIS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
+function viridis(t: number): string {
+  const u = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(u));
+  const f = u - i;
+  const c = (hex: string) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
+  const [a, b] = [c(VIRIDIS[i]), c(VIRIDIS[i + 1])];
+  return `rgb(${a.map((v, k) => Math.round(v + (b[k] - v) * f)).join(',')})`;
+}
+
+/** A heatmap with a log colour scale (low = dark), diverged cells crossed out, each row's best outlined. */
+function heatmapSvg(h: Heatmap, title: string, note?: string): string {
+  const nx = h.x.values.length;
+  const ny = h.y.values.length;
+  const x0 = M.left;
+  const x1 = W - M.right;
+  const y0 = H - M.bottom;
+  const y1 = M.top;
+  const cw = (x1 - x0) / nx;
+  const ch = (y0 - y1) / ny;
+  const { min, max } = h.value;
+  const lmin = min !== null ? Math.log10(min) : 0;
+  const lmax = max !== null ? Math.log10(max) : 1;
+  const t = (v: number) => (lmax > lmin ? (Math.log10(v) - lmin) / (lmax - lmin) : 0.5);
+  let body = '';
+  for (const c of h.cells) {
+    const cx = x0 + c.xi * cw;
+    const cy = y0 - (c.yi + 1) * ch;
+    if (c.value !== null) {
+      const fill = viridis(t(c.value));
+      body += `<rect x="${cx}" y="${cy}" width="${cw}" height="${ch}" fill="${fill}"/>`;
+      const light = t(c.value) > 0.6;
+      body += `<text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="${cw < 50 ? 9 : 10}" fill="${light ? '#000' : '#fff'}">${fmtTick(Number(c.value.toPrecision(2)))}</text>`;
+    } else {
+      body += `<rect x="${cx}" y="${cy}" width="${cw}" height="${ch}" fill="#ddd"/><path d="M${cx + 4} ${cy + 4}L${cx + cw - 4} ${cy + ch - 4}M${cx + cw - 4} ${cy + 4}L${cx + 4} ${cy + ch - 4}" stroke="#999" stroke-width="1.2"/>`;
+      if (c.status === 'diverged') body += `<text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="9" fill="#333" stroke="#ddd" stroke-width="3" paint-order="stroke">div@${c.divergedAt}</text>`;
+      else body += `<text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="9" fill="#333">${c.status}</text>`;
+    }
+  }
+  for (const c of h.cells) if (c.rowBest) body += `<rect x="${x0 + c.xi * cw + 1.5}" y="${y0 - (c.yi + 1) * ch + 1.5}" width="${cw - 3}" height="${ch - 3}" fill="none" stroke="#ff2d2d" stroke-width="3"/>`;
+  body += `<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="none" stroke="#333"/>`;
+  h.x.values.forEach((v, i) => (body += `<text x="${x0 + (i + 0.5) * cw}" y="${y0 + 18}" text-anchor="middle" font-size="${nx > 7 ? 10 : 12}">${fmtTick(v)}</text>`));
+  h.y.values.forEach((v, i) => (body += `<text x="${x0 - 8}" y="${y0 - (i + 0.5) * ch + 4}" text-anchor="end">${fmtTick(v)}</text>`));
+  body += `<text x="${(x0 + x1) / 2}" y="${H - 16}" text-anchor="middle">${esc(h.x.label)} (log grid)</text>`;
+  body += `<text transform="translate(18 ${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle">${esc(h.y.label)}</text>`;
+  // colour bar
+  const bx = W - M.right + 20;
+  const bh = y0 - y1 - 60;
+  for (let i = 0; i < 40; i++) body += `<rect x="${bx}" y="${y1 + bh - ((i + 1) * bh) / 40}" width="16" height="${bh / 40 + 0.5}" fill="${viridis(i / 39)}"/>`;
+  if (min !== null && max !== null) {
+    body += `<text x="${bx + 22}" y="${y1 + bh + 4}">${fmtTick(Number(min.toPrecision(2)))}</text><text x="${bx + 22}" y="${y1 + 8}">${fmtTick(Number(max.toPrecision(2)))}</text>`;
+  }
+  body += `<text x="${bx}" y="${y1 + bh + 24}" font-size="11">${esc(h.value.label)} (log)</text>`;
+  body += `<rect x="${bx}" y="${y1 + bh + 34}" width="16" height="12" fill="#ddd" stroke="#999"/><text x="${bx + 22}" y="${y1 + bh + 44}" font-size="11">diverged</text>`;
+  body += `<rect x="${bx}" y="${y1 + bh + 52}" width="16" height="12" fill="none" stroke="#ff2d2d" stroke-width="2.5"/><text x="${bx + 22}" y="${y1 + bh + 62}" font-size="11">best per row</text>`;
+  if (note) body += `<text x="${M.left}" y="${M.top - 8}" font-size="10" fill="#555">${esc(note)}</text>`;
+  return frame(title, body);
+}
+
+/** A linear-x, log-y chart of curves over training steps. */
+function curvesChart(o: { title: string; yLabel: string; curves: Array<{ label: string; color: string; steps: number[]; y: Array<number | null> }> }): string {
+  const steps = o.curves.flatMap((c) => c.steps);
+  const ys = o.curves.flatMap((c) => c.y).filter((v): v is number => v !== null && v > 0);
+  if (!steps.length || !ys.length) return frame(o.title, `<text x="${W / 2}" y="${H / 2}" text-anchor="middle">no curves recorded</text>`);
+  const smax = Math.max(...steps);
+  const x: Scale = { lo: 0, hi: smax, px: (v) => M.left + (v / smax) * (W - M.left - M.right) };
+  const y = logScale(ys, H - M.bottom, M.top, 0.08);
+  const xt = Array.from({ length: 5 }, (_, i) => Math.round((smax * i) / 4));
+  let body = axes(x, y, 'step', o.yLabel, xt, logTicks(y.lo, y.hi));
+  const legend: string[] = [];
+  for (const c of o.curves) {
+    const pts = c.steps.map((s, i) => (c.y[i] !== null && (c.y[i] as number) > 0 ? `${x.px(s)},${y.px(c.y[i] as number)}` : '')).filter(Boolean);
+    body += `<polyline points="${pts.join(' ')}" fill="none" stroke="${c.color}" stroke-width="1.6"/>`;
+    legend.push(`<line x1="0" x2="22" y1="0" y2="0" stroke="${c.color}" stroke-width="2"/><text x="28" y="4">${esc(c.label)}</text>`);
+  }
+  return frame(o.title, body + legendBlock(legend));
+}
+
+const widthColors = (k: number) => Array.from({ length: k }, (_, i) => viridis(k === 1 ? 0.5 : (i / (k - 1)) * 0.9));
+
+/** Every figure of a result: names are stable file stems ("lr-width-heatmap-A", ...). */
+export function sweepFigures(r: SweepResult): Figure[] {
+  const out: Figure[] = [];
+  const steps = r.base.steps;
+  if (r.kind === 'lr-width') {
+    for (const v of r.lrWidth) {
+      const title = `Init[${v.init}]: final test loss after ${steps} steps`;
+      out.push({ name: `lr-width-heatmap-${v.init}`, title, svg: heatmapSvg(v.heatmap, title, `λ = ${r.base.lambda}, rank ${r.base.rank}, ${r.base.nTrain} examples, seed ${r.base.seed}`) });
+    }
+    const series: Series[] = r.lrWidth.map((v) => ({
+      label: `Init[${v.init}] best η (grid)`,
+      color: COLORS[v.init],
+      points: v.optimum.map((o) => ({ x: o.x, y: o.eta, hollow: o.atEdge })),
+      fit: v.fit,
+    }));
+    const refs = r.lrWidth[0]?.references ?? [];
+    out.push({
+      name: 'lr-width-optimal-eta',
+      title: 'Optimal learning rate against width',
+      svg: logLogChart({ title: 'Optimal learning rate against width', xLabel: 'width n', yLabel: 'η with the lowest final test loss', series, refs, xTicks: r.axes.n, note: 'hollow: optimum at the edge of the η grid' }),
+    });
+  } else if (r.kind === 'lambda-eta') {
+    for (const v of r.lambdaEta) {
+      const title = `Init[${v.init}], n = ${v.n}: final test loss over λ × η`;
+      out.push({ name: `lambda-eta-heatmap-${v.init}`, title, svg: heatmapSvg(v.heatmap, title, `lr_B = λ·η, ${steps} steps, rank ${r.base.rank}, seed ${r.base.seed}`) });
+    }
+    const series: Series[] = r.lambdaEta.map((v) => ({ label: `Init[${v.init}] best over η`, color: COLORS[v.init], points: v.bestPerLambda.map((o) => ({ x: o.x, y: o.loss, hollow: o.atEdge })) }));
+    out.push({
+      name: 'lambda-eta-best',
+      title: `Best final test loss against λ (n = ${r.axes.n[0]})`,
+      svg: logLogChart({ title: `Best final test loss against λ (n = ${r.axes.n[0]})`, xLabel: 'LoRA+ ratio λ', yLabel: 'best final test loss over η', series, xTicks: r.axes.lambda, note: 'hollow: best η at the edge of the grid' }),
+    });
+  } else {
+    const eta = r.widthScaling[0]?.eta;
+    const one: Series[] = r.widthScaling.map((v) => ({ label: `Init[${v.init}]`, color: COLORS[v.init], points: v.points.map((p) => ({ x: p.n, y: p.oneStepDeltaZB })), fit: v.oneStepFit }));
+    out.push({
+      name: 'width-one-step',
+      title: `Change of ||Z_B|| from one update (η = ${eta})`,
+      svg: logLogChart({ title: `Change of ||Z_B|| from one update (η = ${eta})`, xLabel: 'width n', yLabel: '||Z_B|| at step 2 − step 1 (coordinate RMS)', series: one, refs: r.widthScaling[0]?.references, xTicks: r.axes.n }),
+    });
+    const norms: Series[] = r.widthScaling.flatMap((v) => [
+      { label: `Init[${v.init}] max ||Z_A||`, color: COLORS[v.init], points: v.points.map((p) => ({ x: p.n, y: p.maxZA, hollow: p.status !== 'done' })), fit: v.maxZAFit },
+      { label: `Init[${v.init}] max ||Z_B||`, color: COLORS[v.init], dashed: true, points: v.points.map((p) => ({ x: p.n, y: p.maxZB, hollow: p.status !== 'done' })), fit: v.maxZBFit },
+    ]);
+    out.push({
+      name: 'width-norms',
+      title: `Largest ||Z_A||, ||Z_B|| over ${steps} steps (η = ${eta})`,
+      svg: logLogChart({ title: `Largest ||Z_A||, ||Z_B|| over ${steps} steps (η = ${eta})`, xLabel: 'width n', yLabel: 'max over steps (coordinate RMS)', series: norms, xTicks: r.axes.n, note: 'hollow: the run diverged (max up to its divergence step)' }),
+    });
+    for (const v of r.widthScaling) {
+      const runs = v.points.map((p) => r.runs[p.run]).filter((x) => x.curve);
+      if (!runs.length) continue;
+      const colors = widthColors(runs.length);
+      for (const field of ['zA', 'zB'] as const) {
+        out.push({
+          name: `width-curves-${field}-${v.init}`,
+          title: `Init[${v.init}]: ||${field === 'zA' ? 'Z_A' : 'Z_B'}|| during training (η = ${eta})`,
+          svg: curvesChart({
+            title: `Init[${v.init}]: ||${field === 'zA' ? 'Z_A' : 'Z_B'}|| during training (η = ${eta})`,
+            yLabel: `||${field === 'zA' ? 'Z_A' : 'Z_B'}|| (coordinate RMS)`,
+            curves: runs.map((run, i) => ({ label: `n = ${run.point.n}${run.status === 'diverged' ? ` (div@${run.divergedAt})` : ''}`, color: colors[i], steps: run.curve!.step, y: run.curve![field] })),
+          }),
+        });
+      }
+    }
+  }
+  return out;
+}
