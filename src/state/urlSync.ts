@@ -5,6 +5,8 @@ import { defaultToyConfig } from '../experiments/config.ts';
 import { useConfigStore } from './configStore.ts';
 import { replaceRuns } from './runner.ts';
 import { useRunsStore } from './runsStore.ts';
+import { isGpt2Fragment } from './gpt2Link.ts';
+import { openGpt2Link } from './gpt2LinkOpen.ts';
 import { decodeLink, encodeLink, type SharedState } from './shareLink.ts';
 import { useUiStore } from './uiStore.ts';
 
@@ -32,6 +34,12 @@ function write(): void {
 
 /** Apply the link in the address bar: its settings go to the form, its runs are queued (and run). */
 export function openLink(fragment: string): void {
+  // A GPT-2 tab link (#gpt2?...) has its own codec and leaves the playground's settings alone.
+  if (isGpt2Fragment(fragment)) {
+    openGpt2Link(fragment);
+    lastWritten = fragment.startsWith('#') ? fragment.slice(1) : fragment;
+    return;
+  }
   const decoded = decodeLink(fragment);
   const ui = useUiStore.getState();
   if (decoded.ok) {

@@ -2,6 +2,7 @@
 // the Experiments placeholder, the GPT-2 view replaces the GPT-2 one.
 import type { ReactNode } from 'react';
 import type { TabId } from '../state/uiStore.ts';
+import { Gpt2Tab } from './gpt2/Gpt2Tab.tsx';
 import { Playground } from './Playground.tsx';
 import { PlannedTab } from './PlannedTab.tsx';
 
@@ -22,13 +23,5 @@ export const TABS: readonly Tab[] = [
       </PlannedTab>
     ),
   },
-  {
-    id: 'gpt2',
-    label: 'GPT-2',
-    render: () => (
-      <PlannedTab title="GPT-2: LoRA on a real language model">
-        Fine-tuning GPT-2 small with the same LoRA kernels, Init[A]/Init[B] and LoRA+ on text, with a PEFT-compatible adapter to download.
-      </PlannedTab>
-    ),
-  },
+  { id: 'gpt2', label: 'GPT-2', render: () => <Gpt2Tab /> },
 ];

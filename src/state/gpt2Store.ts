@@ -1,0 +1,181 @@
+// The GPT-2 tab's state: the form (raw text per field, validated as typed through GPT2_FIELDS), the
+// model and text choices, the download in progress, the runs with their metric rows, and generations.
+// Metric rows live in plain arrays (appended by gpt2Runner); the store's `rev` moves at most once per
+// animation frame so React re-renders at frame rate, not per row.
+import { create } from 'zustand';
+import { GPT2_FIELDS, GPT2_KEYS, defaultGpt2RunConfig, gpt2ConfigError, parseGpt2Field, type Gpt2Key, type Gpt2RunConfig } from '../experiments/gpt2/config.ts';
+import type { Gpt2StepMetrics } from '../experiments/gpt2/metrics.ts';
+import type { Gpt2Plan } from '../experiments/gpt2/plan.ts';
+import { GPT2_MODELS, LORA_TARGETS, type Gpt2Config, type LoraTarget } from '../models/gpt2.ts';
+import type { FileProgress } from '../models/hub.ts';
+
+export type Gpt2ModelChoice = 'tiny' | 'distilgpt2' | 'gpt2';
+export type TextSource = 'shakespeare' | 'custom';
+
+/** A GPT-2 with the real vocabulary and tokenizer but tiny widths, random weights from the seed: no download. */
+export const TINY_GPT2_CONFIG: Gpt2Config = {
+  model_type: 'gpt2', n_embd: 64, n_layer: 2, n_head: 4, n_positions: 256, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 256, activation_function: 'gelu_new',
+};
+
+export const MODEL_CHOICES: ReadonlyArray<{ id: Gpt2ModelChoice; label: string; config: Gpt2Config }> = [
+  { id: 'tiny', label: 'Tiny GPT-2 (random weights, for trying the UI without a download)', config: TINY_GPT2_CONFIG },
+  { id: 'distilgpt2', label: GPT2_MODELS.distilgpt2.label, config: GPT2_MODELS.distilgpt2.config },
+  { id: 'gpt2', label: GPT2_MODELS.gpt2.label, config: GPT2_MODELS.gpt2.config },
+];
+export const modelConfig = (m: Gpt2ModelChoice): Gpt2Config => MODEL_CHOICES.find((c) => c.id === m)!.config;
+
+export const BUNDLED_TEXT_PATH = 'data/tinyshakespeare.txt';
+/** Pasted or dropped text: at most this many characters (tokenising a few MB is seconds on the main thread). */
+export const MAX_TEXT_CHARS = 2_000_000;
+/** Enough tokens for one training sequence plus a held-out part. */
+export const MIN_TEXT_CHARS = 200;
+
+/** Why a custom text cannot be trained on, or null. */
+export function textError(text: string): string | null {
+  if (text.trim().length === 0) return 'The text is empty: paste some text or drop a .txt file.';
+  if (text.length > MAX_TEXT_CHARS) return `The text is ${(text.length / 1e6).toFixed(1)} M characters; at most ${MAX_TEXT_CHARS / 1e6} M.`;
+  if (text.trim().length < MIN_TEXT_CHARS) return `The text is too short (${text.trim().length} characters); give at least ${MIN_TEXT_CHARS}.`;
+  if (text.includes('\u0000')) return 'This looks like a binary file, not text.';
+  return null;
+}
+
+export type Gpt2RunStatus = 'preparing' | 'running' | 'paused' | 'done' | 'diverged' | 'error';
+
+export interface Gpt2Run {
+  id: number;
+  init: 'A' | 'B';
+  color: string;
+  status: Gpt2RunStatus;
+  message?: string;
+  config: Gpt2RunConfig;
+  model: Gpt2ModelChoice;
+  /** Adapter labels (k of the metric arrays), e.g. "h0 attn.c_attn". */
+  adapters: string[];
+  rows: Gpt2StepMetrics[];
+  step: number;
+  tokensPerSecond: number;
+  memoryBytes: number;
+  plannedBytes: number;
+}
+
+export interface Generation {
+  id: number;
+  runId: number;
+  step: number;
+  mode: 'greedy' | 'sample';
+  prompt: string;
+  text: string;
+  pending: boolean;
+}
+
+export type Phase = 'idle' | 'downloading' | 'loading-text' | 'training';
+
+export interface Gpt2State {
+  raw: Record<Gpt2Key, string>;
+  errors: Partial<Record<Gpt2Key | 'targets' | 'model' | 'text', string>>;
+  targets: LoraTarget[];
+  model: Gpt2ModelChoice;
+  textSource: TextSource;
+  customText: string;
+  customName: string;
+  prompt: string;
+  temperature: number;
+  /** The parsed config when every field is valid. */
+  config: Gpt2RunConfig | null;
+  phase: Phase;
+  phaseText: string;
+  download: FileProgress[];
+  /** A failure outside a run (download, tokenizer, refused plan). */
+  failure: string | null;
+  plan: { plan: Gpt2Plan; problems: string[] } | null;
+  runs: Gpt2Run[];
+  generations: Generation[];
+  heatmapField: 'zA' | 'zB';
+  rev: number;
+  setField(k: Gpt2Key, raw: string): void;
+  setTargets(t: LoraTarget[]): void;
+  setModel(m: Gpt2ModelChoice): void;
+  setText(source: TextSource, text?: string, name?: string): void;
+  set(patch: Partial<Omit<Gpt2State, 'set' | 'setField' | 'setTargets' | 'setModel' | 'setText'>>): void;
+}
+
+export function formatGpt2Raw(k: Gpt2Key, v: unknown): string {
+  return GPT2_FIELDS[k].kind === 'bool' ? (v ? 'true' : 'false') : String(v);
+}
+
+function rawOf(c: Gpt2RunConfig): Record<Gpt2Key, string> {
+  const out = {} as Record<Gpt2Key, string>;
+  for (const k of GPT2_KEYS) out[k] = formatGpt2Raw(k, c[k]);
+  return out;
+}
+
+/** Re-validate every field and the cross-field constraints against the chosen model. */
+export function validateForm(s: Pick<Gpt2State, 'raw' | 'targets' | 'model' | 'textSource' | 'customText'>): Pick<Gpt2State, 'errors' | 'config'> {
+  const errors: Gpt2State['errors'] = {};
+  const out: Record<string, unknown> = { targets: s.targets };
+  for (const k of GPT2_KEYS) {
+    const r = parseGpt2Field(k, s.raw[k]);
+    if (r.ok) out[k] = r.value;
+    else errors[k] = r.error;
+  }
+  if (s.targets.length === 0) errors.targets = 'Choose at least one module to adapt.';
+  if (s.textSource === 'custom') {
+    const e = textError(s.customText);
+    if (e) errors.text = e;
+  }
+  if (Object.keys(errors).length) return { errors, config: null };
+  const config = out as Gpt2RunConfig;
+  const cross = gpt2ConfigError(config, modelConfig(s.model));
+  if (cross) {
+    if (/Sequence/.test(cross)) errors.seq = cross;
+    else errors.rank = cross;
+    return { errors, config: null };
+  }
+  return { errors, config };
+}
+
+/** Defaults sized for the tiny model on a software adapter; the hub models keep the schema's defaults. */
+export function defaultsFor(model: Gpt2ModelChoice): Gpt2RunConfig {
+  const c = defaultGpt2RunConfig();
+  if (model === 'tiny') return { ...c, seq: 64, batch: 4, steps: 60, eta: 2e-3, evalEvery: 10 };
+  return c;
+}
+
+const initial = (() => {
+  const base = { raw: rawOf(defaultsFor('tiny')), targets: ['attn.c_attn', 'mlp.c_fc'] as LoraTarget[], model: 'tiny' as Gpt2ModelChoice, textSource: 'shakespeare' as TextSource, customText: '' };
+  return { ...base, ...validateForm(base) };
+})();
+
+export const useGpt2Store = create<Gpt2State>()((set, get) => ({
+  ...initial,
+  customName: '',
+  prompt: 'ROMEO:',
+  temperature: 0.8,
+  phase: 'idle',
+  phaseText: '',
+  download: [],
+  failure: null,
+  plan: null,
+  runs: [],
+  generations: [],
+  heatmapField: 'zB',
+  rev: 0,
+  setField: (k, raw) => {
+    const s = get();
+    const next = { ...s, raw: { ...s.raw, [k]: raw } };
+    set({ raw: next.raw, ...validateForm(next) });
+  },
+  setTargets: (targets) => {
+    const ordered = LORA_TARGETS.filter((t) => targets.includes(t));
+    set({ targets: ordered, ...validateForm({ ...get(), targets: ordered }) });
+  },
+  setModel: (model) => set({ model, ...validateForm({ ...get(), model }) }),
+  setText: (textSource, text, name) => {
+    const s = get();
+    const next = { ...s, textSource, customText: text ?? s.customText, customName: name ?? (text !== undefined ? '' : s.customName) };
+    set({ textSource, customText: next.customText, customName: next.customName, ...validateForm(next) });
+  },
+  set: (patch) => set(patch),
+}));
+
+export const RUN_COLORS = { A: '#0f5fa8', B: '#d1495b' } as const;

@@ -1,0 +1,156 @@
+// The GPT-2 run's settings: model, text (bundled, pasted or dropped), LoRA targets, then every field
+// of GPT2_FIELDS (validated as typed, the message beside the field).
+import { useId, useState, type DragEvent } from 'react';
+import { GPT2_FIELDS, type Gpt2Key } from '../../experiments/gpt2/config.ts';
+import { LORA_TARGETS, targetDims, type LoraTarget } from '../../models/gpt2.ts';
+import { MAX_TEXT_CHARS, MODEL_CHOICES, modelConfig, useGpt2Store, type Gpt2ModelChoice } from '../../state/gpt2Store.ts';
+
+const MAIN: Gpt2Key[] = ['rank', 'alpha', 'rslora', 'init', 'eta', 'lambda', 'seq', 'batch', 'steps'];
+const MORE: Gpt2Key[] = ['initDist', 'wd', 'beta1', 'beta2', 'eps', 'evalEvery', 'seed'];
+const TARGET_LABEL: Record<LoraTarget, string> = {
+  'attn.c_attn': 'attention c_attn (Q, K, V)',
+  'attn.c_proj': 'attention c_proj',
+  'mlp.c_fc': 'MLP c_fc',
+  'mlp.c_proj': 'MLP c_proj',
+};
+
+function Field({ k, disabled }: { k: Gpt2Key; disabled: boolean }) {
+  const spec = GPT2_FIELDS[k];
+  const raw = useGpt2Store((s) => s.raw[k]);
+  const error = useGpt2Store((s) => s.errors[k]);
+  const setField = useGpt2Store((s) => s.setField);
+  const id = useId();
+  if (spec.kind === 'enum') {
+    return (
+      <div className="field" title={spec.help}>
+        <span className="field-label" id={id}>{spec.label}</span>
+        <div className="segmented" role="radiogroup" aria-labelledby={id}>
+          {spec.options.map((o) => (
+            <button key={o} role="radio" name={k} aria-checked={raw === o} className={raw === o ? 'seg on' : 'seg'} disabled={disabled} onClick={() => setField(k, o)}>
+              {k === 'init' ? `Init[${o}]` : o}
+            </button>
+          ))}
+        </div>
+      </div>
+    );
+  }
+  if (spec.kind === 'bool') {
+    return (
+      <label className="field field-bool" title={spec.help}>
+        <span className="field-label">{spec.label}</span>
+        <input type="checkbox" name={k} checked={raw === 'true'} disabled={disabled} onChange={(e) => setField(k, e.target.checked ? 'true' : 'false')} />
+      </label>
+    );
+  }
+  return (
+    <div className={error ? 'field field-num invalid' : 'field field-num'} title={spec.help}>
+      <label className="field-label" htmlFor={id}>{spec.label}</label>
+      <input id={id} name={k} className="num" type="text" inputMode="decimal" spellCheck={false} autoComplete="off" value={raw} disabled={disabled} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-e` : undefined} onChange={(e) => setField(k, e.target.value)} />
+      {error && <span className="field-error" id={`${id}-e`} data-field={k} role="alert">{error}</span>}
+    </div>
+  );
+}
+
+function TextChooser({ disabled }: { disabled: boolean }) {
+  const source = useGpt2Store((s) => s.textSource);
+  const text = useGpt2Store((s) => s.customText);
+  const name = useGpt2Store((s) => s.customName);
+  const error = useGpt2Store((s) => s.errors.text);
+  const setText = useGpt2Store((s) => s.setText);
+  const [over, setOver] = useState(false);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const readFile = async (f: File) => {
+    setFileError(null);
+    if (f.size > MAX_TEXT_CHARS * 4) return setFileError(`${f.name} is ${(f.size / 1e6).toFixed(1)} MB; at most ${MAX_TEXT_CHARS / 1e6} M characters.`);
+    try {
+      const t = await f.text();
+      setText('custom', t, f.name);
+    } catch {
+      setFileError(`Could not read ${f.name}.`);
+    }
+  };
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    const f = e.dataTransfer.files[0];
+    if (f) void readFile(f);
+    else {
+      const t = e.dataTransfer.getData('text/plain');
+      if (t) setText('custom', t, '');
+    }
+  };
+  return (
+    <div className="g2-text">
+      <div className="segmented" role="radiogroup" aria-label="Training text">
+        <button role="radio" aria-checked={source === 'shakespeare'} className={source === 'shakespeare' ? 'seg on' : 'seg'} disabled={disabled} onClick={() => setText('shakespeare')}>Tiny Shakespeare</button>
+        <button role="radio" aria-checked={source === 'custom'} className={source === 'custom' ? 'seg on' : 'seg'} disabled={disabled} onClick={() => setText('custom')}>My text</button>
+      </div>
+      {source === 'shakespeare' ? (
+        <p className="muted small g2-note">The bundled 1.1 MB of Shakespeare (Karpathy’s tiny Shakespeare); share links refer to it by name.</p>
+      ) : (
+        <div className={`g2-drop${over ? ' over' : ''}${error ? ' invalid' : ''}`} onDragOver={(e) => (e.preventDefault(), setOver(true))} onDragLeave={() => setOver(false)} onDrop={onDrop}>
+          <textarea name="gpt2-text" aria-label="Training text" placeholder="Paste text here, or drop a .txt file" value={text} disabled={disabled} onChange={(e) => setText('custom', e.target.value, '')} rows={5} aria-invalid={error ? true : undefined} />
+          <div className="g2-drop-foot small muted">
+            <span>{name ? `${name} · ` : ''}{text.length.toLocaleString()} characters</span>
+            <label className="link-btn">
+              choose file…
+              <input type="file" accept=".txt,text/plain" hidden disabled={disabled} onChange={(e) => e.target.files?.[0] && void readFile(e.target.files[0])} />
+            </label>
+          </div>
+          {(fileError ?? error) && <span className="field-error" data-field="text" role="alert">{fileError ?? error}</span>}
+          <p className="muted small g2-note">Pasted text is not put in share links.</p>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function Gpt2Settings({ busy }: { busy: boolean }) {
+  const model = useGpt2Store((s) => s.model);
+  const setModel = useGpt2Store((s) => s.setModel);
+  const targets = useGpt2Store((s) => s.targets);
+  const setTargets = useGpt2Store((s) => s.setTargets);
+  const targetError = useGpt2Store((s) => s.errors.targets);
+  const [more, setMore] = useState(false);
+  const cfg = modelConfig(model);
+  return (
+    <aside className="panel settings g2-settings" aria-label="GPT-2 settings">
+      <div className="g2-group">
+        <label className="g2-label" htmlFor="g2-model">Model</label>
+        <select id="g2-model" name="gpt2-model" value={model} disabled={busy} onChange={(e) => setModel(e.target.value as Gpt2ModelChoice)}>
+          {MODEL_CHOICES.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
+        </select>
+        <p className="muted small g2-note">
+          {model === 'tiny' ? `${cfg.n_layer} layers, width ${cfg.n_embd}, GPT-2’s vocabulary; built here from the seed.` : 'Downloaded once from the Hugging Face hub, then cached in this browser.'}
+        </p>
+      </div>
+      <div className="g2-group">
+        <span className="g2-label">Text</span>
+        <TextChooser disabled={busy} />
+      </div>
+      <div className="g2-group">
+        <span className="g2-label">LoRA on</span>
+        <div className="g2-targets" role="group" aria-label="LoRA targets">
+          {LORA_TARGETS.map((t) => {
+            const d = targetDims(cfg, t);
+            return (
+              <label key={t} className="g2-target">
+                <input type="checkbox" name={`target-${t}`} checked={targets.includes(t)} disabled={busy} onChange={(e) => setTargets(e.target.checked ? [...targets, t] : targets.filter((x) => x !== t))} />
+                <span>{TARGET_LABEL[t]}</span>
+                <span className="muted small">{d.in}→{d.out}</span>
+              </label>
+            );
+          })}
+        </div>
+        {targetError && <span className="field-error" data-field="targets" role="alert">{targetError}</span>}
+      </div>
+      <div className="fields">
+        {MAIN.map((k) => <Field key={k} k={k} disabled={busy} />)}
+      </div>
+      <button className="fold" onClick={() => setMore(!more)} aria-expanded={more}>
+        {more ? '▾' : '▸'} More settings
+      </button>
+      {more && <div className="fields">{MORE.map((k) => <Field key={k} k={k} disabled={busy} />)}</div>}
+    </aside>
+  );
+}
