@@ -18,7 +18,7 @@ export const TINY_GPT2_CONFIG: Gpt2Config = {
 };
 
 export const MODEL_CHOICES: ReadonlyArray<{ id: Gpt2ModelChoice; label: string; config: Gpt2Config }> = [
-  { id: 'tiny', label: 'Tiny GPT-2 (random weights, for trying the UI without a download)', config: TINY_GPT2_CONFIG },
+  { id: 'tiny', label: 'Tiny GPT-2 (random weights, no download)', config: TINY_GPT2_CONFIG },
   { id: 'distilgpt2', label: GPT2_MODELS.distilgpt2.label, config: GPT2_MODELS.distilgpt2.config },
   { id: 'gpt2', label: GPT2_MODELS.gpt2.label, config: GPT2_MODELS.gpt2.config },
 ];

@@ -43,7 +43,7 @@ const SmallChart = memo(function SmallChart({ title, yLabel, lines, inputs, maxT
             <LineChart data={rows} margin={{ top: 8, right: 14, bottom: 18, left: 6 }}>
               <CartesianGrid stroke="#e6e9ef" />
               <XAxis dataKey="step" type="number" domain={[0, maxT]} allowDataOverflow tickFormatter={(v: number) => formatNumber(v)} fontSize={11} stroke="#667" label={{ value: 'step', position: 'insideBottom', offset: -10, fontSize: 11, fill: '#556' }} />
-              <YAxis type="number" scale={logY ? 'log' : 'auto'} domain={['auto', 'auto']} allowDataOverflow={false} tickFormatter={(v: number) => formatNumber(v, 2)} fontSize={11} stroke="#667" width={52} label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 10, fontSize: 11, fill: '#556', style: { textAnchor: 'middle' } }} />
+              <YAxis type="number" scale={logY ? 'log' : 'auto'} domain={['auto', 'auto']} allowDataOverflow={false} tickFormatter={(v: number) => formatNumber(v, 4)} fontSize={11} stroke="#667" width={56} label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 10, fontSize: 11, fill: '#556', style: { textAnchor: 'middle' } }} />
               <Tooltip
                 isAnimationActive={false}
                 content={({ active, payload, label }) => {

@@ -121,7 +121,7 @@ export function Gpt2Settings({ busy }: { busy: boolean }) {
           {MODEL_CHOICES.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
         </select>
         <p className="muted small g2-note">
-          {model === 'tiny' ? `${cfg.n_layer} layers, width ${cfg.n_embd}, GPT-2’s vocabulary; built here from the seed.` : 'Downloaded once from the Hugging Face hub, then cached in this browser.'}
+          {model === 'tiny' ? `For trying the UI without a download: ${cfg.n_layer} layers, width ${cfg.n_embd}, GPT-2’s vocabulary and tokenizer, random weights built here from the seed.` : 'Downloaded once from the Hugging Face hub, then cached in this browser.'}
         </p>
       </div>
       <div className="g2-group">
