@@ -36,7 +36,7 @@ describe('GPT-2 form', () => {
     expect(textError('')).toMatch(/empty/);
     expect(textError('short')).toMatch(/too short/);
     expect(textError('x'.repeat(300))).toBeNull();
-    const raw = Object.fromEntries(Object.entries(defaultsFor('tiny')).filter(([k]) => k !== 'targets').map(([k, v]) => [k, String(v)])) as never;
+    const raw = Object.fromEntries(Object.entries(defaultsFor('tiny')).filter(([k]) => k !== 'targets').map(([k, v]) => [k, String(v)])) as Parameters<typeof validateForm>[0]['raw'];
     const base = { raw, targets: ['attn.c_attn' as const], model: 'tiny' as const, textSource: 'shakespeare' as const, customText: '' };
     expect(validateForm(base).config).not.toBeNull();
     expect(validateForm({ ...base, raw: { ...base.raw, rank: '100' } }).errors.rank).toMatch(/exceeds/);
