@@ -4,7 +4,7 @@
 //   npm run --silent cli -- sweep --kind lr-width --init A,B --n 64,128,256 --eta 1e-4:1e-1:9 --steps 200 --json
 //   npm run --silent cli -- sweep --preset e3 --n 128,256 --csv
 //   npm run --silent cli -- sweep --spec sweep.json --out result.json --png docs/figures
-//   npm run --silent cli -- sweep --link 'sweep=1&kind=width-scaling&n=128,256&...'
+//   npm run --silent cli -- sweep --link 'sweep=1&kind=width-scaling&x.n=128,256&...'
 //   npm run --silent cli -- sweep --from result.json --png docs/figures     (re-plot, no training)
 //
 // Axis flags take a comma list (a,b,c) or a log range (from:to:count). Flags named after an axis the
@@ -131,6 +131,7 @@ export async function sweepCommand(argv: string[]): Promise<string> {
     if (options.has('print-link')) process.stderr.write(`link: #${encodeSweepLink(resolved)}\n`);
     const ctx = await nodeGpuContext();
     const quiet = options.has('quiet');
+    const cpu0 = process.cpuUsage();
     result = await runSweep(ctx, resolved, {
       engine,
       maxBatch,
@@ -138,7 +139,10 @@ export async function sweepCommand(argv: string[]): Promise<string> {
     });
     if (!quiet) process.stderr.write('\n');
     const t = result.timing!;
-    process.stderr.write(`${t.runs} runs in ${t.seconds.toFixed(1)} s on ${t.adapter} (${t.engine}, ${t.batches} batches): ${t.runsPerSecond.toFixed(3)} runs/s, ${t.runStepsPerSecond.toFixed(1)} run-steps/s\n`);
+    // CPU time of this process (SwiftShader's threads included): steadier than wall time on a shared machine.
+    const cpu = process.cpuUsage(cpu0);
+    t.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    process.stderr.write(`${t.runs} runs in ${t.seconds.toFixed(1)} s (${t.cpuSeconds.toFixed(1)} CPU-s) on ${t.adapter} (${t.engine}, ${t.batches} batches): ${t.runsPerSecond.toFixed(3)} runs/s, ${t.runStepsPerSecond.toFixed(1)} run-steps/s\n`);
   }
   for (const line of describeFits(result)) process.stderr.write(line + '\n');
   const out = options.get('out');

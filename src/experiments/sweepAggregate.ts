@@ -5,7 +5,8 @@ import type { InitScheme } from '../lora/init.ts';
 import type { StepMetrics } from './metrics.ts';
 import { gridPoints, type AxisName, type GridPoint, type ResolvedSweep, type SweepKind, type SweepSpec } from './sweepSpec.ts';
 
-export type RunStatus = 'done' | 'diverged' | 'error';
+/** 'pending': not finished yet (a live view of a running sweep). */
+export type RunStatus = 'done' | 'diverged' | 'error' | 'pending';
 
 /** Per-step curves of one run (only when the sweep keeps curves). */
 export interface RunCurve {
@@ -322,6 +323,8 @@ export interface SweepTiming {
   runStepsPerSecond: number;
   /** GPU batches (shared dispatches) the runs were trained in. */
   batches: number;
+  /** CPU seconds of the process, where the host can tell (Node: the CLI fills it in). */
+  cpuSeconds?: number;
 }
 
 interface ResultBase {
@@ -394,10 +397,20 @@ function rowOptima(h: Heatmap): OptimumPoint[] {
   });
 }
 
-/** Build the view data of a finished (or partly finished) sweep from its run summaries (in grid order). */
-export function aggregateSweep(s: ResolvedSweep, runs: RunSummary[], timing?: SweepTiming): SweepResult {
+/** A placeholder summary for a run that has not finished. */
+export function pendingSummary(p: GridPoint): RunSummary {
+  const s = new RunAccumulator(p, 0, 1, false).summary();
+  return { ...s, status: 'pending' };
+}
+
+/**
+ * Build the view data of a sweep from its run summaries (in grid order). Missing entries (a sweep still
+ * running) become 'pending' cells, so a view can draw the same result type live and at the end.
+ */
+export function aggregateSweep(s: ResolvedSweep, summaries: ReadonlyArray<RunSummary | undefined>, timing?: SweepTiming): SweepResult {
   const points = gridPoints(s);
-  if (runs.length !== points.length) throw new Error(`aggregateSweep: ${runs.length} summaries for a grid of ${points.length}`);
+  if (summaries.length !== points.length) throw new Error(`aggregateSweep: ${summaries.length} summaries for a grid of ${points.length}`);
+  const runs = points.map((p, i) => summaries[i] ?? pendingSummary(p));
   const id = (init: number, n: number, lambda: number, eta: number) => points.findIndex((p) => p.at.init === init && p.at.n === n && p.at.lambda === lambda && p.at.eta === eta);
   const { init, n, lambda, eta } = s.axes;
   const base: ResultBase = {

@@ -25,6 +25,8 @@ export interface SweepProgress {
   /** Summaries of the runs finished since the last report. */
   finished: RunSummary[];
   seconds: number;
+  /** The result so far (unfinished runs are 'pending' cells): what a live view draws. */
+  partial(): SweepResult;
 }
 
 export interface SweepRunOptions {
@@ -71,7 +73,7 @@ export async function runSweep(ctx: GpuContext, spec: SweepSpec | ResolvedSweep,
   const finish = (indices: number[]) => {
     const finished = indices.map((i) => (summaries[i] = accs[i].summary()));
     done += finished.length;
-    opts.onProgress?.({ runsDone: done, runsTotal: points.length, finished, seconds: (now() - t0) / 1000 });
+    opts.onProgress?.({ runsDone: done, runsTotal: points.length, finished, seconds: (now() - t0) / 1000, partial: () => aggregateSweep(s, summaries) });
   };
   for (const p of points) {
     const tooBig = checkFits(ctx, pointConfig(s, p));

@@ -303,14 +303,15 @@ export const MAX_SWEEP_LINK_CHARS = 4096;
 
 /**
  * The sweep as a URL fragment, in the style of the playground's link (src/state/shareLink.ts):
- *   sweep=1&kind=lr-width&init=A,B&n=64,128,256&eta=1e-4:1e-1:7&thr=0.1&<short key>=<value>...
+ *   sweep=1&kind=lr-width&x.init=A,B&x.n=64,128,256&x.eta=1e-4:1e-1:7&thr=0.1&<short key>=<value>...
  * Every non-swept setting is written out (resolved), so a link keeps its meaning when a default changes.
+ * Axes are prefixed with "x." (a setting's short key, e.g. "n", may equal an axis name).
  */
 export function encodeSweepLink(s: ResolvedSweep): string {
   const parts = [`sweep=${SWEEP_VERSION}`, `kind=${s.kind}`];
   for (const a of AXIS_NAMES) {
     const axis = s.spec.axes[a];
-    if (axis !== undefined) parts.push(`${a}=${encodeURIComponent(axisText(axis))}`);
+    if (axis !== undefined) parts.push(`x.${a}=${encodeURIComponent(axisText(axis))}`);
   }
   parts.push(`thr=${s.threshold}`, `curves=${s.curves ? 1 : 0}`);
   const allowed = [...KIND_AXES[s.kind].required, ...KIND_AXES[s.kind].optional] as string[];
@@ -348,10 +349,10 @@ export function decodeSweepLink(fragment: string): Checked<ResolvedSweep> {
     else if (k === 'kind') raw.kind = v;
     else if (k === 'thr') raw.threshold = /^[0-9.eE+-]+$/.test(v) ? Number(v) : v;
     else if (k === 'curves') raw.curves = v === '1' ? true : v === '0' ? false : v;
-    else if ((AXIS_NAMES as readonly string[]).includes(k)) {
-      const r = parseAxisText(k as AxisName, v);
+    else if (k.startsWith('x.') && (AXIS_NAMES as readonly string[]).includes(k.slice(2))) {
+      const r = parseAxisText(k.slice(2) as AxisName, v);
       if (!r.ok) return r;
-      (raw.axes as Record<string, unknown>)[k] = r.value;
+      (raw.axes as Record<string, unknown>)[k.slice(2)] = r.value;
     } else if (SHORT_TO_KEY.has(k)) base[SHORT_TO_KEY.get(k)!] = v;
     else return { ok: false, error: `unknown link key "${k.slice(0, 24)}"` };
   }
@@ -368,7 +369,7 @@ export const SWEEP_PRESETS: Record<'e3' | 'e4' | 'e5' | 'e6', SweepSpec> = {
   // E3: one update at eta = 1e-3, lambda = 1; ||Z_B|| at step 2 minus step 1 against width.
   e3: { version: 1, kind: 'width-scaling', base: { eta: 1e-3, lambda: 1, steps: 2, testEvery: 1 }, axes: { init: ['A', 'B'], n: [128, 256, 512, 1024] } },
   // E4: the 2 x 9 x 5 sweep (200 steps).
-  e4: { version: 1, kind: 'lr-width', base: { steps: 200, testEvery: 20 }, axes: { init: ['A', 'B'], n: [64, 128, 256, 512, 1024], eta: { from: 1e-4, to: 1e-1, count: 9 } } },
+  e4: { version: 1, kind: 'lr-width', base: { steps: 200, testEvery: 20 }, axes: { init: ['A', 'B'], n: [64, 128, 256, 512, 1024], eta: { from: 1e-4, to: 1, count: 9 } } },
   // E5: large eta, ||Z_A|| and ||Z_B|| against width and time.
   e5: { version: 1, kind: 'width-scaling', base: { eta: 3e-2, steps: 200, testEvery: 20 }, axes: { init: ['A', 'B'], n: [64, 128, 256, 512, 1024] }, curves: true },
   // E6: LoRA+ at the largest width this machine runs comfortably.

@@ -1,0 +1,66 @@
+// Helpers of scripts/findings.sh (run with: node --import tsx --import ./scripts/register-wgsl.mjs scripts/findings.ts ...).
+//
+//   bench-sequential OUT   cost of one run of the per-run engine (ToySession) at each E4 width: after a
+//                          warm-up (pipeline compilation), runs of 2 and 12 steps give the setup and the
+//                          per-step time; written to OUT/timing/sequential.json
+//   project OUT            projects the per-run engine's time for the E4 sweep (OUT/e4/result.json: same
+//                          runs, each to the step it reached) and prints it beside the measured ones
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface SeqCost {
+  n: number;
+  setupSeconds: number;
+  stepSeconds: number;
+  load: string;
+}
+
+async function benchSequential(out: string): Promise<void> {
+  const { nodeGpuContext } = await import('../src/gpu/node.ts');
+  const { runSweep } = await import('../src/experiments/sweepRunner.ts');
+  const { SWEEP_PRESETS } = await import('../src/experiments/sweepSpec.ts');
+  const ctx = await nodeGpuContext();
+  const e4 = SWEEP_PRESETS.e4;
+  const base = { ...e4.base };
+  const time = async (n: number, steps: number) => {
+    const t0 = performance.now();
+    await runSweep(ctx, { version: 1, kind: 'width-scaling', base: { ...base, steps, eta: 1e-3 }, axes: { init: ['A'], n: [n] } }, { engine: 'sequential' });
+    return (performance.now() - t0) / 1000;
+  };
+  await time(64, 2); // compile the pipelines once, as a long sweep would
+  const costs: SeqCost[] = [];
+  for (const n of e4.axes.n as number[]) {
+    const t2 = await time(n, 2);
+    const t12 = await time(n, 12);
+    const stepSeconds = Math.max(0, (t12 - t2) / 10);
+    const c = { n, setupSeconds: Math.max(0, t2 - 2 * stepSeconds), stepSeconds, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') };
+    costs.push(c);
+    console.log(JSON.stringify(c));
+  }
+  mkdirSync(join(out, 'timing'), { recursive: true });
+  writeFileSync(join(out, 'timing', 'sequential.json'), JSON.stringify(costs, null, 1));
+}
+
+function project(out: string): void {
+  const costs = JSON.parse(readFileSync(join(out, 'timing', 'sequential.json'), 'utf8')) as SeqCost[];
+  const e4 = JSON.parse(readFileSync(join(out, 'e4', 'result.json'), 'utf8')) as { runs: Array<{ point: { n: number }; steps: number }>; timing: { seconds: number; runsPerSecond: number; cpuSeconds?: number } };
+  let seconds = 0;
+  for (const r of e4.runs) {
+    const c = costs.find((x) => x.n === r.point.n);
+    if (!c) throw new Error(`no sequential cost for n = ${r.point.n}`);
+    seconds += c.setupSeconds + r.steps * c.stepSeconds;
+  }
+  const runs = e4.runs.length;
+  console.log(`per-run engine (ToySession), projected from measured per-width costs: ${runs} runs in ${seconds.toFixed(0)} s = ${(runs / seconds).toFixed(4)} runs/s`);
+  for (const c of costs) console.log(`  n=${c.n}: setup ${c.setupSeconds.toFixed(2)} s, ${c.stepSeconds.toFixed(3)} s/step (load ${c.load})`);
+  console.log(`batched engine, measured: ${runs} runs in ${e4.timing.seconds.toFixed(0)} s = ${e4.timing.runsPerSecond.toFixed(4)} runs/s (speed-up ${(seconds / e4.timing.seconds).toFixed(1)}x)`);
+}
+
+const [cmd, out = 'docs/figures'] = process.argv.slice(2);
+if (cmd === 'bench-sequential') await benchSequential(out);
+else if (cmd === 'project') project(out);
+else {
+  console.error('usage: findings.ts bench-sequential|project [OUT]');
+  process.exitCode = 2;
+}
+process.exit();

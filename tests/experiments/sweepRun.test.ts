@@ -1,0 +1,135 @@
+// End to end in Node (Dawn on SwiftShader): a small sweep (2 inits x 3 etas x 2 widths, few steps)
+// through the batched engine, checked against the per-run engine (ToySession) run by run, with one
+// diverging learning rate in every batch (NaN isolation), plus buffer reuse across batches.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultToyConfig } from '../../src/experiments/config.ts';
+import type { StepMetrics } from '../../src/experiments/metrics.ts';
+import type { RunSummary, SweepResult } from '../../src/experiments/sweepAggregate.ts';
+import { planBatches, runSweep } from '../../src/experiments/sweepRunner.ts';
+import { validateSweepSpec, type SweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { ToyTrainer } from '../../src/experiments/toy.ts';
+import { BufferPool, ToyBatchTrainer, type RunStepMetrics } from '../../src/experiments/toyBatch.ts';
+import type { GpuContext } from '../../src/gpu/device.ts';
+import { testGpu } from '../gpu.ts';
+
+const SPEC: SweepSpec = {
+  version: 1,
+  kind: 'lr-width',
+  base: { steps: 6, testEvery: 3, nTrain: 96, nTest: 24 },
+  // eta = 5 diverges within a few steps at both widths; the others train.
+  axes: { init: ['A', 'B'], n: [32, 48], eta: [1e-3, 3e-2, 5] },
+};
+
+const rel = (a: number | null, b: number | null) => (a === null || b === null ? (a === b ? 0 : Infinity) : Math.abs(a - b) / Math.max(1e-12, Math.abs(b)));
+
+describe('sweep end to end (SwiftShader)', () => {
+  let ctx: GpuContext;
+  let batched: SweepResult;
+  let sequential: SweepResult;
+
+  beforeAll(async () => {
+    ctx = await testGpu();
+    batched = await runSweep(ctx, SPEC, { engine: 'batched', readEvery: 4 });
+    sequential = await runSweep(ctx, SPEC, { engine: 'sequential' });
+  });
+
+  it('runs the whole grid in one batch per width and reports every run', () => {
+    expect(batched.kind).toBe('lr-width');
+    expect(batched.runs).toHaveLength(12);
+    expect(batched.timing).toMatchObject({ engine: 'batched', runs: 12, batches: 2 });
+    expect(batched.timing!.runsPerSecond).toBeGreaterThan(0);
+    expect(batched.runs.map((r) => r.index)).toEqual([...Array(12).keys()]);
+    for (const r of batched.runs) {
+      if (r.point.eta === 5) {
+        expect(r.status).toBe('diverged');
+        expect(r.divergedAt).toBeGreaterThan(1);
+        expect(r.finalTestLoss).toBeNull();
+      } else {
+        expect(r.status).toBe('done');
+        expect(r.steps).toBe(6);
+        expect(r.finalTestLoss).toBeGreaterThan(0);
+      }
+    }
+    if (batched.kind !== 'lr-width') return;
+    for (const v of batched.lrWidth) {
+      expect(v.heatmap.cells.filter((c) => c.status === 'diverged').map((c) => c.xi)).toEqual([2, 2]);
+      expect(v.optimum.every((o) => o.eta === 1e-3 || o.eta === 3e-2)).toBe(true);
+    }
+  });
+
+  it('agrees with the per-run engine run by run, diverging runs included (at the same step)', () => {
+    for (let i = 0; i < 12; i++) {
+      const b: RunSummary = batched.runs[i];
+      const s: RunSummary = sequential.runs[i];
+      expect(b.status, `run ${i}`).toBe(s.status);
+      expect(b.divergedAt, `run ${i}`).toBe(s.divergedAt);
+      for (const k of ['firstLoss', 'finalLoss', 'bestLoss', 'finalTestLoss', 'bestTestLoss', 'maxZA', 'maxZB', 'zB2'] as const) {
+        if (b.status === 'diverged' && (k === 'finalLoss' || k === 'maxZA' || k === 'maxZB')) continue; // chaotic after blow-up
+        expect(rel(b[k], s[k]), `run ${i} ${k}: ${b[k]} vs ${s[k]}`).toBeLessThan(1e-3);
+      }
+    }
+  });
+
+  it('a diverging run does not touch the other runs of its batch', async () => {
+    const c = { ...defaultToyConfig(), ...SPEC.base, n: 32 };
+    const runs = [
+      { init: 'A' as const, initDist: 'gaussian' as const, eta: 3e-2, lambda: 1, wd: 0 },
+      { init: 'B' as const, initDist: 'gaussian' as const, eta: 50, lambda: 1, wd: 0 },
+    ];
+    const collect = async (rs: typeof runs) => {
+      const rows: RunStepMetrics[][] = rs.map(() => []);
+      const t = new ToyBatchTrainer(ctx, c, rs, { readEvery: 2, onMetrics: (per) => per.forEach((r, i) => rows[i].push(...r)) });
+      for (let s = 0; s < c.steps; s++) await t.step();
+      const adapters = await t.readAdapters();
+      await t.finish();
+      return { rows, adapters };
+    };
+    const both = await collect(runs);
+    const alone = await collect([runs[0]]);
+    expect(both.rows[1].some((r) => !r.alive)).toBe(true);
+    // Bit-identical: the healthy run's trajectory and weights do not depend on its neighbour.
+    expect(both.rows[0]).toEqual(alone.rows[0]);
+    expect(Array.from(both.adapters[0].A)).toEqual(Array.from(alone.adapters[0].A));
+    expect(Array.from(both.adapters[0].B)).toEqual(Array.from(alone.adapters[0].B));
+    expect(both.adapters[0].B.every(Number.isFinite)).toBe(true);
+  });
+
+  it('mini-batches and GELU: the batched trainer follows ToyTrainer step by step', async () => {
+    const c = { ...defaultToyConfig(), n: 40, nTrain: 64, nTest: 16, batch: 16, activation: 'gelu' as const, steps: 5, testEvery: 2, eta: 1e-2, lambda: 4, init: 'B' as const };
+    const got: RunStepMetrics[] = [];
+    const bt = new ToyBatchTrainer(ctx, c, [{ init: 'B', initDist: 'gaussian', eta: 1e-2, lambda: 4, wd: 0.01 }], { onMetrics: (p) => got.push(...p[0]) });
+    for (let s = 0; s < c.steps; s++) await bt.step();
+    await bt.finish();
+    const want: StepMetrics[] = [];
+    const tt = await ToyTrainer.create(ctx, { ...c, wd: 0.01 }, { onMetrics: (r) => want.push(...r) });
+    for (let s = 0; s < c.steps; s++) await tt.step();
+    await tt.flush();
+    tt.destroy();
+    expect(got.map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
+    for (let s = 0; s < c.steps; s++) {
+      for (const k of ['loss', 'zA', 'zB', 'normA', 'normB', 'normSBA', 'testLoss'] as const) {
+        expect(rel(got[s][k] ?? null, want[s][k] ?? null), `step ${s + 1} ${k}`).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  it('reuses buffers: a second batch of the same shape allocates nothing new', () => {
+    const pool = new BufferPool(ctx.device);
+    const c = { ...defaultToyConfig(), n: 32, nTrain: 32, nTest: 8, steps: 1 };
+    const run = { init: 'A' as const, initDist: 'gaussian' as const, eta: 1e-3, lambda: 1, wd: 0 };
+    const first = new ToyBatchTrainer(ctx, c, [run, run], { pool });
+    void first.finish();
+    const created = pool.created;
+    const second = new ToyBatchTrainer(ctx, { ...c, seed: 2 }, [run, { ...run, init: 'B' }], { pool });
+    expect(pool.created).toBe(created);
+    expect(pool.reused).toBeGreaterThan(10);
+    return second.finish().then(() => pool.destroy());
+  });
+
+  it('plans one batch per shape, split by the size limit', () => {
+    const r = validateSweepSpec(SPEC);
+    if (!r.ok) throw new Error(r.error);
+    expect(planBatches(r.value, () => 100).map((b) => b.map((p) => p.index))).toEqual([[0, 1, 2, 6, 7, 8], [3, 4, 5, 9, 10, 11]]);
+    expect(planBatches(r.value, () => 4).map((b) => b.length)).toEqual([4, 2, 4, 2]);
+  });
+});
