@@ -96,9 +96,17 @@ export function resourceError(config: ToyConfig): string | null {
   return null;
 }
 
-/** How often metrics are copied back: often on slow (software) adapters, so the charts stay live. */
-function readEvery(): number {
-  return ctx?.isSoftware ? 2 : 16;
+/**
+ * How many steps between metric readbacks: about 20 a second, from a rough guess of the step rate
+ * (the frozen n x n product dominates: ~6 m n^2 flops a step; software adapters do ~2 GFLOP/s, GPUs
+ * ~100x that, and tiny steps are bounded by per-step overhead). Slow runs read back every 2 steps so
+ * the charts stay live; fast ones every 64 at most, as the CLI does.
+ */
+export function readEvery(config: ToyConfig, software: boolean): number {
+  const m = config.batch === 0 ? config.nTrain : config.batch;
+  const flops = 6 * m * config.n * config.n + 1;
+  const stepsPerSecond = Math.min(software ? 2e9 / flops : 2e11 / flops, software ? 500 : 5000);
+  return Math.min(64, Math.max(2, Math.round(stepsPerSecond / 20)));
 }
 
 // ---- frame-rate publication of trace growth ----
@@ -152,7 +160,7 @@ async function prepare(id: number): Promise<ToySession | null> {
   // Let the page paint "preparing" before the synchronous tensor draw.
   await new Promise((r) => setTimeout(r, 0));
   try {
-    const session = await ToySession.create(ctx, run.config, { readEvery: readEvery() });
+    const session = await ToySession.create(ctx, run.config, { readEvery: readEvery(run.config, ctx.isSoftware) });
     if (!findRun(id)) {
       session.dispose(); // deleted while preparing
       return null;

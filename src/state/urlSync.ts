@@ -7,6 +7,7 @@ import { replaceRuns } from './runner.ts';
 import { useRunsStore } from './runsStore.ts';
 import { isGpt2Fragment } from './gpt2Link.ts';
 import { openGpt2Link } from './gpt2LinkOpen.ts';
+import { isSweepFragment, openSweepLink } from './sweepLink.ts';
 import { decodeLink, encodeLink, type SharedState } from './shareLink.ts';
 import { useUiStore } from './uiStore.ts';
 
@@ -37,6 +38,12 @@ export function openLink(fragment: string): void {
   // A GPT-2 tab link (#gpt2?...) has its own codec and leaves the playground's settings alone.
   if (isGpt2Fragment(fragment)) {
     openGpt2Link(fragment);
+    lastWritten = fragment.startsWith('#') ? fragment.slice(1) : fragment;
+    return;
+  }
+  // A sweep link (#sweep=1&...) opens the Experiments tab with that sweep in its form.
+  if (isSweepFragment(fragment)) {
+    openSweepLink(fragment);
     lastWritten = fragment.startsWith('#') ? fragment.slice(1) : fragment;
     return;
   }

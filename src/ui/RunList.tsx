@@ -29,13 +29,15 @@ export function RunList() {
                     <b>#{r.id}</b> {labels[i]}
                   </span>
                 </label>
-                <span className={`status status-${r.status}`}>
-                  {STATUS_TEXT[r.status]}
-                  {r.status === 'diverged' ? ` @ ${r.divergedAt}` : ''}
-                </span>
-                <span className="run-meta muted small">
-                  {r.step}/{r.config.steps}
-                  {avg > 0 && (r.status === 'done' || r.status === 'diverged') ? ` · ${formatNumber(avg)}/s` : ''}
+                <span className="run-info">
+                  <span className={`status status-${r.status}`}>
+                    {STATUS_TEXT[r.status]}
+                    {r.status === 'diverged' ? ` @ ${r.divergedAt}` : ''}
+                  </span>
+                  <span className="run-meta muted small">
+                    {r.step}/{r.config.steps} steps
+                    {avg > 0 && (r.status === 'done' || r.status === 'diverged') ? ` · ${formatNumber(avg)}/s` : ''}
+                  </span>
                 </span>
                 <span className="run-actions">
                   <button className="icon-btn" onClick={() => loadSettings(r.id)} title="Load this run’s settings into the form" aria-label={`Load settings of run ${r.id}`}>

@@ -191,6 +191,24 @@ test('an older (unversioned) link still opens', async () => {
   await context.close();
 });
 
+test('a diverging run stops and is marked on the curve at the step it happened', async () => {
+  const { page, context, errors } = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=30&e=1&l=64&run=`);
+  await waitRunsFinished(page, 1);
+  const item = page.locator('[data-testid="run-list"] li');
+  assert.equal(await item.getAttribute('data-status'), 'diverged');
+  const json = await exportJson(page);
+  const at = json.runs[0].divergedAt;
+  assert.ok(at >= 2 && at < 30, `diverged at step ${at}`);
+  assert.equal(json.runs[0].steps.at(-1).step, at, 'the trace ends at the divergence');
+  assert.match(await item.textContent(), new RegExp(`diverged @ ${at}`));
+  assert.match(await page.getByTestId('legend').textContent(), new RegExp(`✕ diverged @ ${at}`));
+  assert.equal(await page.locator('[data-chart="loss"] .recharts-reference-line-line').count(), 1, 'a marker line at the divergence');
+  assert.match(await page.locator('[data-chart="loss"] .recharts-label').first().textContent(), new RegExp(`diverged @ ${at}`));
+  await screenshot(page, '08-diverged');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a lost device stops the run with a message and keeps its traces', async () => {
   // Keep a handle on the page's device (from outside the app: the page has no test hook) to destroy it.
   const initScript = () => {

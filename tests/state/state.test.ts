@@ -129,3 +129,33 @@ describe('traces and exports keep every step', () => {
     useRunsStore.getState().clear();
   });
 });
+
+describe('slider stops come from the schema', async () => {
+  const { sliderStops, nearestStop } = await import('../../src/state/sliderStops.ts');
+  it('powers of two for n and λ, 1-2-5 for η, integers for rank, none for β1', () => {
+    expect(sliderStops('n')).toEqual([16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]);
+    expect(sliderStops('lambda')![0]).toBe(0.0625);
+    expect(sliderStops('lambda')).toContain(16);
+    expect(sliderStops('eta')!.slice(0, 4)).toEqual([1e-7, 2e-7, 5e-7, 1e-6]);
+    expect(sliderStops('eta')).toContain(0.001);
+    expect(sliderStops('steps')).toContain(500);
+    expect(sliderStops('rank')!.length).toBe(64);
+    expect(sliderStops('beta1')).toBeNull();
+    expect(sliderStops('init')).toBeNull();
+    expect(nearestStop(sliderStops('n')!, 1000)).toBe(6);
+  });
+});
+
+describe('presets', async () => {
+  const { PRESETS, resolvePreset } = await import('../../src/state/presets.ts');
+  it('every preset is valid on hardware and on a software adapter, and says what it scaled', () => {
+    for (const p of PRESETS) {
+      for (const software of [false, true]) {
+        const r = resolvePreset(p, software);
+        expect(r.runs.length).toBeGreaterThan(0);
+        if (software && p.software) expect(r.scaled).toMatch(/n = /);
+        else expect(r.scaled).toBeNull();
+      }
+    }
+  });
+});

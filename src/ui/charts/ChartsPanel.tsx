@@ -22,27 +22,34 @@ const WEIGHTS: MetricSpec[] = [
   { field: 'normSBA', name: '‖sBA‖', dash: '1.5 2.5' },
 ];
 
-/** Redraw the (SVG) charts at most this often while traces grow; the progress line updates every frame. */
-const CHART_INTERVAL_MS = 250;
+/**
+ * Redraws of the (SVG) charts while traces grow: at least CHART_MIN_MS apart, and further apart when a
+ * redraw is expensive (many runs, slow machine), so that drawing takes at most about 1/CHART_SHARE of
+ * the main thread and the training loop keeps the rest. The progress line still updates every frame.
+ */
+const CHART_MIN_MS = 250;
+const CHART_MAX_MS = 2000;
+const CHART_SHARE = 10;
 
-/** The visible runs, re-read at most every CHART_INTERVAL_MS while they change. */
+/** The visible runs, re-read at a pace the redraw cost allows while their traces grow. */
 function useThrottledVisibleRuns(): Run[] {
   const runs = useRunsStore((s) => s.runs);
   const [shown, setShown] = useState(runs);
   const last = useRef(0);
+  const cost = useRef(0); // ms from a redraw's start to the next frame (smoothed)
   useEffect(() => {
-    const wait = last.current + CHART_INTERVAL_MS - performance.now();
-    // Membership or visibility changes show at once; trace growth is throttled.
-    const structural = runs.length !== shown.length || runs.some((r, i) => r.id !== shown[i].id || r.visible !== shown[i].visible || r.status !== shown[i].status);
-    if (structural || wait <= 0) {
-      last.current = performance.now();
-      setShown(runs);
-      return;
-    }
-    const t = setTimeout(() => {
-      last.current = performance.now();
+    const update = () => {
+      const t0 = performance.now();
+      last.current = t0;
       setShown(useRunsStore.getState().runs);
-    }, wait);
+      requestAnimationFrame(() => (cost.current = 0.7 * cost.current + 0.3 * (performance.now() - t0)));
+    };
+    // Membership, visibility and status changes show at once; trace growth is paced.
+    const structural = runs.length !== shown.length || runs.some((r, i) => r.id !== shown[i].id || r.visible !== shown[i].visible || r.status !== shown[i].status);
+    const interval = Math.min(CHART_MAX_MS, Math.max(CHART_MIN_MS, CHART_SHARE * cost.current));
+    const wait = last.current + interval - performance.now();
+    if (structural || wait <= 0) return update();
+    const t = setTimeout(update, wait);
     return () => clearTimeout(t);
   }, [runs, shown]);
   return useMemo(() => shown.filter((r) => r.visible), [shown]);

@@ -28,8 +28,9 @@ interface Props {
   labelDivergence?: boolean;
 }
 
-/** Buckets across the x axis: about two rows per pixel column pair at these chart widths. */
-const MAX_BUCKETS = 400;
+/** Buckets across the x axis (two rows each): about one point per 2 px at these chart widths. SVG
+ *  cost grows with points x lines, and recharts redraws every line on hover. */
+const MAX_BUCKETS = 150;
 
 const keyOf = (runId: number, field: TraceField) => `r${runId}.${field}`;
 
@@ -57,9 +58,8 @@ export const TraceChart = memo(function TraceChart({ id, title, yLabel, metrics,
     const maxT = Math.max(1, ...runs.map((r) => r.config.steps));
     const axis = logY ? logTicks(range ?? [0.1, 1]) : null;
     return { rows, names, maxT, axis };
-    // `revs` stands for the traces' contents (they grow in place).
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [revs, smoothing, logY, metrics, labels]);
+    // `revs` stands for the traces' contents (they grow in place, so `runs` alone would not say).
+  }, [revs, smoothing, logY, metrics, labels]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const diverged = runs.filter((r) => r.divergedAt !== undefined);
 
@@ -137,7 +137,7 @@ export const TraceChart = memo(function TraceChart({ id, title, yLabel, metrics,
                 metrics.map((m) => <Line key={keyOf(r.id, m.field)} dataKey={keyOf(r.id, m.field)} stroke={r.color} strokeWidth={1.8} strokeDasharray={m.dash} dot={false} activeDot={{ r: 3 }} isAnimationActive={false} connectNulls={m.field === 'testLoss'} />),
               )}
               {diverged.map((r, i) => (
-                <ReferenceLine key={`div${r.id}`} x={r.divergedAt} stroke={r.color} strokeDasharray="3 3" strokeWidth={1.5} label={labelDivergence ? { value: `✕ diverged @ ${r.divergedAt}`, position: 'insideTopRight', fill: r.color, fontSize: 11, offset: 6 + 14 * i } : undefined} />
+                <ReferenceLine key={`div${r.id}`} x={r.divergedAt} stroke={r.color} strokeDasharray="3 3" strokeWidth={1.5} label={labelDivergence ? { value: `✕ diverged @ ${r.divergedAt}`, position: 'insideTopLeft', fill: r.color, fontSize: 11, offset: 6 + 14 * i } : undefined} />
               ))}
             </LineChart>
           </ResponsiveContainer>

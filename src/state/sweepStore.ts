@@ -1,0 +1,168 @@
+// The Experiments tab's sweep: the form (preset, kind, axes and shared settings as typed text), its
+// validation through sweepSpec's validator (messages placed beside the field they name), and the state
+// of the sweep that runs or ran (runs finished so far, progress, the aggregated result).
+import { create } from 'zustand';
+import type { Checked } from '../experiments/config.ts';
+import type { RunSummary, SweepResult } from '../experiments/sweepAggregate.ts';
+import { axisText, gridSize, KIND_AXES, parseAxisText, SWEEP_PRESETS, validateSweepSpec, type AxisName, type ResolvedSweep, type SweepKind, type SweepSpec } from '../experiments/sweepSpec.ts';
+
+export type SweepPresetId = keyof typeof SWEEP_PRESETS;
+export const SWEEP_PRESET_IDS = ['e3', 'e4', 'e5', 'e6'] as const satisfies readonly SweepPresetId[];
+export const PRESET_TITLES: Record<SweepPresetId | 'custom', string> = {
+  e3: 'E3: one-step change of ‖Z_B‖ against width',
+  e4: 'E4: learning rate × width, optimal η against n',
+  e5: 'E5: ‖Z_A‖, ‖Z_B‖ against width at a large η',
+  e6: 'E6: LoRA+ ratio λ × learning rate',
+  custom: 'Custom (from a link)',
+};
+
+/** Shared settings the form shows (besides the swept axes); the others keep the link's or the defaults. */
+export const BASE_FIELDS = ['n', 'eta', 'lambda', 'steps', 'testEvery'] as const;
+export type BaseField = (typeof BASE_FIELDS)[number];
+export type FieldId = AxisName | `base.${BaseField}`;
+
+export interface SweepForm {
+  preset: SweepPresetId | 'custom';
+  kind: SweepKind;
+  axes: Partial<Record<AxisName, string>>;
+  base: Partial<Record<BaseField, string>>;
+  /** Settings of the spec the form does not show (carried through unchanged). */
+  extraBase: Record<string, unknown>;
+  threshold?: number;
+  curves?: boolean;
+}
+
+export type SweepPhase = 'idle' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'error';
+
+export interface SweepState {
+  form: SweepForm;
+  /** The validated sweep, or the message and the field it belongs to. */
+  checked: Checked<ResolvedSweep>;
+  errorField: FieldId | null;
+  phase: SweepPhase;
+  message: string | null;
+  /** The sweep that runs / ran. */
+  running: ResolvedSweep | null;
+  /** Summaries of the finished runs, by grid index. */
+  finished: Record<number, RunSummary>;
+  runsDone: number;
+  runsTotal: number;
+  seconds: number;
+  result: SweepResult | null;
+  set(patch: Partial<Omit<SweepState, 'set'>>): void;
+}
+
+/** What a software adapter (SwiftShader) finishes in about a minute: widths up to 512, few steps. */
+export function scaleForAdapter(spec: SweepSpec, software: boolean): SweepSpec {
+  if (!software) return spec;
+  const out: SweepSpec = structuredClone(spec);
+  const base = { ...(out.base ?? {}) };
+  if (base.steps !== undefined && base.steps > 60) base.steps = 60;
+  if (base.testEvery !== undefined && base.testEvery > 10) base.testEvery = 10;
+  if (base.n !== undefined && base.n > 256) base.n = 256;
+  if (Array.isArray(out.axes.n)) {
+    const n = out.axes.n.filter((v) => v <= 512);
+    out.axes.n = n.length >= 2 ? n : out.axes.n.slice(0, 2);
+  }
+  if (out.axes.eta && !Array.isArray(out.axes.eta) && out.axes.eta.count > 7) out.axes.eta = { ...out.axes.eta, count: 7 };
+  if (Array.isArray(out.axes.lambda) && out.axes.lambda.length > 5) out.axes.lambda = out.axes.lambda.slice(0, 5);
+  out.base = base;
+  return out;
+}
+
+/** The form showing a spec. */
+export function formFromSpec(spec: SweepSpec, preset: SweepForm['preset']): SweepForm {
+  const allowed = [...KIND_AXES[spec.kind].required, ...KIND_AXES[spec.kind].optional];
+  const axes: SweepForm['axes'] = {};
+  for (const a of allowed) {
+    const v = spec.axes[a];
+    axes[a] = v === undefined ? (a === 'init' ? (spec.kind === 'lambda-eta' ? 'A' : 'A,B') : '') : axisText(v);
+  }
+  const base: SweepForm['base'] = {};
+  const extraBase: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(spec.base ?? {})) {
+    if ((BASE_FIELDS as readonly string[]).includes(k)) base[k as BaseField] = String(v);
+    else extraBase[k] = v;
+  }
+  return { preset, kind: spec.kind, axes, base, extraBase, threshold: spec.threshold, curves: spec.curves };
+}
+
+/** The fields the form shows for a kind: its axes, then the shared settings that are not axes. */
+export function formFields(kind: SweepKind): { axes: AxisName[]; base: BaseField[] } {
+  const allowed = [...KIND_AXES[kind].required, ...KIND_AXES[kind].optional];
+  const order: AxisName[] = ['init', 'n', 'lambda', 'eta'];
+  return { axes: order.filter((a) => allowed.includes(a)), base: BASE_FIELDS.filter((b) => !(allowed as string[]).includes(b)) };
+}
+
+/** Validate the form: each axis through parseAxisText, then the whole spec through validateSweepSpec. */
+export function checkForm(form: SweepForm): { checked: Checked<ResolvedSweep>; errorField: FieldId | null } {
+  const fields = formFields(form.kind);
+  const axes: Record<string, unknown> = {};
+  for (const a of fields.axes) {
+    const text = (form.axes[a] ?? '').trim();
+    if (!text) return { checked: { ok: false, error: `axes.${a} is empty` }, errorField: a };
+    const r = parseAxisText(a, text);
+    if (!r.ok) return { checked: r, errorField: a };
+    axes[a] = r.value;
+  }
+  const base: Record<string, unknown> = { ...form.extraBase };
+  for (const b of fields.base) {
+    const text = (form.base[b] ?? '').trim();
+    if (text) base[b] = text;
+  }
+  const raw: Record<string, unknown> = { version: 1, kind: form.kind, axes, base };
+  if (form.threshold !== undefined) raw.threshold = form.threshold;
+  if (form.curves !== undefined) raw.curves = form.curves;
+  const checked = validateSweepSpec(raw);
+  if (checked.ok) return { checked, errorField: null };
+  const m = /^(axes|base)\.([A-Za-z]+)/.exec(checked.error) ?? /^at n = /.exec(checked.error);
+  let errorField: FieldId | null = null;
+  if (m && m[1] === 'axes') errorField = m[2] as AxisName;
+  else if (m && m[1] === 'base' && (BASE_FIELDS as readonly string[]).includes(m[2])) errorField = `base.${m[2] as BaseField}`;
+  else if (m) errorField = fields.axes.includes('n') ? 'n' : 'base.n';
+  return { checked, errorField };
+}
+
+export function defaultForm(software: boolean): SweepForm {
+  return formFromSpec(scaleForAdapter(SWEEP_PRESETS.e4, software), 'e4');
+}
+
+const initial = defaultForm(true);
+
+export const useSweepStore = create<SweepState>()((set) => ({
+  form: initial,
+  ...checkForm(initial),
+  phase: 'idle',
+  message: null,
+  running: null,
+  finished: {},
+  runsDone: 0,
+  runsTotal: 0,
+  seconds: 0,
+  result: null,
+  set: (patch) => set(patch),
+}));
+
+/** Replace the form (re-validating it). */
+export function setForm(form: SweepForm): void {
+  useSweepStore.getState().set({ form, ...checkForm(form) });
+}
+
+export function editAxis(a: AxisName, text: string): void {
+  const f = useSweepStore.getState().form;
+  setForm({ ...f, preset: f.preset, axes: { ...f.axes, [a]: text } });
+}
+
+export function editBase(b: BaseField, text: string): void {
+  const f = useSweepStore.getState().form;
+  setForm({ ...f, base: { ...f.base, [b]: text } });
+}
+
+export function choosePreset(id: SweepPresetId, software: boolean): void {
+  setForm(formFromSpec(scaleForAdapter(SWEEP_PRESETS[id], software), id));
+}
+
+/** Runs in the validated grid (0 when invalid). */
+export function formRuns(c: Checked<ResolvedSweep>): number {
+  return c.ok ? gridSize(c.value) : 0;
+}

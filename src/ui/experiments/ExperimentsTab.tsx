@@ -1,0 +1,311 @@
+// The Experiments tab: sweeps E3-E6 (lora-math.md section 5). A form on the left (preset, axes, shared
+// settings, validated as typed by sweepSpec's validator), the run bar (Run/Cancel, progress, runs/s,
+// exports, link) and the views, which fill in as the sweep's batches finish.
+import { useEffect, useMemo, useRef } from 'react';
+import { aggregateSweep, sweepToCsv, type Heatmap, type RunSummary, type SweepResult } from '../../experiments/sweepAggregate.ts';
+import { gridPoints, type AxisName, type ResolvedSweep } from '../../experiments/sweepSpec.ts';
+import { useGpuStore } from '../../state/gpuStore.ts';
+import { sweepUrl, writeSweepHash } from '../../state/sweepLink.ts';
+import { cancelSweep, startSweep } from '../../state/sweepRunner.ts';
+import { BASE_FIELDS, choosePreset, editAxis, editBase, formFields, formRuns, PRESET_TITLES, SWEEP_PRESET_IDS, useSweepStore, type BaseField, type SweepPresetId } from '../../state/sweepStore.ts';
+import { useUiStore } from '../../state/uiStore.ts';
+import { downloadBlob } from '../download.ts';
+import { downloadFigurePng } from './figurePng.ts';
+import { fmt } from './format.ts';
+import { HeatmapView } from './HeatmapView.tsx';
+import { fitText, linePoints, LogLogChart, type Series } from './LogLogChart.tsx';
+
+const AXIS_LABEL: Record<AxisName, string> = { init: 'Inits', n: 'Widths n', lambda: 'LoRA+ ratios λ', eta: 'Learning rates η' };
+const AXIS_HINT: Record<AxisName, string> = { init: 'A,B', n: '64,128,256', lambda: '1,2,4,8', eta: '1e-4:1:9 (log range) or 1e-3,1e-2' };
+const BASE_LABEL: Record<BaseField, string> = { n: 'Width n', eta: 'Learning rate η', lambda: 'LoRA+ ratio λ', steps: 'Steps', testEvery: 'Test every' };
+const INIT_COLOR = { A: '#0072B2', B: '#D55E00' } as const;
+
+/** Placeholder for a run that has not finished: aggregateSweep needs one summary per grid point. */
+function pending(p: ReturnType<typeof gridPoints>[number]): RunSummary {
+  return {
+    index: p.index, point: { init: p.init, n: p.n, lambda: p.lambda, eta: p.eta }, status: 'error', divergedAt: null, steps: 0, firstLoss: null, finalLoss: null, bestLoss: null,
+    finalTestLoss: null, bestTestLoss: null, stepsToThreshold: null, maxZA: null, maxZB: null, finalZA: null, finalZB: null, zB1: null, zB2: null, oneStepDeltaZB: null, error: 'pending',
+  };
+}
+
+function liveResult(s: ResolvedSweep, finished: Record<number, RunSummary>): SweepResult {
+  return aggregateSweep(s, gridPoints(s).map((p) => finished[p.index] ?? pending(p)));
+}
+
+function colourRange(maps: Heatmap[]): [number, number] | null {
+  const vals = maps.flatMap((h) => [h.value.min, h.value.max]).filter((v): v is number => v !== null && v > 0);
+  if (!vals.length) return null;
+  const lo = Math.log10(Math.min(...vals));
+  const hi = Math.log10(Math.max(...vals));
+  return hi > lo ? [lo, hi] : [lo - 0.5, hi + 0.5];
+}
+
+function SweepForm() {
+  const form = useSweepStore((s) => s.form);
+  const checked = useSweepStore((s) => s.checked);
+  const errorField = useSweepStore((s) => s.errorField);
+  const phase = useSweepStore((s) => s.phase);
+  const software = useGpuStore((s) => s.isSoftware);
+  const busy = phase === 'running' || phase === 'cancelling';
+  const fields = formFields(form.kind);
+  const runs = formRuns(checked);
+  return (
+    <aside className="panel settings sweep-form" data-testid="sweep-form">
+      <div className="presets">
+        <label className="small muted" htmlFor="sweep-preset">
+          Experiment
+        </label>
+        <select id="sweep-preset" name="sweep-preset" value={form.preset} disabled={busy} onChange={(e) => choosePreset(e.target.value as SweepPresetId, software)}>
+          {SWEEP_PRESET_IDS.map((id) => (
+            <option key={id} value={id}>
+              {PRESET_TITLES[id]}
+            </option>
+          ))}
+          {form.preset === 'custom' && <option value="custom">{PRESET_TITLES.custom}</option>}
+        </select>
+        <p className="small muted preset-blurb">
+          Kind <code>{form.kind}</code>
+          {software ? '; sized for the software adapter (widths ≤ 512, few steps).' : '.'}
+        </p>
+      </div>
+      <h2>Axes</h2>
+      <div className="fields">
+        {fields.axes.map((a) => (
+          <label key={a} className={`field field-num sweep-field${errorField === a ? ' invalid' : ''}`}>
+            <span className="field-label">{AXIS_LABEL[a]}</span>
+            <input className="num axis-input" name={`axis-${a}`} value={form.axes[a] ?? ''} placeholder={AXIS_HINT[a]} disabled={busy} spellCheck={false} onChange={(e) => editAxis(a, e.target.value)} />
+            {errorField === a && !checked.ok && <span className="field-error">{checked.error}</span>}
+          </label>
+        ))}
+      </div>
+      <h2 style={{ marginTop: 10 }}>Shared settings</h2>
+      <div className="fields">
+        {BASE_FIELDS.filter((b) => fields.base.includes(b)).map((b) => (
+          <label key={b} className={`field field-num${errorField === `base.${b}` ? ' invalid' : ''}`}>
+            <span className="field-label">{BASE_LABEL[b]}</span>
+            <input className="num" name={`base-${b}`} value={form.base[b] ?? ''} placeholder="default" disabled={busy} spellCheck={false} onChange={(e) => editBase(b, e.target.value)} />
+            {errorField === `base.${b}` && !checked.ok && <span className="field-error">{checked.error}</span>}
+          </label>
+        ))}
+      </div>
+      {!checked.ok && errorField === null && <p className="form-error">{checked.error}</p>}
+      <p className="small muted">
+        {checked.ok ? `${runs} runs (${checked.value.axes.init.length} init × ${checked.value.axes.n.length} n × ${checked.value.axes.lambda.length} λ × ${checked.value.axes.eta.length} η), ${checked.value.base.steps} steps each.` : 'Fix the marked field to run.'} Other settings: the toy defaults.
+      </p>
+    </aside>
+  );
+}
+
+function SweepBar({ result }: { result: SweepResult | null }) {
+  const { phase, runsDone, runsTotal, seconds, message, checked } = useSweepStore();
+  const gpu = useGpuStore((s) => s.status);
+  const busy = phase === 'running' || phase === 'cancelling';
+  const pct = runsTotal ? (100 * runsDone) / runsTotal : 0;
+  const final = useSweepStore((s) => s.result);
+  const exportCsv = () => final && downloadBlob(new Blob([sweepToCsv(final) + '\n'], { type: 'text/csv' }), `lora-playground-sweep-${final.kind}.csv`);
+  const exportJson = () => final && downloadBlob(new Blob([JSON.stringify(final)], { type: 'application/json' }), `lora-playground-sweep-${final.kind}.json`);
+  const copy = async () => {
+    if (!checked.ok) return;
+    const url = sweepUrl(checked.value);
+    try {
+      await navigator.clipboard.writeText(url);
+    } catch {
+      window.prompt('Copy this link:', url);
+    }
+  };
+  return (
+    <div className="runbar sweep-bar" data-testid="sweep-bar" data-phase={phase}>
+      <div className="buttons">
+        <button className="btn btn-primary" disabled={busy || !checked.ok || gpu !== 'ready'} onClick={() => void startSweep()}>
+          Run sweep
+        </button>
+        <button className="btn" disabled={phase !== 'running'} onClick={cancelSweep}>
+          Cancel
+        </button>
+      </div>
+      <div className="progress">
+        <div className="progress-text" data-testid="sweep-progress" data-done={runsDone} data-total={runsTotal}>
+          {runsTotal ? `${runsDone} / ${runsTotal} runs` : 'No sweep run yet'}
+          {runsTotal > 0 && seconds > 0 ? ` · ${(runsDone / seconds).toFixed(2)} runs/s · ${seconds.toFixed(1)} s` : ''}
+          {phase === 'cancelling' ? ' · cancelling…' : phase === 'done' ? ' · done' : phase === 'cancelled' ? ' · cancelled' : ''}
+        </div>
+        <div className="bar">
+          <div style={{ width: `${pct}%`, background: 'var(--accent)' }} />
+        </div>
+        {message && <div className={`small ${phase === 'error' ? 'form-error' : 'muted'}`}>{message}</div>}
+      </div>
+      <div className="buttons">
+        <button className="btn btn-small" disabled={!final} onClick={exportCsv} title="One row per run (sweepToCsv)">
+          CSV
+        </button>
+        <button className="btn btn-small" disabled={!final} onClick={exportJson} title="The whole SweepResult">
+          JSON
+        </button>
+        <button className="btn btn-small" disabled={!checked.ok} onClick={() => void copy()} title="A link that reopens this sweep's settings">
+          Copy link
+        </button>
+      </div>
+      {result === null && <span className="small muted">Views appear as the runs finish.</span>}
+    </div>
+  );
+}
+
+function HeatFigure({ id, title, heatmap, finished, range, caption }: { id: string; title: string; heatmap: Heatmap; finished: Record<number, RunSummary>; range: [number, number] | null; caption?: string }) {
+  const box = useRef<HTMLElement>(null);
+  return (
+    <figure className="chart sweep-figure" ref={box} data-figure={id}>
+      <figcaption className="chart-head">
+        <span className="chart-title">{title}</span>
+        <span className="chart-tools">
+          <button className="link-btn" onClick={() => box.current && void downloadFigurePng(box.current, id)}>
+            PNG
+          </button>
+        </span>
+      </figcaption>
+      <HeatmapView heatmap={heatmap} finished={finished} range={range} testId={`heatmap-${id}`} />
+      {caption && <p className="caption small muted">{caption}</p>}
+    </figure>
+  );
+}
+
+function LrWidthViews({ r, finished }: { r: Extract<SweepResult, { kind: 'lr-width' }>; finished: Record<number, RunSummary> }) {
+  const range = colourRange(r.lrWidth.map((v) => v.heatmap));
+  const ns = r.axes.n;
+  const series: Series[] = [];
+  const fits: string[] = [];
+  for (const v of r.lrWidth) {
+    series.push({ name: `Init[${v.init}] best η`, color: INIT_COLOR[v.init], points: v.optimum.map((o) => ({ x: o.x, y: o.eta })) });
+    if (v.fit) series.push({ name: `fit Init[${v.init}]`, color: INIT_COLOR[v.init], points: linePoints(v.fit, ns), dash: '2 3', guide: true });
+    const edges = v.optimum.filter((o) => o.atEdge).length;
+    fits.push(`Init[${v.init}]: fitted slope of η* against n ${fitText(v.fit)}${edges ? ` — ${edges} of ${v.optimum.length} optima at the edge of the η grid` : ''}`);
+  }
+  const ref = r.lrWidth.find((v) => v.references.length)?.references ?? [];
+  ref.forEach((l, i) => series.push({ name: `ref ${l.label}`, color: i ? '#9aa5b4' : '#5f6b7a', points: linePoints(l, ns), dash: '6 4', guide: true }));
+  return (
+    <>
+      <div className="sweep-grid">
+        {r.lrWidth.map((v) => (
+          <HeatFigure key={v.init} id={`e4-heatmap-${v.init}`} title={`Init[${v.init}]: final test loss over η × n`} heatmap={v.heatmap} finished={finished} range={range} />
+        ))}
+      </div>
+      <p className="caption small muted">
+        Darker is lower loss (one colour scale for both inits); hatched × cells diverged. The papers (Hayou et al. 2024) predict that Init[A] stays trainable at larger η than Init[B] as n grows — the diverged region of Init[B] should move to smaller η faster — and that at large n Init[A]’s best loss is lower.
+      </p>
+      <LogLogChart
+        id="e4-optimal-eta"
+        title="Optimal η per width (log-log)"
+        xLabel="width n"
+        yLabel="best η"
+        series={series}
+        fits={fits}
+        caption="The grid η with the lowest final test loss in each row, against the reference slopes n^-1 (Init[B]'s predicted scaling: its first step grows with n) and n^-1/2 (Init[A]'s). The grid is coarse, so slopes are rough; an optimum at the edge of the grid means the true optimum may lie outside it."
+      />
+    </>
+  );
+}
+
+function WidthScalingViews({ r, preset }: { r: Extract<SweepResult, { kind: 'width-scaling' }>; preset: string }) {
+  const ns = r.axes.n;
+  const e3: Series[] = [];
+  const e3fits: string[] = [];
+  const e5: Series[] = [];
+  const e5fits: string[] = [];
+  for (const v of r.widthScaling) {
+    e3.push({ name: `Init[${v.init}] Δ‖Z_B‖`, color: INIT_COLOR[v.init], points: v.points.map((p) => ({ x: p.n, y: p.oneStepDeltaZB === null ? null : Math.abs(p.oneStepDeltaZB) })) });
+    e3fits.push(`Init[${v.init}]: fitted slope ${fitText(v.oneStepFit)} (papers: about ${v.init === 'B' ? '1' : '0'})`);
+    e5.push({ name: `Init[${v.init}] max ‖Z_A‖`, color: INIT_COLOR[v.init], points: v.points.map((p) => ({ x: p.n, y: p.maxZA })) });
+    e5.push({ name: `Init[${v.init}] max ‖Z_B‖`, color: INIT_COLOR[v.init], dash: '5 3', points: v.points.map((p) => ({ x: p.n, y: p.maxZB })) });
+    const div = v.points.filter((p) => p.status === 'diverged').map((p) => p.n);
+    e5fits.push(`Init[${v.init}] at η = ${fmt(v.eta)}: slope of max ‖Z_A‖ ${fitText(v.maxZAFit)}, of max ‖Z_B‖ ${fitText(v.maxZBFit)}${div.length ? `; diverged at n = ${div.join(', ')}` : ''}`);
+  }
+  const ref = r.widthScaling.find((v) => v.references.length)?.references ?? [];
+  ref.forEach((l, i) => e3.push({ name: `ref ${l.label}`, color: i ? '#9aa5b4' : '#5f6b7a', points: linePoints(l, ns), dash: '6 4', guide: true }));
+  const e3View = (
+    <LogLogChart
+      key="e3"
+      id="e3-one-step"
+      title={`One-step change of ‖Z_B‖ against width (η = ${fmt(r.widthScaling[0]?.eta)})`}
+      xLabel="width n"
+      yLabel="|Δ‖Z_B‖| after step 1"
+      series={e3}
+      fits={e3fits}
+      caption="‖Z_B‖ at step 2 minus step 1: what the first update did to the adapter's output. The papers' mechanism: under Init[B] it grows like n (slope ≈ 1), so η must shrink like 1/n; under Init[A] it stays flat (slope ≈ 0), so larger η are tolerated."
+    />
+  );
+  const e5View = (
+    <LogLogChart
+      key="e5"
+      id="e5-norms"
+      title={`Largest ‖Z_A‖ and ‖Z_B‖ over training against width (η = ${fmt(r.widthScaling[0]?.eta)})`}
+      xLabel="width n"
+      yLabel="max coordinate RMS"
+      series={e5}
+      fits={e5fits}
+      caption="Internal instability of Init[A] at large η: the papers expect ‖Z_A‖ (solid) to grow with n and time while ‖Z_B‖ (dashed) stays order one; Init[B] at the same η diverges or stalls. Diverged runs keep the norms measured before they diverged."
+    />
+  );
+  return <div className="sweep-grid">{preset === 'e5' ? [e5View, e3View] : [e3View, e5View]}</div>;
+}
+
+function LambdaEtaViews({ r, finished }: { r: Extract<SweepResult, { kind: 'lambda-eta' }>; finished: Record<number, RunSummary> }) {
+  const range = colourRange(r.lambdaEta.map((v) => v.heatmap));
+  const series: Series[] = r.lambdaEta.map((v) => ({ name: `Init[${v.init}] best loss`, color: INIT_COLOR[v.init], points: v.bestPerLambda.map((o) => ({ x: o.x, y: o.loss })) }));
+  const fits = r.lambdaEta.map((v) => `Init[${v.init}], n = ${v.n}: best ${v.best ? `λ = ${fmt(v.best.lambda)}, η = ${fmt(v.best.eta)}, test loss ${fmt(v.best.loss, 4)}` : 'none yet'}`);
+  return (
+    <div className="sweep-grid">
+      <LogLogChart
+        id="e6-best-loss"
+        title="Best final test loss over η against λ"
+        xLabel="LoRA+ ratio λ (η_B = λ η_A)"
+        yLabel="best test loss"
+        series={series}
+        fits={fits}
+        caption="LoRA+ (Hayou et al. 2024) gives B a learning rate λ times A's; it claims λ > 1 (around 16) wins at large width. Look for the minimum of the curve: at λ = 1 this is plain LoRA."
+      />
+      {r.lambdaEta.map((v) => (
+        <HeatFigure key={v.init} id={`e6-heatmap-${v.init}`} title={`Init[${v.init}]: final test loss over η × λ (n = ${v.n})`} heatmap={v.heatmap} finished={finished} range={range} caption="Dashed outline: the best η of each λ; hatched ×: diverged. A larger λ should shift the stable region to smaller η." />
+      ))}
+    </div>
+  );
+}
+
+export function ExperimentsTab() {
+  const running = useSweepStore((s) => s.running);
+  const finished = useSweepStore((s) => s.finished);
+  const final = useSweepStore((s) => s.result);
+  const checked = useSweepStore((s) => s.checked);
+  const preset = useSweepStore((s) => s.form.preset);
+  const tab = useUiStore((s) => s.tab);
+
+  // The address bar follows the form while this tab is shown (sweeps are part of the share link).
+  useEffect(() => {
+    if (tab === 'experiments' && checked.ok) writeSweepHash(checked.value);
+  }, [tab, checked]);
+
+  const result = useMemo(() => final ?? (running && Object.keys(finished).length ? liveResult(running, finished) : null), [final, running, finished]);
+
+  return (
+    <div className="experiments">
+      <SweepForm />
+      <div className="center">
+        <SweepBar result={result} />
+        <section className="charts sweep-views" data-testid="sweep-views">
+          {result === null ? (
+            <div className="sweep-empty muted small">
+              <p>
+                Pick an experiment, adjust its axes and press <b>Run sweep</b>. Every grid point is one toy run (lora-math.md section 4); runs that share shapes train together on the GPU, and the views fill in batch by batch.
+              </p>
+              <p>E3 and E5 sweep width at a fixed η (norms of the adapter’s features), E4 sweeps η × width (heatmaps and the optimal η per width), E6 sweeps LoRA+’s λ × η.</p>
+            </div>
+          ) : result.kind === 'lr-width' ? (
+            <LrWidthViews r={result} finished={finished} />
+          ) : result.kind === 'width-scaling' ? (
+            <WidthScalingViews r={result} preset={preset} />
+          ) : (
+            <LambdaEtaViews r={result} finished={finished} />
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
