@@ -192,8 +192,8 @@ export async function train(compare: boolean): Promise<void> {
     const need = config.seq + 1;
     if (ids.length < 2 * need) throw new Error(`The text has ${ids.length} tokens; a sequence length of ${config.seq} needs at least ${2 * need}. Use a longer text or a shorter sequence.`);
     const data = splitTokens(ids, Math.max(need / ids.length, Math.min(0.1, 1 - need / ids.length)));
-    const runs: Gpt2Run[] = inits.map((init) => ({
-      id: nextRunId++, init, color: RUN_COLORS[init], status: 'preparing', config: { ...config, init }, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total,
+    const runs: Gpt2Run[] = inits.map((init, i) => ({
+      id: nextRunId++, init, color: RUN_COLORS[init], status: i === 0 ? 'preparing' : 'queued', config: { ...config, init }, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total,
     }));
     store().set({ runs, phase: 'training', phaseText: '' });
     for (const run of runs) {
@@ -214,6 +214,7 @@ export async function train(compare: boolean): Promise<void> {
 
 async function trainOne(c: GpuContext, weights: Gpt2Weights, data: ReturnType<typeof splitTokens>, run: Gpt2Run, budget: number): Promise<void> {
   let session: Gpt2Session;
+  patchRun(run.id, { status: 'preparing' });
   try {
     session = await Gpt2Session.create(c, weights, run.config, data, { memoryBudget: budget, readEvery: 1 });
   } catch (e) {

@@ -39,7 +39,7 @@ export function textError(text: string): string | null {
   return null;
 }
 
-export type Gpt2RunStatus = 'preparing' | 'running' | 'paused' | 'done' | 'diverged' | 'error';
+export type Gpt2RunStatus = 'queued' | 'preparing' | 'running' | 'paused' | 'done' | 'diverged' | 'error';
 
 export interface Gpt2Run {
   id: number;

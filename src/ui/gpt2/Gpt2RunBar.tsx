@@ -71,7 +71,7 @@ function RunProgress({ run }: { run: Gpt2Run }) {
     <div className="progress g2-progress" data-testid={`gpt2-progress-${run.init}`}>
       <div className="progress-text">
         <span className="swatch" style={{ background: run.color }} />
-        <b>Init[{run.init}]</b> · {run.status === 'preparing' ? 'preparing…' : <>step <b data-testid="gpt2-step">{run.step}</b> of {run.config.steps}</>}
+        <b>Init[{run.init}]</b> · {run.status === 'preparing' ? 'preparing (building the GPU pipelines)…' : run.status === 'queued' ? `waiting for Init[${run.init === 'A' ? 'B' : 'A'}]` : <>step <b data-testid="gpt2-step">{run.step}</b> of {run.config.steps}</>}
         {last && <> · loss {formatNumber(last.loss, 4)} · ppl {formatNumber(last.perplexity, 4)}</>}
         {run.tokensPerSecond > 0 && <> · {formatNumber(run.tokensPerSecond)} tokens/s</>}
         {run.memoryBytes > 0 && <> · GPU {formatBytes(run.memoryBytes)}</>}
