@@ -20,16 +20,9 @@ const AXIS_HINT: Record<AxisName, string> = { init: 'A,B', n: '64,128,256', lamb
 const BASE_LABEL: Record<BaseField, string> = { n: 'Width n', eta: 'Learning rate η', lambda: 'LoRA+ ratio λ', steps: 'Steps', testEvery: 'Test every' };
 const INIT_COLOR = { A: '#0072B2', B: '#D55E00' } as const;
 
-/** Placeholder for a run that has not finished: aggregateSweep needs one summary per grid point. */
-function pending(p: ReturnType<typeof gridPoints>[number]): RunSummary {
-  return {
-    index: p.index, point: { init: p.init, n: p.n, lambda: p.lambda, eta: p.eta }, status: 'error', divergedAt: null, steps: 0, firstLoss: null, finalLoss: null, bestLoss: null,
-    finalTestLoss: null, bestTestLoss: null, stepsToThreshold: null, maxZA: null, maxZB: null, finalZA: null, finalZB: null, zB1: null, zB2: null, oneStepDeltaZB: null, error: 'pending',
-  };
-}
-
+/** The result so far: runs not finished yet are 'pending' cells (aggregateSweep fills them in). */
 function liveResult(s: ResolvedSweep, finished: Record<number, RunSummary>): SweepResult {
-  return aggregateSweep(s, gridPoints(s).map((p) => finished[p.index] ?? pending(p)));
+  return aggregateSweep(s, gridPoints(s).map((p) => finished[p.index]));
 }
 
 function colourRange(maps: Heatmap[]): [number, number] | null {
@@ -179,7 +172,7 @@ function LrWidthViews({ r, finished }: { r: Extract<SweepResult, { kind: 'lr-wid
     const edges = v.optimum.filter((o) => o.atEdge).length;
     fits.push(`Init[${v.init}]: fitted slope of η* against n ${fitText(v.fit)}${edges ? ` — ${edges} of ${v.optimum.length} optima at the edge of the η grid` : ''}`);
   }
-  const ref = r.lrWidth.find((v) => v.references.length)?.references ?? [];
+  const ref = [...r.lrWidth].reverse().find((v) => v.references.length)?.references ?? [];
   ref.forEach((l, i) => series.push({ name: `ref ${l.label}`, color: i ? '#9aa5b4' : '#5f6b7a', points: linePoints(l, ns), dash: '6 4', guide: true }));
   return (
     <>
@@ -218,7 +211,7 @@ function WidthScalingViews({ r, preset }: { r: Extract<SweepResult, { kind: 'wid
     const div = v.points.filter((p) => p.status === 'diverged').map((p) => p.n);
     e5fits.push(`Init[${v.init}] at η = ${fmt(v.eta)}: slope of max ‖Z_A‖ ${fitText(v.maxZAFit)}, of max ‖Z_B‖ ${fitText(v.maxZBFit)}${div.length ? `; diverged at n = ${div.join(', ')}` : ''}`);
   }
-  const ref = r.widthScaling.find((v) => v.references.length)?.references ?? [];
+  const ref = [...r.widthScaling].reverse().find((v) => v.references.length)?.references ?? [];
   ref.forEach((l, i) => e3.push({ name: `ref ${l.label}`, color: i ? '#9aa5b4' : '#5f6b7a', points: linePoints(l, ns), dash: '6 4', guide: true }));
   const e3View = (
     <LogLogChart
@@ -236,7 +229,7 @@ function WidthScalingViews({ r, preset }: { r: Extract<SweepResult, { kind: 'wid
     <LogLogChart
       key="e5"
       id="e5-norms"
-      title={`Largest ‖Z_A‖ and ‖Z_B‖ over training against width (η = ${fmt(r.widthScaling[0]?.eta)})`}
+      title={`Largest ‖Z_A‖, ‖Z_B‖ against width (η = ${fmt(r.widthScaling[0]?.eta)})`}
       xLabel="width n"
       yLabel="max coordinate RMS"
       series={e5}

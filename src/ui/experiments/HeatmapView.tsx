@@ -64,7 +64,7 @@ export function HeatmapView({ heatmap: h, finished, range, testId }: Props) {
         {h.cells.map((c) => {
           const x = LEFT + c.xi * cellW;
           const y = TOP + (ny - 1 - c.yi) * CELL_H; // smallest y at the bottom
-          const done = finished[c.run] !== undefined;
+          const done = c.status !== 'pending' && finished[c.run] !== undefined;
           const status = !done ? 'pending' : c.status === 'done' && c.value !== null ? 'done' : c.status === 'diverged' ? 'diverged' : 'error';
           const fill = status === 'done' ? colourAt(t(c.value!)) : status === 'diverged' ? `url(#hatch-${testId})` : status === 'error' ? '#e4e7ec' : '#f4f6f9';
           return (
@@ -116,7 +116,7 @@ export function HeatmapView({ heatmap: h, finished, range, testId }: Props) {
               {h.y.name} = {fmt(h.y.values[hover.yi], 4)}, {h.x.name} = {fmt(h.x.values[hover.xi], 3)}
             </b>
             {' — '}
-            {run === undefined
+            {run === undefined || run.status === 'pending'
               ? 'not run yet'
               : run.status === 'done'
                 ? `final test loss ${fmt(run.finalTestLoss, 4)}; best ${fmt(run.bestTestLoss, 4)}; max ‖Z_A‖ ${fmt(run.maxZA, 3)}, ‖Z_B‖ ${fmt(run.maxZB, 3)}${hover.rowBest ? ' (best of the row)' : ''}`
