@@ -71,7 +71,7 @@ function patchRun(id: number, patch: Partial<Gpt2Run>): void {
 
 function describeError(e: unknown): string {
   if (e instanceof HubError) {
-    if (e.kind === 'network') return `Could not download the model from the Hugging Face hub: the network request failed (offline, blocked, or the hub is unreachable). ${e.message} Try again when online, or pick the tiny model, which needs no download.`;
+    if (e.kind === 'network') return `Could not download the model from the Hugging Face hub. ${e.message} Or pick the tiny model, which needs no download.`;
     return `Could not download the model: ${e.message}`;
   }
   if (e instanceof Gpt2FitError) return `Refused before starting: ${e.problems.join('; ')}.`;

@@ -17,10 +17,10 @@ export const TINY_GPT2_CONFIG: Gpt2Config = {
   model_type: 'gpt2', n_embd: 64, n_layer: 2, n_head: 4, n_positions: 256, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 256, activation_function: 'gelu_new',
 };
 
-export const MODEL_CHOICES: ReadonlyArray<{ id: Gpt2ModelChoice; label: string; config: Gpt2Config }> = [
-  { id: 'tiny', label: 'Tiny GPT-2 (random weights, no download)', config: TINY_GPT2_CONFIG },
-  { id: 'distilgpt2', label: GPT2_MODELS.distilgpt2.label, config: GPT2_MODELS.distilgpt2.config },
-  { id: 'gpt2', label: GPT2_MODELS.gpt2.label, config: GPT2_MODELS.gpt2.config },
+export const MODEL_CHOICES: ReadonlyArray<{ id: Gpt2ModelChoice; label: string; short: string; config: Gpt2Config }> = [
+  { id: 'tiny', label: 'Tiny GPT-2 (random weights, for trying the UI without a download)', short: 'Tiny GPT-2 (random, offline)', config: TINY_GPT2_CONFIG },
+  { id: 'distilgpt2', label: GPT2_MODELS.distilgpt2.label, short: 'DistilGPT-2 (82M, 6 layers)', config: GPT2_MODELS.distilgpt2.config },
+  { id: 'gpt2', label: GPT2_MODELS.gpt2.label, short: 'GPT-2 small (124M, 12 layers)', config: GPT2_MODELS.gpt2.config },
 ];
 export const modelConfig = (m: Gpt2ModelChoice): Gpt2Config => MODEL_CHOICES.find((c) => c.id === m)!.config;
 

@@ -221,6 +221,7 @@ export function Gpt2Charts() {
       <SmallChart title="Loss (cross-entropy, nats; perplexity = e^loss)" yLabel="loss" lines={loss.lines} inputs={loss.inputs} maxT={maxT} rev={rev} height={220} testId="gpt2-loss" />
       <div className="chart-head g2-norm-head">
         <span className="chart-title">{field === 'zA' ? '‖Z_A‖ = RMS of A·x' : '‖Z_B‖ = RMS of B·A·x'} per layer and module</span>
+        <span className="line-key g2-module-key">{modules.map((m) => <span key={m} className="line-key-item"><span className="swatch" style={{ background: MODULE_COLORS[m] }} />{m}</span>)}</span>
         <div className="segmented" role="radiogroup" aria-label="Norm shown">
           {(['zA', 'zB'] as const).map((f) => <button key={f} role="radio" aria-checked={field === f} className={field === f ? 'seg on' : 'seg'} onClick={() => set({ heatmapField: f })}>{f === 'zA' ? '‖Z_A‖' : '‖Z_B‖'}</button>)}
         </div>
@@ -228,7 +229,7 @@ export function Gpt2Charts() {
       <div className="chart-row g2-norm-row">
         <SmallChart title="Over steps (colour: module; darker: deeper layer)" yLabel={field === 'zA' ? '‖Z_A‖' : '‖Z_B‖'} lines={norms.lines} inputs={norms.inputs} maxT={maxT} rev={rev} height={220} testId="gpt2-norms" />
         <figure className="chart">
-          <figcaption className="chart-head"><span className="chart-title">Heatmap (log colour)</span><span className="line-key">{modules.map((m) => <span key={m} className="line-key-item"><span className="swatch" style={{ background: MODULE_COLORS[m] }} />{m}</span>)}</span></figcaption>
+          <figcaption className="chart-head"><span className="chart-title">Heatmap: rows layer × module, log colour</span></figcaption>
           {withRows.length ? <Heatmap runs={withRows} field={field} rev={rev} /> : <div className="chart-body" style={{ height: 120 }}><div className="chart-empty muted">No data yet</div></div>}
         </figure>
       </div>

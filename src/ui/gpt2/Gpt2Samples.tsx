@@ -49,7 +49,7 @@ export function Gpt2Samples() {
               <div className="g2-gen-meta small muted">
                 <span className="swatch" style={{ background: run?.color }} />Init[{run?.init}] · {g.step === 0 ? 'before training' : `step ${g.step}`} · {g.mode === 'greedy' ? 'greedy' : `T = ${temperature}`}{g.pending ? ' · generating…' : ''}
               </div>
-              <pre className="g2-gen-text"><b>{g.prompt}</b>{g.text}</pre>
+              <pre className="g2-gen-text"><b>{g.prompt}</b>{showBreaks(g.text)}</pre>
             </li>
           );
         })}
@@ -68,4 +68,9 @@ async function downloadAdapter(runId: number): Promise<void> {
   } catch (e) {
     useGpt2Store.getState().set({ failure: `Could not export the adapter: ${e instanceof Error ? e.message : String(e)}` });
   }
+}
+
+/** Runs of blank lines (common in early samples) shown as a count instead of an empty box. */
+function showBreaks(text: string): string {
+  return text.replace(/\n{3,}/g, (m) => `⏎×${m.length}\n`);
 }

@@ -118,10 +118,10 @@ export function Gpt2Settings({ busy }: { busy: boolean }) {
       <div className="g2-group">
         <label className="g2-label" htmlFor="g2-model">Model</label>
         <select id="g2-model" name="gpt2-model" value={model} disabled={busy} onChange={(e) => setModel(e.target.value as Gpt2ModelChoice)}>
-          {MODEL_CHOICES.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
+          {MODEL_CHOICES.map((m) => <option key={m.id} value={m.id} title={m.label}>{m.short}</option>)}
         </select>
         <p className="muted small g2-note">
-          {model === 'tiny' ? `For trying the UI without a download: ${cfg.n_layer} layers, width ${cfg.n_embd}, GPT-2’s vocabulary and tokenizer, random weights built here from the seed.` : 'Downloaded once from the Hugging Face hub, then cached in this browser.'}
+          {model === 'tiny' ? `Random weights, for trying the UI without a download: ${cfg.n_layer} layers, width ${cfg.n_embd}, GPT-2’s vocabulary and tokenizer, random weights built here from the seed.` : `${MODEL_CHOICES.find((m) => m.id === model)!.label}: downloaded once from the Hugging Face hub (with progress), then cached in this browser.`}
         </p>
       </div>
       <div className="g2-group">
