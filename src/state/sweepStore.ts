@@ -9,10 +9,10 @@ import { axisText, gridSize, KIND_AXES, parseAxisText, SWEEP_PRESETS, validateSw
 export type SweepPresetId = keyof typeof SWEEP_PRESETS;
 export const SWEEP_PRESET_IDS = ['e3', 'e4', 'e5', 'e6'] as const satisfies readonly SweepPresetId[];
 export const PRESET_TITLES: Record<SweepPresetId | 'custom', string> = {
-  e3: 'E3: one-step change of ‖Z_B‖ against width',
-  e4: 'E4: learning rate × width, optimal η against n',
-  e5: 'E5: ‖Z_A‖, ‖Z_B‖ against width at a large η',
-  e6: 'E6: LoRA+ ratio λ × learning rate',
+  e3: 'E3: one-step ‖Z_B‖ vs width',
+  e4: 'E4: learning rate η × width n',
+  e5: 'E5: ‖Z_A‖, ‖Z_B‖ vs width, large η',
+  e6: 'E6: LoRA+ ratio λ × η',
   custom: 'Custom (from a link)',
 };
 

@@ -2,7 +2,7 @@
 // (2 inits x 3 etas x 2 widths, 5 steps, one eta large enough to diverge) runs to the end: the progress
 // reaches the total, the heatmaps have one cell per run and mark the diverged ones, the read-out, CSV,
 // JSON and PNG exports work; the share link reopens the sweep, and a bad sweep link says why and shows
-// the defaults. A 2-step E3 sweep gives the width-scaling view's screenshot.
+// the defaults. A 2-step E3 sweep in the same page gives the width-scaling view's screenshot.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ async function openExperiments(page) {
 async function runSweep(page, total) {
   await page.getByRole('button', { name: 'Run sweep' }).click();
   const t0 = Date.now();
-  await page.waitForSelector('[data-testid="sweep-bar"][data-phase="done"]', { timeout: 120_000 });
+  await page.waitForSelector('[data-testid="sweep-bar"][data-phase="done"]', { timeout: 180_000 });
   console.log(`# ${total} runs: ${((Date.now() - t0) / 1000).toFixed(1)} s (${await page.getByTestId('sweep-progress').textContent()})`);
   const progress = page.getByTestId('sweep-progress');
   assert.equal(await progress.getAttribute('data-done'), String(total));
@@ -105,9 +105,23 @@ test('a tiny E4 sweep runs end to end: heatmaps with diverged cells, optimal eta
 
   link = await page.evaluate(() => location.href);
   assert.match(link, /#sweep=1&kind=lr-width&x\.init=A%2CB&x\.n=32%2C64&x\.eta=0\.001%2C0\.03%2C10/);
+  console.log(`# tiny E4 sweep test: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  // E3 in the same page (its pipelines are built already): one-step change of ||Z_B|| against width.
+  await page.locator('select[name="sweep-preset"]').selectOption('e3');
+  assert.equal(await page.locator('input[name="axis-n"]').inputValue(), '128,256,512');
+  assert.match(await page.evaluate(() => location.hash), /kind=width-scaling/);
+  await page.locator('input[name="axis-n"]').fill('64,128,256');
+  await runSweep(page, 6);
+  const e3fits = await page.locator('[data-figure="e3-one-step"] .fit-line').allTextContents();
+  assert.equal(e3fits.length, 2);
+  assert.match(e3fits.join('\n'), /Init\[B\]: fitted slope -?\d/);
+  assert.equal(await page.locator('[data-figure="e5-norms"] .fit-line').count(), 2);
+  await page.mouse.move(0, 0);
+  copyFileSync(await screenshot(page, 'experiments-e3'), join(ROOT, 'docs/screenshots/experiments-e3.png'));
   assert.deepEqual(errors, []);
   await context.close();
-  console.log(`# tiny E4 sweep test: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`# E4 + E3 sweeps test: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });
 
 test('the share link reopens the sweep; a bad sweep link shows a message and the defaults', async () => {
@@ -128,21 +142,4 @@ test('the share link reopens the sweep; a bad sweep link shows a message and the
   assert.equal(await b.page.locator('select[name="sweep-preset"]').inputValue(), 'e4');
   assert.equal(await b.page.locator('.field-error').count(), 0);
   await b.context.close();
-});
-
-test('an E3 sweep shows the one-step change of ||Z_B|| against width with fitted slopes', async () => {
-  const { page, context, errors } = await openPage(browser, server.url);
-  await openExperiments(page);
-  await page.locator('select[name="sweep-preset"]').selectOption('e3');
-  assert.equal(await page.locator('input[name="axis-n"]').inputValue(), '128,256,512');
-  await runSweep(page, 6);
-  const fits = await page.locator('[data-figure="e3-one-step"] .fit-line').allTextContents();
-  assert.equal(fits.length, 2);
-  assert.match(fits.join('\n'), /Init\[B\]: fitted slope -?\d/);
-  assert.equal(await page.locator('[data-figure="e5-norms"] .fit-line').count(), 2);
-  await page.mouse.move(0, 0);
-  const shot = await screenshot(page, 'experiments-e3');
-  copyFileSync(shot, join(ROOT, 'docs/screenshots/experiments-e3.png'));
-  assert.deepEqual(errors, []);
-  await context.close();
 });
