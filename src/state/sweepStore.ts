@@ -143,6 +143,13 @@ export const useSweepStore = create<SweepState>()((set) => ({
   set: (patch) => set(patch),
 }));
 
+/** On a hardware adapter, the untouched default form grows to the full E4 preset (the store starts sized for software). */
+export function sizeDefaultForAdapter(software: boolean): void {
+  const s = useSweepStore.getState();
+  if (software || s.phase !== 'idle' || JSON.stringify(s.form) !== JSON.stringify(initial)) return;
+  setForm(defaultForm(false));
+}
+
 /** Replace the form (re-validating it). */
 export function setForm(form: SweepForm): void {
   useSweepStore.getState().set({ form, ...checkForm(form) });

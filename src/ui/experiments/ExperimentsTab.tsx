@@ -7,7 +7,7 @@ import { gridPoints, type AxisName, type ResolvedSweep } from '../../experiments
 import { useGpuStore } from '../../state/gpuStore.ts';
 import { sweepUrl, writeSweepHash } from '../../state/sweepLink.ts';
 import { cancelSweep, startSweep } from '../../state/sweepRunner.ts';
-import { BASE_FIELDS, choosePreset, editAxis, editBase, formFields, formRuns, PRESET_TITLES, SWEEP_PRESET_IDS, useSweepStore, type BaseField, type SweepPresetId } from '../../state/sweepStore.ts';
+import { BASE_FIELDS, choosePreset, sizeDefaultForAdapter, editAxis, editBase, formFields, formRuns, PRESET_TITLES, SWEEP_PRESET_IDS, useSweepStore, type BaseField, type SweepPresetId } from '../../state/sweepStore.ts';
 import { useUiStore } from '../../state/uiStore.ts';
 import { downloadBlob } from '../download.ts';
 import { downloadFigurePng } from './figurePng.ts';
@@ -269,6 +269,12 @@ export function ExperimentsTab() {
   const checked = useSweepStore((s) => s.checked);
   const preset = useSweepStore((s) => s.form.preset);
   const tab = useUiStore((s) => s.tab);
+  const gpu = useGpuStore((s) => s.status);
+  const software = useGpuStore((s) => s.isSoftware);
+
+  useEffect(() => {
+    if (gpu === 'ready') sizeDefaultForAdapter(software);
+  }, [gpu, software]);
 
   // The address bar follows the form while this tab is shown (sweeps are part of the share link).
   useEffect(() => {
