@@ -3,7 +3,6 @@
 // loss curve, the per-adapter norm heatmap and a generation, download the PEFT adapter. Then the hub
 // models: with the hub unreachable the tab says so instead of crashing.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { launch, openPage, ROOT, screenshot, serveDist } from './harness.mjs';
@@ -104,7 +103,6 @@ test('the tiny model trains on the bundled text: loss, norm heatmap, generations
   const downloads = [];
   page.on('download', (d) => downloads.push(d));
   await page.getByRole('button', { name: 'Download PEFT adapter (Init[A])' }).click();
-  await page.waitForFunction(() => true);
   for (let i = 0; i < 50 && downloads.length < 2; i++) await page.waitForTimeout(100);
   assert.deepEqual(downloads.map((d) => d.suggestedFilename()).sort(), ['adapter_config.json', 'adapter_model.safetensors']);
   const cfg = JSON.parse((await bytesOf(downloads.find((d) => d.suggestedFilename() === 'adapter_config.json'))).toString('utf8'));
@@ -136,5 +134,23 @@ test('a hub model that cannot be downloaded says so and the tab keeps working', 
   await screenshot(page, 'gpt2-hub-offline');
   const real = errors.filter((e) => !/Failed to load resource|ERR_INTERNET_DISCONNECTED|huggingface/.test(String(e)));
   assert.deepEqual(real, []);
-  mkdirSync(join(ROOT, 'docs/screenshots'), { recursive: true });
+});
+
+test('a GPT-2 share link opens the GPT-2 tab with its settings; a bad one says why', async () => {
+  const link = 'gpt2?v=1&m=distilgpt2&txt=shakespeare&t=attn.c_attn,mlp.c_proj&r=4&a=8&rs=1&i=B&e=0.002&l=16&T=64&B=2&s=30&sd=7&cmp=1';
+  const { page, context, errors } = await openPage(browser, `${server.url}#${link}`);
+  await page.getByTestId('gpt2-tab').waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('select[name="gpt2-model"]').inputValue(), 'distilgpt2');
+  assert.equal(await page.locator('.g2-settings input[name="rank"]').inputValue(), '4');
+  assert.equal(await page.locator('.g2-settings input[name="lambda"]').inputValue(), '16');
+  assert.equal(await page.getByRole('radio', { name: 'Init[B]' }).getAttribute('aria-checked'), 'true');
+  assert.ok(await page.locator('input[name="target-mlp.c_proj"]').isChecked());
+  assert.ok(!(await page.locator('input[name="target-mlp.c_fc"]').isChecked()));
+  assert.match(await page.getByTestId('notice').textContent(), /Compare Init\[A\] vs Init\[B\]/);
+  await page.goto(`${server.url}#gpt2?r=0`);
+  await page.reload();
+  await page.getByTestId('notice').waitFor();
+  assert.match(await page.getByTestId('notice').textContent(), /could not be opened: Rank r must be between/);
+  assert.deepEqual(errors, []);
+  await context.close();
 });
