@@ -1,7 +1,7 @@
 // Live charts of the GPT-2 runs: loss (and held-out loss) per run, ||Z_A|| / ||Z_B|| per adapter as
 // curves and as a heatmap over time (rows: layer x module, columns: steps). Rows grow in place; `rev`
 // (moved once per animation frame by the runner) decides when the charts recompute.
-import { memo, useEffect, useMemo, useRef } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { chartRows, formatNumber, type SeriesInput } from '../../state/series.ts';
 import { useGpt2Store, type Gpt2Run } from '../../state/gpt2Store.ts';
@@ -82,6 +82,15 @@ function ramp(t: number): string {
 
 function Heatmap({ runs, field, rev }: { runs: Gpt2Run[]; field: 'zA' | 'zB'; rev: number }) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  // Redraw when the layout changes the canvas width (window resize, side panel wrap).
+  const [boxWidth, setBoxWidth] = useState(0);
+  useEffect(() => {
+    const el = canvas.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => setBoxWidth(el.clientWidth));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
   const adapters = runs[0]?.adapters ?? [];
   const rowH = adapters.length > 24 ? 5 : adapters.length > 12 ? 9 : 14;
   const labelW = 112;
@@ -157,7 +166,7 @@ function Heatmap({ runs, field, rev }: { runs: Gpt2Run[]; field: 'zA' | 'zB'; re
     g.textAlign = 'left';
     g.fillText(range ? formatNumber(10 ** range[1], 2) : '', kx + 144, y + 11);
     g.textAlign = 'start';
-  }, [rev, runs, field, range, height, adapters, rowH]);
+  }, [rev, runs, field, range, height, adapters, rowH, boxWidth]);
   return <canvas ref={canvas} className="g2-heatmap" data-testid="gpt2-heatmap" data-cells={runs.reduce((a, r) => a + r.rows.length * r.adapters.length, 0)} style={{ height, width: '100%' }} aria-label={`${field === 'zA' ? '‖Z_A‖' : '‖Z_B‖'} per layer and module over steps`} role="img" />;
 }
 
