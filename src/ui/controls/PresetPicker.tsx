@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { PRESETS } from '../../state/presets.ts';
+import { PRESETS, resolvePreset } from '../../state/presets.ts';
 import { loadPreset } from '../../state/runner.ts';
 import { useGpuStore } from '../../state/gpuStore.ts';
 
@@ -7,6 +7,7 @@ import { useGpuStore } from '../../state/gpuStore.ts';
 export function PresetPicker() {
   const [id, setId] = useState(PRESETS[0].id);
   const ready = useGpuStore((s) => s.status === 'ready');
+  const software = useGpuStore((s) => s.isSoftware);
   const preset = PRESETS.find((p) => p.id === id) ?? PRESETS[0];
   return (
     <div className="presets">
@@ -21,7 +22,10 @@ export function PresetPicker() {
         ))}
       </select>
       <div className="preset-row">
-        <p className="muted small preset-blurb">{preset.blurb}</p>
+        <p className="muted small preset-blurb">
+          {preset.blurb}
+          {software && preset.software && <span className="preset-scaled"> Scaled here to {resolvePreset(preset, true).scaled} (software adapter).</span>}
+        </p>
         <button className="btn btn-small" disabled={!ready} onClick={() => void loadPreset(preset)} title="Set the form to this preset and run its runs">
           Run preset
         </button>

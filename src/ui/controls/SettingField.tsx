@@ -1,6 +1,6 @@
 // One setting, rendered from its schema entry: segmented buttons for a choice, a switch for on/off,
 // a text box (validated as typed, the message beside it) with a log- or linear-scale slider for numbers.
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import { TOY_FIELDS, type ToyKey } from '../../experiments/config.ts';
 import { useConfigStore } from '../../state/configStore.ts';
 import { optionLabel } from '../../state/describe.ts';
@@ -14,6 +14,7 @@ export function SettingField({ k, disabled }: { k: ToyKey; disabled?: boolean })
   const setField = useConfigStore((s) => s.setField);
   const id = useId();
   const errId = `${id}-error`;
+  const [focused, setFocused] = useState(false);
 
   if (spec.kind === 'enum') {
     return (
@@ -62,6 +63,8 @@ export function SettingField({ k, disabled }: { k: ToyKey; disabled?: boolean })
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? errId : undefined}
         onChange={(e) => setField(k, e.target.value)}
+        onFocus={() => setFocused(true)}
+        onBlur={() => setFocused(false)}
       />
       {stops && (
         <input
@@ -77,10 +80,12 @@ export function SettingField({ k, disabled }: { k: ToyKey; disabled?: boolean })
           title={`${formatNumber(stops[0])} … ${formatNumber(stops[stops.length - 1])}${'log' in spec && spec.log ? ' (log scale)' : ''}`}
         />
       )}
-      {error && (
+      {error ? (
         <div className="field-error" id={errId} role="alert" data-field={k}>
           {error}
         </div>
+      ) : (
+        focused && <div className="field-help">{spec.help}</div>
       )}
     </div>
   );
