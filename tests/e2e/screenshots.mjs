@@ -10,8 +10,8 @@ const server = await serveDist();
 const browser = await launch();
 try {
   for (const [preset, file, hoverAt] of [
-    ['init-8192', 'init-a-vs-init-b.png', 0.3],
-    ['loraplus-wide', 'loraplus.png', 0.7],
+    ['init-8192', 'playground-init-a-vs-init-b.png', 0.3],
+    ['loraplus-wide', 'playground-loraplus.png', 0.7],
   ]) {
     const { page, context, errors } = await openPage(browser, server.url);
     await page.waitForSelector('.adapter-ready', { state: 'attached', timeout: 60_000 });

@@ -11,6 +11,7 @@ export function SettingField({ k, disabled }: { k: ToyKey; disabled?: boolean })
   const spec = TOY_FIELDS[k];
   const raw = useConfigStore((s) => s.raw[k]);
   const error = useConfigStore((s) => s.errors[k]);
+  const lastValid = useConfigStore((s) => s.config[k]);
   const setField = useConfigStore((s) => s.setField);
   const id = useId();
   const errId = `${id}-error`;
@@ -43,8 +44,9 @@ export function SettingField({ k, disabled }: { k: ToyKey; disabled?: boolean })
   }
 
   const stops = sliderStops(k);
-  const value = Number(raw);
-  const index = stops && !error && Number.isFinite(value) ? nearestStop(stops, value) : null;
+  const typed = Number(raw);
+  // The slider follows the text while it is a number (even one out of range), else the last valid value.
+  const index = stops ? nearestStop(stops, raw.trim() !== '' && Number.isFinite(typed) ? typed : (lastValid as number)) : null;
   return (
     <div className={error ? 'field field-num invalid' : 'field field-num'} title={spec.help}>
       <label className="field-label" htmlFor={id}>
