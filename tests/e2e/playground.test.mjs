@@ -191,6 +191,33 @@ test('an older (unversioned) link still opens', async () => {
   await context.close();
 });
 
+test('Pause, Step, Resume and Reset drive the run in progress', async () => {
+  const { page, context, errors } = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=5000`);
+  await page.waitForSelector('.adapter-ready', { state: 'attached' });
+  const step = async () => Number(await page.getByTestId('step').textContent());
+  const status = () => page.locator('[data-testid="run-list"] li').getAttribute('data-status');
+  await page.getByRole('button', { name: /Run$/ }).click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="step"]')?.textContent) >= 5, null, { timeout: 60_000 });
+  await page.getByRole('button', { name: /Pause/ }).click();
+  await page.waitForSelector('[data-testid="run-list"] li[data-status="paused"]');
+  const paused = await step();
+  await page.waitForTimeout(500);
+  assert.equal(await step(), paused, 'nothing trains while paused');
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await page.waitForFunction((k) => Number(document.querySelector('[data-testid="step"]')?.textContent) === k + 1, paused);
+  assert.equal(await status(), 'paused');
+  await page.getByRole('button', { name: /Resume/ }).click();
+  await page.waitForFunction((k) => Number(document.querySelector('[data-testid="step"]')?.textContent) >= k + 5, paused);
+  assert.equal(await status(), 'running');
+  await page.getByRole('button', { name: /Reset/ }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-list"] li').length === 0);
+  assert.ok(await page.getByRole('button', { name: /Run$/ }).isEnabled());
+  await page.waitForFunction(() => !location.hash.includes('&run='), null, { timeout: 5000 }); // the discarded run leaves the link
+  assert.match(page.url(), /#v=1&.*&s=5000&te=10&sd=1$/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a diverging run stops and is marked on the curve at the step it happened', async () => {
   const { page, context, errors } = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=30&e=1&l=64&run=`);
   await waitRunsFinished(page, 1);
