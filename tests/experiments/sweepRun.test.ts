@@ -113,17 +113,18 @@ describe('sweep end to end (SwiftShader)', () => {
     }
   });
 
-  it('reuses buffers: a second batch of the same shape allocates nothing new', () => {
+  it('reuses buffers: a second batch of the same shape allocates nothing new', async () => {
     const pool = new BufferPool(ctx.device);
     const c = { ...defaultToyConfig(), n: 32, nTrain: 32, nTest: 8, steps: 1 };
     const run = { init: 'A' as const, initDist: 'gaussian' as const, eta: 1e-3, lambda: 1, wd: 0 };
     const first = new ToyBatchTrainer(ctx, c, [run, run], { pool });
-    void first.finish();
+    await first.finish(); // hands its buffers back to the pool
     const created = pool.created;
     const second = new ToyBatchTrainer(ctx, { ...c, seed: 2 }, [run, { ...run, init: 'B' }], { pool });
     expect(pool.created).toBe(created);
     expect(pool.reused).toBeGreaterThan(10);
-    return second.finish().then(() => pool.destroy());
+    await second.finish();
+    pool.destroy();
   });
 
   it('plans one batch per shape, split by the size limit', () => {
