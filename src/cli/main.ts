@@ -12,6 +12,7 @@ export const COMMANDS: Record<string, { run: Command; summary: string }> = {
   train: { run: trainCommand, summary: 'train one toy run; prints {"steps":[...],"final":{A,B},"diverged":null|step} (--csv for a table, --tensors FILE to train from an exchange file)' },
   sweep: { run: sweepCommand, summary: SWEEP_SUMMARY },
   'export-tensors': { run: exportTensorsCommand, summary: 'write the tensor exchange file of a seeded configuration (--out FILE.json)' },
+  gpt2: { run: (argv) => import('./gpt2.ts').then((m) => m.gpt2Command(argv)), summary: 'LoRA-fine-tune GPT-2 (--model distilgpt2|gpt2|tiny, --random weights, --plan for memory only; flags in src/cli/gpt2.ts)' },
 };
 
 function usage(): string {
