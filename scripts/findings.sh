@@ -5,7 +5,7 @@
 #   bash scripts/findings.sh --replot   re-render the PNGs from the saved result.json files (no training)
 #   bash scripts/findings.sh --bench    also time the E4 sweep with one run per batch (--max-batch 1) and the
 #                                       per-run engine's step cost per width (docs/figures/timing/)
-#   ONLY="e3 e5" bash scripts/findings.sh   a subset
+#   ONLY="e3 e5" bash scripts/findings.sh   a subset (e3 e3-seeds e4 e4-seeds e5 e6)
 #
 # On SwiftShader (2 cores) the full run takes tens of minutes; on a GPU, seconds. Each sweep's log.txt has
 # its runs/s and fitted slopes; the PNGs are rendered by headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
@@ -30,11 +30,21 @@ sweep() { # name, then sweep flags
 }
 
 [ "$mode" = "--bench" ] && ONLY=${ONLY:-none}
-for e in ${ONLY:-e3 e3-seeds e4 e5 e6}; do
+combine() { # name, then the result directories of the seeds
+  local name=$1; shift
+  node --import tsx scripts/findings.ts combine "$OUT" "$name" "$@" | tee "$OUT/$name.txt"
+  mkdir -p "$OUT/$name" && mv "$OUT/$name.txt" "$OUT/$name/log.txt"
+  cli sweep --from "$OUT/$name/result.json" --png "$OUT/$name" --quiet > /dev/null 2>&1
+}
+
+for e in ${ONLY:-e3 e3-seeds e4 e4-seeds e5 e6}; do
   case $e in
     e3) sweep e3 --preset e3 ;;
-    e3-seeds) for sd in 2 3 4 5; do sweep "e3-seed$sd" --preset e3 --seed "$sd"; done ;;
+    e3-seeds) for sd in 2 3 4 5; do sweep "e3-seed$sd" --preset e3 --seed "$sd"; done
+              combine e3-mean e3 e3-seed2 e3-seed3 e3-seed4 e3-seed5 ;;
     e4) sweep e4 --preset e4 ;;
+    e4-seeds) for sd in 2 3; do sweep "e4-seed$sd" --preset e4 --seed "$sd"; done
+              combine e4-mean e4 e4-seed2 e4-seed3 ;;
     e5) sweep e5 --preset e5 ;;
     e6) sweep e6 --preset e6 ;;
     none) ;;

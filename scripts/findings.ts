@@ -5,6 +5,10 @@
 //                          per-step time; written to OUT/timing/sequential.json
 //   project OUT            projects the per-run engine's time for the E4 sweep (OUT/e4/result.json: same
 //                          runs, each to the step it reached) and prints it beside the measured ones
+//   combine OUT NAME DIR... one result from the same sweep run with several seeds (OUT/DIR/result.json):
+//                          per run, the geometric mean of the final (and best) test loss over the seeds;
+//                          a run counts as diverged if it diverged with any seed (at its earliest step).
+//                          Written to OUT/NAME/result.json; render it with: cli sweep --from ... --png ...
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -56,11 +60,56 @@ function project(out: string): void {
   console.log(`batched engine, measured: ${runs} runs in ${e4.timing.seconds.toFixed(0)} s = ${e4.timing.runsPerSecond.toFixed(4)} runs/s (speed-up ${(seconds / e4.timing.seconds).toFixed(1)}x)`);
 }
 
-const [cmd, out = 'docs/figures'] = process.argv.slice(2);
+async function combine(out: string, name: string, dirs: string[]): Promise<void> {
+  const { aggregateSweep, describeFits } = await import('../src/experiments/sweepAggregate.ts');
+  const { validateSweepSpec } = await import('../src/experiments/sweepSpec.ts');
+  type Result = import('../src/experiments/sweepAggregate.ts').SweepResult;
+  type Summary = import('../src/experiments/sweepAggregate.ts').RunSummary;
+  const results = dirs.map((d) => JSON.parse(readFileSync(join(out, d, 'result.json'), 'utf8')) as Result);
+  const { seed: _s, ...base0 } = results[0].base;
+  for (const r of results) {
+    const { seed: _t, ...b } = r.base;
+    if (JSON.stringify(b) !== JSON.stringify(base0) || JSON.stringify(r.axes) !== JSON.stringify(results[0].axes)) throw new Error('combine: the results differ in more than the seed');
+  }
+  const gmean = (xs: Array<number | null>) => {
+    const ok = xs.filter((x): x is number => x !== null && x > 0);
+    return ok.length === xs.length && ok.length ? 10 ** (ok.reduce((a, x) => a + Math.log10(x), 0) / ok.length) : null;
+  };
+  const runs: Summary[] = results[0].runs.map((r0, i) => {
+    const all = results.map((r) => r.runs[i]);
+    const div = all.filter((r) => r.status === 'diverged');
+    const diverged = div.length > 0;
+    return {
+      ...r0,
+      status: all.some((r) => r.status === 'error') ? 'error' : diverged ? 'diverged' : 'done',
+      divergedAt: diverged ? Math.min(...div.map((r) => r.divergedAt as number)) : null,
+      finalTestLoss: diverged ? null : gmean(all.map((r) => r.finalTestLoss)),
+      bestTestLoss: gmean(all.map((r) => r.bestTestLoss)),
+      firstLoss: gmean(all.map((r) => r.firstLoss)),
+      finalLoss: diverged ? null : gmean(all.map((r) => r.finalLoss)),
+      bestLoss: gmean(all.map((r) => r.bestLoss)),
+      maxZA: gmean(all.map((r) => r.maxZA)),
+      maxZB: gmean(all.map((r) => r.maxZB)),
+      zB2: gmean(all.map((r) => r.zB2)),
+      oneStepDeltaZB: gmean(all.map((r) => r.oneStepDeltaZB)),
+      curve: undefined,
+    };
+  });
+  const check = validateSweepSpec(results[0].spec);
+  if (!check.ok) throw new Error(check.error);
+  const combined = aggregateSweep(check.value, runs);
+  combined.base = { ...combined.base, seed: `${dirs.length} seeds: ${results.map((r) => r.base.seed).join(',')}` };
+  mkdirSync(join(out, name), { recursive: true });
+  writeFileSync(join(out, name, 'result.json'), JSON.stringify(combined));
+  for (const line of describeFits(combined)) console.log(line);
+}
+
+const [cmd, out = 'docs/figures', ...rest] = process.argv.slice(2);
 if (cmd === 'bench-sequential') await benchSequential(out);
 else if (cmd === 'project') project(out);
+else if (cmd === 'combine') await combine(out, rest[0], rest.slice(1));
 else {
-  console.error('usage: findings.ts bench-sequential|project [OUT]');
+  console.error('usage: findings.ts bench-sequential|project [OUT] | combine OUT NAME DIR...');
   process.exitCode = 2;
 }
 process.exit();

@@ -194,21 +194,32 @@ export async function writeFigures(result: SweepResult, dir: string, prefix = ''
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   let browser;
   try {
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'] });
   } catch (e) {
     throw new Error(`PNG output needs Chromium (set CHROMIUM_PATH; tried ${executablePath}): ${(e as Error).message.split('\n')[0]}`);
   }
   const paths: string[] = [];
+  // playwright-core 1.65 sometimes dispatches a late protocol event ("Cannot find object to
+  // pausedStateChanged: debugger@...") from a timer after the browser has closed, which would kill the
+  // process after the figures are written. Ignore exactly that, only while closing.
+  const late = (e: Error) => {
+    if (!/^Cannot find object to "/.test(e?.message ?? '')) throw e;
+  };
   try {
-    const page = await browser.newPage({ deviceScaleFactor: 2 });
+    const context = await browser.newContext({ deviceScaleFactor: 2 });
+    const page = await context.newPage();
     for (const f of figures) {
       await page.setContent(`<!doctype html><html><body style="margin:0;background:#fff">${f.svg}</body></html>`);
       const path = join(dir, `${prefix}${f.name}.png`);
       writeFile(path, await page.locator('svg').first().screenshot({ omitBackground: false }));
       paths.push(path);
     }
+    await context.close();
   } finally {
+    process.on('uncaughtException', late);
     await browser.close();
+    await new Promise((r) => setTimeout(r, 200));
+    process.off('uncaughtException', late);
   }
   return paths;
 }

@@ -8,9 +8,9 @@ export interface Figure {
   svg: string;
 }
 
-const W = 640;
+const W = 720;
 const H = 440;
-const M = { left: 78, right: 170, top: 46, bottom: 58 };
+const M = { left: 78, right: 230, top: 46, bottom: 58 };
 const FONT = 'font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif"';
 const COLORS = { A: '#1f77b4', B: '#d62728', extra: ['#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#e377c2'] };
 
@@ -19,6 +19,7 @@ const f3 = (v: number) => Number(v.toPrecision(3)).toString();
 
 function fmtTick(v: number): string {
   if (v === 0) return '0';
+  if (Number.isInteger(v) && Math.abs(v) < 1e5) return String(v);
   const e = Math.floor(Math.log10(Math.abs(v)) + 1e-9);
   if (e >= -2 && e <= 4) return Number(v.toPrecision(3)).toString();
   const m = v / 10 ** e;
@@ -30,7 +31,7 @@ function logTicks(lo: number, hi: number): number[] {
   const a = Math.floor(Math.log10(lo) + 1e-9);
   const b = Math.ceil(Math.log10(hi) - 1e-9);
   const out: number[] = [];
-  const mult = b - a <= 2 ? [1, 2, 5] : [1];
+  const mult = b - a <= 3 ? [1, 2, 5] : [1];
   for (let e = a; e <= b; e++) for (const m of mult) {
     const v = m * 10 ** e;
     if (v >= lo * 0.999 && v <= hi * 1.001) out.push(v);
@@ -114,10 +115,10 @@ function logLogChart(o: { title: string; xLabel: string; yLabel: string; series:
       body += `<circle cx="${x.px(p.x)}" cy="${y.px(p.y)}" r="4.5" fill="${p.hollow ? '#fff' : s.color}" stroke="${s.color}" stroke-width="1.6"/>`;
     }
     legend.push(`<circle cx="11" cy="0" r="4.5" fill="${s.color}"/><text x="28" y="4">${esc(s.label)}</text>`);
-    if (s.fit) legend.push(`<line x1="0" x2="22" y1="0" y2="0" stroke="${s.color}" stroke-width="1.5"/><text x="28" y="4">fit: slope ${f3(s.fit.slope)}${s.fit.slopeStderr !== null ? ` ± ${f3(s.fit.slopeStderr)}` : ''}</text>`);
+    if (s.fit) legend.push(`<line x1="0" x2="22" y1="0" y2="0" stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/><text x="28" y="4">fit: slope ${f3(s.fit.slope)}${s.fit.slopeStderr !== null ? ` ± ${f3(s.fit.slopeStderr)}` : ''}</text>`);
   }
   body += legendBlock(legend);
-  if (o.note) body += `<text x="${W - M.right + 14}" y="${H - M.bottom}" font-size="10" fill="#555">${wrap(o.note, 26).map((l, i) => `<tspan x="${W - M.right + 14}" dy="${i ? 12 : 0}">${esc(l)}</tspan>`).join('')}</text>`;
+  if (o.note) body += `<text x="${W - M.right + 14}" y="${H - M.bottom - 12}" font-size="10" fill="#555">${wrap(o.note, 34).map((l, i) => `<tspan x="${W - M.right + 14}" dy="${i ? 12 : 0}">${esc(l)}</tspan>`).join('')}</text>`;
   return frame(o.title, body);
 }
 
@@ -230,7 +231,7 @@ export function sweepFigures(r: SweepResult): Figure[] {
       out.push({ name: `lr-width-heatmap-${v.init}`, title, svg: heatmapSvg(v.heatmap, title, `λ = ${r.base.lambda}, rank ${r.base.rank}, ${r.base.nTrain} examples, seed ${r.base.seed}`) });
     }
     const series: Series[] = r.lrWidth.map((v) => ({
-      label: `Init[${v.init}] best η (grid)`,
+      label: `Init[${v.init}]: best η on the grid`,
       color: COLORS[v.init],
       points: v.optimum.map((o) => ({ x: o.x, y: o.eta, hollow: o.atEdge })),
       fit: v.fit,
