@@ -146,13 +146,13 @@ export async function gpt2Command(argv: string[]): Promise<string> {
     const chars = num(opts, 'text-chars', Math.max(20_000, needed * 6));
     ids = await encodeCorpus(tokenizer, readFileSync(textFile, 'utf8').slice(0, chars));
   } else {
-    ids = syntheticTokens(config.vocab_size, Math.max(needed, 4 * (run.seq + 1)));
+    ids = syntheticTokens(config.vocab_size, Math.max(needed, 20 * (run.seq + 1)));
   }
   const data = splitTokens(ids, num(opts, 'eval-fraction', 0.1));
   log(`weights and ${ids.length} tokens ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // `limits` (possibly simulated) decides the chunking; the device keeps its real limits.
-  const prof = opts.has('profile') ? createProfiler(ctx, 4096) : undefined;
+  const prof = opts.has('profile') ? createProfiler(ctx, 2048) : undefined;
   if (prof && !prof.available) throw new UsageError(prof.reason);
   const profiler = prof?.available ? prof : undefined;
   const session = await Gpt2Session.create({ ...ctx, limits }, weights, run, data, { memoryBudget, maxVocabChunk, profiler });
