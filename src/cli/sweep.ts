@@ -149,8 +149,14 @@ export async function sweepCommand(argv: string[]): Promise<string> {
   if (typeof out === 'string') writeFile(out, JSON.stringify(result));
   const png = options.get('png');
   if (typeof png === 'string') {
-    const files = await writeFigures(result, png);
-    process.stderr.write(`wrote ${files.join(', ')}\n`);
+    // The result is kept (and printed) even if the figures fail: re-plot later with --from.
+    try {
+      const files = await writeFigures(result, png);
+      process.stderr.write(`wrote ${files.join(', ')}\n`);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      process.stderr.write(`warning: no figures written (${(e as Error).message.split('\n')[0]}); re-plot with --from\n`);
+    }
   }
   if (options.has('csv')) return sweepToCsv(result);
   return JSON.stringify(result);
@@ -194,7 +200,8 @@ export async function writeFigures(result: SweepResult, dir: string, prefix = ''
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   let browser;
   try {
-    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'] });
+    // Static SVG: software rasterisation (no GPU process), which is also what keeps it light on SwiftShader machines.
+    browser = await chromium.launch({ executablePath, headless: true, timeout: 120_000, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'] });
   } catch (e) {
     throw new Error(`PNG output needs Chromium (set CHROMIUM_PATH; tried ${executablePath}): ${(e as Error).message.split('\n')[0]}`);
   }
@@ -209,9 +216,9 @@ export async function writeFigures(result: SweepResult, dir: string, prefix = ''
     const context = await browser.newContext({ deviceScaleFactor: 2 });
     const page = await context.newPage();
     for (const f of figures) {
-      await page.setContent(`<!doctype html><html><body style="margin:0;background:#fff">${f.svg}</body></html>`);
+      await page.setContent(`<!doctype html><html><body style="margin:0;background:#fff">${f.svg}</body></html>`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
       const path = join(dir, `${prefix}${f.name}.png`);
-      writeFile(path, await page.locator('svg').first().screenshot({ omitBackground: false }));
+      writeFile(path, await page.locator('svg').first().screenshot({ omitBackground: false, timeout: 120_000 }));
       paths.push(path);
     }
     await context.close();

@@ -219,6 +219,13 @@ function curvesChart(o: { title: string; yLabel: string; curves: Array<{ label: 
   return frame(o.title, body + legendBlock(legend));
 }
 
+/** The theory's slopes drawn through the matching init's points: n^1 through Init[B], n^0 through Init[A]. */
+function oneStepRefs(views: Array<{ init: string; references: RefLine[] }>): RefLine[] {
+  const pick = (init: string, slope: number) => views.find((v) => v.init === init)?.references.find((l) => l.slope === slope);
+  const out = [pick('B', 1), pick('A', 0)].filter((l): l is RefLine => !!l);
+  return out.length ? out : (views[0]?.references ?? []);
+}
+
 const widthColors = (k: number) => Array.from({ length: k }, (_, i) => viridis(k === 1 ? 0.5 : (i / (k - 1)) * 0.9));
 
 /** Every figure of a result: names are stable file stems ("lr-width-heatmap-A", ...). */
@@ -259,7 +266,7 @@ export function sweepFigures(r: SweepResult): Figure[] {
     out.push({
       name: 'width-one-step',
       title: `Change of ||Z_B|| from one update (η = ${eta})`,
-      svg: logLogChart({ title: `Change of ||Z_B|| from one update (η = ${eta})`, xLabel: 'width n', yLabel: '||Z_B|| at step 2 − step 1 (coordinate RMS)', series: one, refs: r.widthScaling[0]?.references, xTicks: r.axes.n }),
+      svg: logLogChart({ title: `Change of ||Z_B|| from one update (η = ${eta})`, xLabel: 'width n', yLabel: '||Z_B|| at step 2 − step 1 (coordinate RMS)', series: one, refs: oneStepRefs(r.widthScaling), xTicks: r.axes.n }),
     });
     const norms: Series[] = r.widthScaling.flatMap((v) => [
       { label: `Init[${v.init}] max ||Z_A||`, color: COLORS[v.init], points: v.points.map((p) => ({ x: p.n, y: p.maxZA, hollow: p.status !== 'done' })), fit: v.maxZAFit },
