@@ -1,8 +1,7 @@
-// Per-step metrics live in a GPU ring (RING slots x STRIDE floats, written by the kernels). Every few
-// steps the whole ring is copied into a staging buffer in that step's command buffer and mapped
-// asynchronously: the training loop never waits for the GPU except when every staging buffer is
-// still in flight (backpressure that bounds how far the CPU runs ahead).
+// The toy's per-step metrics: the slot layout of its GPU ring and the ring itself (read back
+// asynchronously by src/gpu/readbackRing.ts).
 import { storageBuffer } from '../gpu/buffers.ts';
+import { ReadbackRing } from '../gpu/readbackRing.ts';
 
 export const METRIC_FIELDS = ['step', 'loss', 'zA', 'zB', 'normA', 'normB', 'normSBA', 'testLoss'] as const;
 export type MetricField = (typeof METRIC_FIELDS)[number];
@@ -21,68 +20,15 @@ export interface StepMetrics {
   testLoss?: number;
 }
 
-export class MetricsRing {
-  readonly buffer: GPUBuffer;
-  private free: GPUBuffer[] = [];
-  private inFlight: Array<Promise<void>> = [];
-  private lastCopied = 0;
-  private pending = 0;
-
-  constructor(
-    private device: GPUDevice,
-    readonly ring: number,
-    private deliver: (rows: StepMetrics[]) => void,
-    stagingCount = 4,
-  ) {
-    this.buffer = storageBuffer(device, 'metrics.ring', ring * STRIDE);
-    for (let i = 0; i < stagingCount; i++) {
-      this.free.push(device.createBuffer({ label: `metrics.staging${i}`, size: ring * STRIDE * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
-    }
+/** The toy trainer's ring: one slot of STRIDE floats per step. */
+export class MetricsRing extends ReadbackRing<StepMetrics[]> {
+  constructor(device: GPUDevice, ring: number, deliver: (rows: StepMetrics[]) => void, stagingCount = 4) {
+    super(device, storageBuffer(device, 'metrics.ring', ring * STRIDE), ring, STRIDE, (data, from, to) => parseRows(data, ring, from, to), deliver, stagingCount);
   }
 
-  /** True when step `step` must be copied out now (the ring is about to wrap, or the caller forces it). */
-  due(step: number, everySteps: number): boolean {
-    return step - this.lastCopied >= Math.min(everySteps, this.ring);
-  }
-
-  /** A staging buffer, waiting for one to come back if all are in flight. */
-  async acquire(): Promise<GPUBuffer> {
-    while (this.free.length === 0) await Promise.race(this.inFlight);
-    return this.free.pop()!;
-  }
-
-  /** Encode the copy of the ring (covering steps lastCopied+1 .. step) into `encoder`. */
-  copy(encoder: GPUCommandEncoder, staging: GPUBuffer, step: number): () => void {
-    encoder.copyBufferToBuffer(this.buffer, 0, staging, 0, this.ring * STRIDE * 4);
-    const from = this.lastCopied + 1;
-    this.lastCopied = step;
-    // Called after the command buffer is submitted.
-    return () => {
-      this.pending++;
-      const p = staging.mapAsync(GPUMapMode.READ).then(
-        () => {
-          const data = new Float32Array(staging.getMappedRange().slice(0));
-          staging.unmap();
-          this.deliver(parseRows(data, this.ring, from, step));
-        },
-        () => { /* device lost or destroyed: the session reports it */ },
-      ).finally(() => {
-        this.pending--;
-        this.free.push(staging);
-        this.inFlight = this.inFlight.filter((q) => q !== p);
-      });
-      this.inFlight.push(p);
-    };
-  }
-
-  /** Resolves when every copy submitted so far has been delivered. */
-  async drain(): Promise<void> {
-    while (this.inFlight.length) await Promise.all(this.inFlight);
-  }
-
-  destroy(): void {
+  override destroy(): void {
+    super.destroy();
     this.buffer.destroy();
-    for (const b of this.free) b.destroy();
   }
 }
 

@@ -23,7 +23,7 @@ import { loraNorms } from '../lora/norms.ts';
 import { adamwStep, loraPlusGroups } from '../lora/optimizer.ts';
 import { batchSize, loraScale, type ToyConfig } from './config.ts';
 import { FIELD, MetricsRing, STRIDE, type StepMetrics } from './metrics.ts';
-import { Stream } from './rng.ts';
+import { EpochOrder, stepsPerEpoch } from './epochOrder.ts';
 import { addNoise, drawToyTensors, type ToyTensors } from './toyData.ts';
 
 export interface ToyTrainerOptions {
@@ -63,7 +63,7 @@ export class ToyTrainer {
   private readonly test: Dispatch[];
   private readonly post: Dispatch[];
   private readonly buffers: GPUBuffer[] = [];
-  private readonly epoch?: { indices: GPUBuffer; stepsPerEpoch: number; batch: number; stream: Stream; N: number };
+  private readonly epoch?: EpochOrder;
 
   private constructor(
     readonly ctx: GpuContext,
@@ -122,15 +122,15 @@ export class ToyTrainer {
     let xTrain = h1Train;
     let yTrainBatch = yTrain;
     if (m < N) {
-      const stepsPerEpoch = Math.floor(N / m);
-      const indices = buf('batch.indices', new Uint32Array(stepsPerEpoch * m));
+      const epochSteps = stepsPerEpoch(N, m);
+      const indices = buf('batch.indices', new Uint32Array(epochSteps * m));
       xTrain = buf('H1.batch', m * n);
       yTrainBatch = buf('Y.batch', m);
       pre.push(
-        gatherRows(device, { state: stateBuf, src: h1Train, indices, out: xTrain, rows: m, cols: n, stepsStored: stepsPerEpoch }),
-        gatherRows(device, { state: stateBuf, src: yTrain, indices, out: yTrainBatch, rows: m, cols: 1, stepsStored: stepsPerEpoch }),
+        gatherRows(device, { state: stateBuf, src: h1Train, indices, out: xTrain, rows: m, cols: n, stepsStored: epochSteps }),
+        gatherRows(device, { state: stateBuf, src: yTrain, indices, out: yTrainBatch, rows: m, cols: 1, stepsStored: epochSteps }),
       );
-      this.epoch = { indices, stepsPerEpoch, batch: m, stream: new Stream(c.seed, 'batch'), N };
+      this.epoch = new EpochOrder(indices, N, m, c.seed);
     }
     const train = forward('train', m, xTrain, yTrainBatch, FIELD.loss);
     pre.push(...train.dispatches);
@@ -173,12 +173,7 @@ export class ToyTrainer {
   async step(opts: { flushMetrics?: boolean } = {}): Promise<void> {
     const device = this.ctx.device;
     const step = this.stepsSubmitted + 1;
-    if (this.epoch && (step - 1) % this.epoch.stepsPerEpoch === 0) {
-      // A fresh permutation per epoch (drop_last): written on the queue, so it is ordered with the submits.
-      const { stream, N, batch, stepsPerEpoch } = this.epoch;
-      const perm = stream.permutation(N).subarray(0, stepsPerEpoch * batch);
-      device.queue.writeBuffer(this.epoch.indices, 0, perm.buffer, perm.byteOffset, perm.byteLength);
-    }
+    this.epoch?.beforeStep(device.queue, step);
     const copyNow = opts.flushMetrics || this.metrics.due(step, this.readEvery);
     const staging = copyNow ? await this.metrics.acquire() : undefined;
     const encoder = device.createCommandEncoder({ label: `step ${step}` });
@@ -193,14 +188,7 @@ export class ToyTrainer {
 
   /** Copy out any metrics not yet read and wait for all deliveries. */
   async flush(): Promise<void> {
-    if (this.stepsSubmitted > 0 && this.metrics.due(this.stepsSubmitted, 1)) {
-      const staging = await this.metrics.acquire();
-      const encoder = this.ctx.device.createCommandEncoder({ label: 'metrics flush' });
-      const after = this.metrics.copy(encoder, staging, this.stepsSubmitted);
-      this.ctx.device.queue.submit([encoder.finish()]);
-      after();
-    }
-    await this.metrics.drain();
+    await this.metrics.flush(this.ctx.device, this.stepsSubmitted);
   }
 
   /** Current adapter weights (a readback: for exports and tests, not the training loop). */

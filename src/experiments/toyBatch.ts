@@ -19,6 +19,7 @@
 // float32 summation order.
 import batchCode from '../../shaders/toy_batch.wgsl?raw';
 import { uniformBuffer } from '../gpu/buffers.ts';
+import { ReadbackRing } from '../gpu/readbackRing.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { adamwShader } from '../gpu/kernels/adamw.ts';
 import { ACTIVATION_ID, activationForward } from '../gpu/kernels/elementwise.ts';
@@ -30,6 +31,7 @@ import { batchSize, loraScale, type ToyConfig, type ToyKey } from './config.ts';
 import type { StepMetrics } from './metrics.ts';
 import { gaussian, Stream } from './rng.ts';
 import { drawToyTensors } from './toyData.ts';
+import { EpochOrder, stepsPerEpoch } from './epochOrder.ts';
 
 export const batchShader = { name: 'toy_batch', code: batchCode };
 
@@ -163,7 +165,7 @@ export class ToyBatchTrainer {
   private readonly test: Dispatch[];
   private readonly post: Dispatch[];
   private readonly readEvery: number;
-  private readonly epoch?: { indices: GPUBuffer; stepsPerEpoch: number; batch: number; stream: Stream; N: number };
+  private readonly epoch?: EpochOrder;
   private released = false;
   private readonly buffersOut: { A: GPUBuffer; B: GPUBuffer };
 
@@ -328,17 +330,17 @@ export class ToyBatchTrainer {
     let p0b = p0;
     let yb = yTrain;
     if (m < N) {
-      const stepsPerEpoch = Math.floor(N / m);
-      const indices = get('batch.indices', stepsPerEpoch * m);
+      const epochSteps = stepsPerEpoch(N, m);
+      const indices = get('batch.indices', epochSteps * m);
       h1b = get('H1.batch', m * n);
       p0b = get('P0.batch', m * n);
       yb = get('Y.batch', m);
       pre0.push(
-        gatherRows(device, { state, src: h1, indices, out: h1b, rows: m, cols: n, stepsStored: stepsPerEpoch }),
-        gatherRows(device, { state, src: p0, indices, out: p0b, rows: m, cols: n, stepsStored: stepsPerEpoch }),
-        gatherRows(device, { state, src: yTrain, indices, out: yb, rows: m, cols: 1, stepsStored: stepsPerEpoch }),
+        gatherRows(device, { state, src: h1, indices, out: h1b, rows: m, cols: n, stepsStored: epochSteps }),
+        gatherRows(device, { state, src: p0, indices, out: p0b, rows: m, cols: n, stepsStored: epochSteps }),
+        gatherRows(device, { state, src: yTrain, indices, out: yb, rows: m, cols: 1, stepsStored: epochSteps }),
       );
-      this.epoch = { indices, stepsPerEpoch, batch: m, stream: new Stream(c.seed, 'batch'), N };
+      this.epoch = new EpochOrder(indices, N, m, c.seed);
     }
     const splits = ctx.isSoftware ? 1 : ('auto' as const);
     const pTrain = params('runs.params', R, m, rank, s, resOff);
@@ -383,11 +385,7 @@ export class ToyBatchTrainer {
     if (this.released) throw new Error('batch already released');
     const device = this.ctx.device;
     const step = this.stepsSubmitted + 1;
-    if (this.epoch && (step - 1) % this.epoch.stepsPerEpoch === 0) {
-      const { stream, N, batch, stepsPerEpoch } = this.epoch;
-      const perm = stream.permutation(N).subarray(0, stepsPerEpoch * batch);
-      device.queue.writeBuffer(this.epoch.indices, 0, perm.buffer, perm.byteOffset, perm.byteLength);
-    }
+    this.epoch?.beforeStep(device.queue, step);
     const copyNow = opts.flushMetrics || this.ring.due(step, this.readEvery);
     const staging = copyNow ? await this.ring.acquire() : undefined;
     const encoder = device.createCommandEncoder({ label: `batch step ${step}` });
@@ -407,16 +405,7 @@ export class ToyBatchTrainer {
   finish(): Promise<void> {
     if (this.released) return this.ring.drain();
     const device = this.ctx.device;
-    let copied: Promise<void> = Promise.resolve();
-    if (this.stepsSubmitted > 0 && this.ring.due(this.stepsSubmitted, 1)) {
-      copied = this.ring.acquire().then((staging) => {
-        const encoder = device.createCommandEncoder({ label: 'batch metrics flush' });
-        const after = this.ring.copy(encoder, staging, this.stepsSubmitted);
-        device.queue.submit([encoder.finish()]);
-        after();
-      });
-    }
-    const done = copied.then(() => this.ring.drain()).finally(() => this.ring.destroy());
+    const done = this.ring.flush(device, this.stepsSubmitted).finally(() => this.ring.destroy());
     // The flush's copy is encoded synchronously when a staging buffer is free (the common case); when
     // not, keep the ring out of the pool until it is done.
     this.released = true;
@@ -455,65 +444,10 @@ export class ToyBatchTrainer {
   }
 }
 
-/** The metrics ring of a batch: slots of [step, R x RUN_FIELDS], copied out asynchronously. */
-class RunRing {
-  private free: GPUBuffer[] = [];
-  private all: GPUBuffer[] = [];
-  private inFlight: Array<Promise<void>> = [];
-  private lastCopied = 0;
-  readonly stride: number;
-
-  constructor(
-    private device: GPUDevice,
-    readonly buffer: GPUBuffer,
-    readonly ring: number,
-    readonly runs: number,
-    private deliver: (rows: RunStepMetrics[][]) => void,
-    stagingCount = 3,
-  ) {
-    this.stride = 1 + runs * F;
-    for (let i = 0; i < stagingCount; i++) {
-      const b = device.createBuffer({ label: `batch.metrics.staging${i}`, size: ring * this.stride * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      this.free.push(b);
-      this.all.push(b);
-    }
-  }
-
-  due(step: number, every: number): boolean {
-    return step - this.lastCopied >= Math.min(every, this.ring);
-  }
-
-  async acquire(): Promise<GPUBuffer> {
-    while (this.free.length === 0) await Promise.race(this.inFlight);
-    return this.free.pop()!;
-  }
-
-  copy(encoder: GPUCommandEncoder, staging: GPUBuffer, step: number): () => void {
-    encoder.copyBufferToBuffer(this.buffer, 0, staging, 0, this.ring * this.stride * 4);
-    const from = this.lastCopied + 1;
-    this.lastCopied = step;
-    return () => {
-      const p = staging.mapAsync(GPUMapMode.READ).then(
-        () => {
-          const data = new Float32Array(staging.getMappedRange().slice(0));
-          staging.unmap();
-          this.deliver(parseRunRows(data, this.ring, this.runs, from, step));
-        },
-        () => { /* device lost: reported by the caller */ },
-      ).finally(() => {
-        this.free.push(staging);
-        this.inFlight = this.inFlight.filter((q) => q !== p);
-      });
-      this.inFlight.push(p);
-    };
-  }
-
-  async drain(): Promise<void> {
-    while (this.inFlight.length) await Promise.all(this.inFlight);
-  }
-
-  destroy(): void {
-    for (const b of this.all) b.destroy();
+/** The metrics ring of a batch: slots of [step, R x RUN_FIELDS]; the ring buffer comes from the pool. */
+class RunRing extends ReadbackRing<RunStepMetrics[][]> {
+  constructor(device: GPUDevice, buffer: GPUBuffer, ring: number, runs: number, deliver: (rows: RunStepMetrics[][]) => void) {
+    super(device, buffer, ring, 1 + runs * F, (data, from, to) => parseRunRows(data, ring, runs, from, to), deliver, 3);
   }
 }
 

@@ -1,11 +1,11 @@
-// Per-step GPT-2 metrics in a GPU ring, read back asynchronously: the toy's MetricsRing design
-// (src/experiments/metrics.ts) with a stride that depends on the run, since every adapted (layer,
+// Per-step GPT-2 metrics in a GPU ring, read back asynchronously (src/gpu/readbackRing.ts), with a stride that depends on the run, since every adapted (layer,
 // module) has its own norms. A slot is
 //   [step, loss, evalLoss, then per adapter k: zA, zB, normA, normB, normSBA at 3 + 5k ..]
 // written by the kernels (train_state.wgsl's advance sets the step and NaN-fills the rest, reduce.wgsl's
 // finalize writes each value). Norms are coordinate RMS (lora-math.md section 1), measured in the
 // step's forward, before its update.
 import { storageBuffer } from '../../gpu/buffers.ts';
+import { ReadbackRing } from '../../gpu/readbackRing.ts';
 
 export const BASE_FIELDS = 3;
 export const ADAPTER_FIELDS = ['zA', 'zB', 'normA', 'normB', 'normSBA'] as const;
@@ -50,60 +50,9 @@ export function parseGpt2Rows(data: Float32Array, ring: number, stride: number, 
   return rows;
 }
 
-export class Gpt2MetricsRing {
-  readonly buffer: GPUBuffer;
-  private free: GPUBuffer[] = [];
-  private inFlight: Array<Promise<void>> = [];
-  private lastCopied = 0;
-
-  constructor(
-    device: GPUDevice,
-    readonly ring: number,
-    readonly stride: number,
-    private readonly adapters: number,
-    private readonly deliver: (rows: Gpt2StepMetrics[]) => void,
-    stagingCount = 4,
-  ) {
-    this.buffer = storageBuffer(device, 'gpt2.metrics', ring * stride);
-    for (let i = 0; i < stagingCount; i++) {
-      this.free.push(device.createBuffer({ label: `gpt2.metrics.staging${i}`, size: ring * stride * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
-    }
-  }
-
-  due(step: number, everySteps: number): boolean {
-    return step - this.lastCopied >= Math.min(everySteps, this.ring);
-  }
-
-  async acquire(): Promise<GPUBuffer> {
-    while (this.free.length === 0) await Promise.race(this.inFlight);
-    return this.free.pop()!;
-  }
-
-  /** Encode the copy of the ring into `encoder`; call the returned function after submitting. */
-  copy(encoder: GPUCommandEncoder, staging: GPUBuffer, step: number): () => void {
-    encoder.copyBufferToBuffer(this.buffer, 0, staging, 0, this.ring * this.stride * 4);
-    const from = this.lastCopied + 1;
-    this.lastCopied = step;
-    return () => {
-      const p = staging
-        .mapAsync(GPUMapMode.READ)
-        .then(
-          () => {
-            const data = new Float32Array(staging.getMappedRange().slice(0));
-            staging.unmap();
-            this.deliver(parseGpt2Rows(data, this.ring, this.stride, this.adapters, from, step));
-          },
-          () => { /* device lost or buffer destroyed: the session reports it */ },
-        )
-        .finally(() => {
-          this.free.push(staging);
-          this.inFlight = this.inFlight.filter((q) => q !== p);
-        });
-      this.inFlight.push(p);
-    };
-  }
-
-  async drain(): Promise<void> {
-    while (this.inFlight.length) await Promise.all(this.inFlight);
+/** GPT-2's ring: the stride depends on how many (layer, module) adapters the run has. */
+export class Gpt2MetricsRing extends ReadbackRing<Gpt2StepMetrics[]> {
+  constructor(device: GPUDevice, ring: number, stride: number, adapters: number, deliver: (rows: Gpt2StepMetrics[]) => void, stagingCount = 4) {
+    super(device, storageBuffer(device, 'gpt2.metrics', ring * stride), ring, stride, (data, from, to) => parseGpt2Rows(data, ring, stride, adapters, from, to), deliver, stagingCount);
   }
 }

@@ -13,6 +13,7 @@
 // The batch's token ids are written with queue.writeBuffer before the step's submit (queue-ordered).
 import { readFloats, storageBuffer } from '../../gpu/buffers.ts';
 import type { GpuContext } from '../../gpu/device.ts';
+import { isMatmulPlaceholder } from '../../gpu/kernels/matmul.ts';
 import { reduceToMetric } from '../../gpu/kernels/reduce.ts';
 import type { LogitChunk } from '../../gpu/kernels/softmaxXent.ts';
 import { advanceStep, createTrainState } from '../../gpu/kernels/trainState.ts';
@@ -236,14 +237,7 @@ export class Gpt2Trainer {
 
   /** Copy out any metrics not yet read and wait for all deliveries. */
   async flush(): Promise<void> {
-    if (this.stepsSubmitted > 0 && this.metrics.due(this.stepsSubmitted, 1)) {
-      const staging = await this.metrics.acquire();
-      const encoder = this.ctx.device.createCommandEncoder({ label: 'gpt2 metrics flush' });
-      const after = this.metrics.copy(encoder, staging, this.stepsSubmitted);
-      this.ctx.device.queue.submit([encoder.finish()]);
-      after();
-    }
-    await this.metrics.drain();
+    await this.metrics.flush(this.ctx.device, this.stepsSubmitted);
   }
 
   /** Waits until the GPU has finished everything submitted so far. */
@@ -309,17 +303,10 @@ export class Gpt2Trainer {
   }
 
   destroy(): void {
-    for (const b of this.buffers) if (!isSharedPlaceholder(b)) b.destroy();
+    for (const b of this.buffers) if (!isMatmulPlaceholder(b)) b.destroy(); // NOTE: matmul's placeholder may be created inside trackBuffers
     this.buffers = [];
   }
 }
-
-/**
- * NOTE: src/gpu/kernels/matmul.ts creates one placeholder buffer per device ("unused", bound where a
- * product has no low-rank operands) the first time it needs it, and reuses it for every later matmul. If
- * that first time falls inside trackBuffers, the placeholder is in our list but is not ours to destroy.
- */
-const isSharedPlaceholder = (b: GPUBuffer) => b.label === 'unused';
 
 /**
  * Runs `build` (synchronous) and appends to `created` every GPU buffer it made, including those made inside

@@ -86,12 +86,20 @@ export function autoSplits(M: number, N: number, K: number, batch = 1): number {
   return Math.max(1, Math.min(Math.floor(K / 256), Math.ceil(128 / tiles), 64));
 }
 
+// One placeholder per device, bound where a product has no low-rank operands.
 const dummies = new WeakMap<GPUDevice, GPUBuffer>();
+const placeholders = new WeakSet<GPUBuffer>();
 function dummy(device: GPUDevice): GPUBuffer {
   let d = dummies.get(device);
-  if (!d) dummies.set(device, (d = storageBuffer(device, 'unused', 4)));
+  if (!d) {
+    dummies.set(device, (d = storageBuffer(device, 'unused', 4)));
+    placeholders.add(d);
+  }
   return d;
 }
+
+/** True for the shared placeholder: code that tracks the buffers it creates must not destroy it. */
+export const isMatmulPlaceholder = (b: GPUBuffer): boolean => placeholders.has(b);
 
 export function variantName(s: Pick<MatmulSpec, 'transA' | 'transB'>): string {
   return `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
