@@ -1,44 +1,19 @@
-// PNG export of one chart: the chart's SVG drawn onto a canvas at 2x, under its title and a legend of
-// the runs shown (both drawn as text, so the PNG reads on its own).
+// PNG export of one training chart, under its title and a legend of the runs shown.
 import { describeRuns } from '../../state/describe.ts';
 import { useRunsStore } from '../../state/runsStore.ts';
-import { downloadBlob } from '../download.ts';
-
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+import { downloadSvgPng, PNG_FONT } from '../svgPng.ts';
 
 export async function downloadChartPng(figure: HTMLElement, name: string): Promise<void> {
   const svg = figure.querySelector<SVGSVGElement>('svg.recharts-surface');
   if (!svg) return;
-  const { width, height } = svg.getBoundingClientRect();
-  const clone = svg.cloneNode(true) as SVGSVGElement;
-  clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
-  clone.setAttribute('width', String(width));
-  clone.setAttribute('height', String(height));
-  clone.style.fontFamily = FONT;
-  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(clone)], { type: 'image/svg+xml' }));
-  try {
-    const img = new Image();
-    await new Promise<void>((resolve, reject) => {
-      img.onload = () => resolve();
-      img.onerror = () => reject(new Error('could not render the chart'));
-      img.src = url;
-    });
-    const runs = useRunsStore.getState().runs.filter((r) => r.visible);
-    const { title, labels } = describeRuns(runs.map((r) => r.config));
-    const chartTitle = figure.querySelector('.chart-title')?.textContent ?? name;
-    const scale = 2;
-    const head = 52;
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.ceil(width * scale);
-    canvas.height = Math.ceil((height + head) * scale);
-    const g = canvas.getContext('2d')!;
-    g.scale(scale, scale);
-    g.fillStyle = '#fff';
-    g.fillRect(0, 0, width, height + head);
+  const runs = useRunsStore.getState().runs.filter((r) => r.visible);
+  const { title, labels } = describeRuns(runs.map((r) => r.config));
+  const chartTitle = figure.querySelector('.chart-title')?.textContent ?? name;
+  const draw = (g: CanvasRenderingContext2D) => {
     g.fillStyle = '#1b2330';
-    g.font = `600 14px ${FONT}`;
+    g.font = `600 14px ${PNG_FONT}`;
     g.fillText(`${chartTitle}${title ? ' — ' + title : ''}`, 10, 20);
-    g.font = `12px ${FONT}`;
+    g.font = `12px ${PNG_FONT}`;
     let x = 10;
     runs.forEach((r, i) => {
       g.fillStyle = r.color;
@@ -48,10 +23,6 @@ export async function downloadChartPng(figure: HTMLElement, name: string): Promi
       g.fillText(text, x + 18, 40);
       x += 30 + g.measureText(text).width;
     });
-    g.drawImage(img, 0, head, width, height);
-    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
-    if (blob) downloadBlob(blob, `lora-playground-${name}.png`);
-  } finally {
-    URL.revokeObjectURL(url);
-  }
+  };
+  await downloadSvgPng(svg, { height: 52, draw }, `lora-playground-${name}.png`);
 }
