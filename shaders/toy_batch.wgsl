@@ -191,6 +191,50 @@ fn rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
 }
 
+// ---- rows_thread: the same as rows, one thread per (run, row), no workgroup memory or barriers ----
+// Each thread walks its row along the width, so U's sum (which does not depend on the residual: it is
+// sum_j W_out[j] phi'(P[., j]) B[j, .], scaled by the residual at the end) is taken in the same pass as y.
+// Chosen when the width is small (or on a software adapter, where a workgroup's barriers cost more than
+// its arithmetic at these sizes): rows' 64 lanes then sit mostly idle while it pays three barriers and
+// serial reductions for every 8 rows.
+@compute @workgroup_size(64)
+fn rows_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = flat(gid, nwg);
+  let m = p.rows;
+  let n = p.n;
+  if (t >= p.runs * m) { return; }
+  let b = t / m;
+  let i = t % m;
+  if (alive[b] == 0u) { return; }
+  let z = zrow(b, i, m);
+  let bb = b * RP * n;
+  let pi = i * n;
+  let si = (b * m + i) * n;
+  var acc = 0.0;
+  var u = vec4<f32>(0.0);
+  for (var j = 0u; j < n; j++) {
+    let o = bb + j;
+    let bq = vec4<f32>(bt[o], bt[o + n], bt[o + 2u * n], bt[o + 3u * n]);
+    let v = p0[pi + j] + p.scale * dot(z, bq);
+    let wj = w_out[j];
+    acc = fma(phi(v), wj, acc);
+    if (BACKWARD) {
+      pre[si + j] = v;
+      u = fma(vec4<f32>(wj * dphi(v)), bq, u);
+    }
+  }
+  let r = acc - y_star[i];
+  out[p.res_off + b * m + i] = r;
+  if (BACKWARD) {
+    let o = b * RP * m + i;
+    let g = p.scale * p.inv_rows * r;
+    out[o] = g * u.x;
+    out[o + m] = g * u.y;
+    out[o + 2u * m] = g * u.z;
+    out[o + 3u * m] = g * u.w;
+  }
+}
+
 // ---- grad_b: dB^T[b, q, j] = s W_out[j] sum_i (res[b, i] / rows) phi'(P[b, i, j]) Z_A[b, i, q]; lanes along j ----
 @group(0) @binding(1) var<storage, read> zt_g: array<f32>;
 @group(0) @binding(2) var<storage, read> w_out_g: array<f32>;

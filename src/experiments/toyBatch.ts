@@ -25,7 +25,7 @@ import { adamwShader } from '../gpu/kernels/adamw.ts';
 import { ACTIVATION_ID, activationForward } from '../gpu/kernels/elementwise.ts';
 import { matmul } from '../gpu/kernels/matmul.ts';
 import { advanceStep, createTrainState, gatherRows } from '../gpu/kernels/trainState.ts';
-import { encodePass, grid1d, pipeline, type Dispatch } from '../gpu/pipelines.ts';
+import { encodePass, grid1d, pipeline, type Dispatch, type DispatchProfiler } from '../gpu/pipelines.ts';
 import { initLora, type InitDist, type InitScheme } from '../lora/init.ts';
 import { batchSize, loraScale, type ToyConfig, type ToyKey } from './config.ts';
 import type { StepMetrics } from './metrics.ts';
@@ -151,6 +151,17 @@ export interface ToyBatchOptions {
   readEvery?: number;
   /** Reuse storage buffers across batches. Without one, the batch owns a private pool. */
   pool?: BufferPool;
+  /** Times every dispatch of the step (timestamp queries; for benchmarks, not for sweeps). */
+  profiler?: DispatchProfiler;
+  /** The forward/U kernel: a workgroup per 8 rows ('workgroup') or a thread per row ('thread'). Default: rowsKernelFor. */
+  rowsKernel?: RowsKernel;
+}
+
+export type RowsKernel = 'workgroup' | 'thread';
+
+/** The faster forward/U kernel for width n (measured on SwiftShader; see rows_thread in toy_batch.wgsl). */
+export function rowsKernelFor(n: number, software: boolean): RowsKernel {
+  return software || n <= 256 ? 'thread' : 'workgroup';
 }
 
 export class ToyBatchTrainer {
@@ -173,7 +184,7 @@ export class ToyBatchTrainer {
    * Builds the batch and submits its setup (features, frozen pre-activations, teacher targets, initial A
    * and B): nothing here waits on the GPU. `config` gives the shared settings; its per-run keys are ignored.
    */
-  constructor(readonly ctx: GpuContext, readonly config: ToyConfig, runs: BatchRun[], opts: ToyBatchOptions = {}) {
+  constructor(readonly ctx: GpuContext, readonly config: ToyConfig, runs: BatchRun[], private readonly opts: ToyBatchOptions = {}) {
     if (runs.length === 0) throw new Error('a batch needs at least one run');
     if (config.rank > MAX_BATCH_RANK) throw new Error(`batched training supports rank up to ${MAX_BATCH_RANK} (got ${config.rank})`);
     this.runs = runs;
@@ -212,8 +223,8 @@ export class ToyBatchTrainer {
       uniform(label, [['u32', runsN], ['u32', rows], ['u32', n], ['u32', trueRank], ['f32', scale], ['f32', 1 / rows], ['u32', resOff], ['u32', 0]]);
     const k = (entry: string, label: string, bindings: Record<number, GPUBuffer>, workgroups: [number, number, number], opts: { backward?: boolean } = {}): Dispatch => {
       const constants: Record<string, number | boolean> = {};
-      if (entry === 'rows' || entry === 'grad_b') constants.ACT = ACTIVATION_ID[c.activation];
-      if (entry === 'rows') constants.BACKWARD = opts.backward ?? true;
+      if (entry === 'rows' || entry === 'rows_thread' || entry === 'grad_b') constants.ACT = ACTIVATION_ID[c.activation];
+      if (entry === 'rows' || entry === 'rows_thread') constants.BACKWARD = opts.backward ?? true;
       const pipe = pipeline(device, batchShader, entry, constants);
       const bindGroup = device.createBindGroup({
         label,
@@ -224,6 +235,10 @@ export class ToyBatchTrainer {
     };
     const rowsGrid = (count: number) => grid1d(Math.ceil(count / 64));
     const blocksGrid = (runsN: number, rows: number) => grid1d(runsN * Math.ceil(rows / 8)); // ROWS in toy_batch.wgsl
+    // Forward (P, y, residual) and, with backward, U^T for `rows` rows of `runsN` runs.
+    const threadRows = (opts.rowsKernel ?? rowsKernelFor(n, ctx.isSoftware)) === 'thread';
+    const forwardRows = (label: string, bindings: Record<number, GPUBuffer>, runsN: number, rows: number, backward: boolean) =>
+      threadRows ? k('rows_thread', label, bindings, rowsGrid(runsN * rows), { backward }) : k('rows', label, bindings, blocksGrid(runsN, rows), { backward });
     /** The transpose of a row-major (rows x cols) matrix, padded with zero rows to (padCols x rows). */
     const transposePad = (x: Float32Array, rows: number, cols: number, padCols: number) => {
       const out = new Float32Array(padCols * rows);
@@ -276,7 +291,7 @@ export class ToyBatchTrainer {
       teacherCopies.push([p, pt, rows * n]);
       teacher2.push(
         ...matmul(device, { M: rows, N: n, K: tr.rank, a: zt, b: utT, c: pt, transA: true, accumulate: true, label: 'batch.teacher.P' }),
-        k('rows', 'teacher.forward', { 0: params('teacher.params', 1, rows, 1, 0), 1: pt, 2: wOut, 3: target, 4: zeros, 5: zeros, 6: dummy, 7: y, 8: one }, blocksGrid(1, rows), { backward: false }),
+        forwardRows('teacher.forward', { 0: params('teacher.params', 1, rows, 1, 0), 1: pt, 2: wOut, 3: target, 4: zeros, 5: zeros, 6: dummy, 7: y, 8: one }, 1, rows, false),
       );
     };
     teacher(h1, p0, N, c.noise === 0 ? new Float32Array(N) : gaussian(new Stream(c.seed, 'noise'), N, c.noise).map((v) => -v), yTrain);
@@ -348,13 +363,13 @@ export class ToyBatchTrainer {
     this.pre = [
       ...pre0,
       ...matmul(device, { M: R * r, N: m, K: n, a: A, b: h1b, c: zt, transB: true, splits, label: 'batch.ZT' }),
-      k('rows', 'runs.forward+U', { 0: pTrain, 1: p0b, 2: wOut, 3: yb, 4: zt, 5: B, 6: pre, 7: ut, 8: alive }, blocksGrid(R, m)),
+      forwardRows('runs.forward+U', { 0: pTrain, 1: p0b, 2: wOut, 3: yb, 4: zt, 5: B, 6: pre, 7: ut, 8: alive }, R, m, true),
       k('gram_all', 'runs.gram', { 0: pTrain, 1: zt, 2: B, 3: A, 4: gram }, rowsGrid(R * 3 * r * r)),
       k('metrics_runs', 'runs.metrics', { 0: pTrain, 1: ut, 2: gram, 3: state, 4: this.ring.buffer, 5: alive, 6: first }, [Math.ceil(R / 64), 1, 1]),
     ];
     this.test = [
       ...matmul(device, { M: R * r, N: Nt, K: n, a: A, b: h1t, c: ztt, transB: true, splits, label: 'batch.ZT.test' }),
-      k('rows', 'runs.forward.test', { 0: pTest, 1: p0t, 2: wOut, 3: yTest, 4: ztt, 5: B, 6: dummy, 7: rest, 8: alive }, blocksGrid(R, Nt), { backward: false }),
+      forwardRows('runs.forward.test', { 0: pTest, 1: p0t, 2: wOut, 3: yTest, 4: ztt, 5: B, 6: dummy, 7: rest, 8: alive }, R, Nt, false),
       k('test_metric', 'runs.test', { 0: pTest, 1: rest, 3: state, 4: this.ring.buffer }, [Math.ceil(R / 64), 1, 1]),
     ];
     const adam = (label: string, theta: GPUBuffer, grad: GPUBuffer, mm: GPUBuffer, vv: GPUBuffer, hyper: GPUBuffer, count: number): Dispatch => {
@@ -389,9 +404,10 @@ export class ToyBatchTrainer {
     const copyNow = opts.flushMetrics || this.ring.due(step, this.readEvery);
     const staging = copyNow ? await this.ring.acquire() : undefined;
     const encoder = device.createCommandEncoder({ label: `batch step ${step}` });
-    encodePass(encoder, this.pre, undefined, 'batch forward');
-    if (this.isEvalStep(step)) encodePass(encoder, this.test, undefined, 'batch test');
-    encodePass(encoder, this.post, undefined, 'batch backward+update');
+    const profiler = this.opts.profiler;
+    encodePass(encoder, this.pre, profiler, 'batch forward');
+    if (this.isEvalStep(step)) encodePass(encoder, this.test, profiler, 'batch test');
+    encodePass(encoder, this.post, profiler, 'batch backward+update');
     const after = staging ? this.ring.copy(encoder, staging, step) : undefined;
     device.queue.submit([encoder.finish()]);
     this.stepsSubmitted = step;

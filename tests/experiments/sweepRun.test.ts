@@ -110,6 +110,36 @@ describe('sweep end to end (SwiftShader)', () => {
     pool.destroy();
   });
 
+  it('both forward/U kernels (a workgroup per 8 rows, a thread per row) give the same training, step by step', async () => {
+    // The default picks one of them by adapter and width (rowsKernelFor); both must agree with each other
+    // as the engine does with the per-run one. n = 72 is not a multiple of the 64 lanes of `rows`, and
+    // 100 test rows not a multiple of its 8-row blocks; one run diverges.
+    const c = { ...defaultToyConfig(), ...SPEC.base, n: 72, nTest: 100, steps: 6 };
+    const runs = [1e-3, 3e-2, 5].flatMap((eta) => (['A', 'B'] as const).map((init) => ({ init, initDist: 'gaussian' as const, eta, lambda: 4, wd: 0.01 })));
+    const trace = async (rowsKernel: 'workgroup' | 'thread') => {
+      const rows: RunStepMetrics[][] = runs.map(() => []);
+      const t = new ToyBatchTrainer(ctx, c, runs, { rowsKernel, readEvery: 2, onMetrics: (per) => per.forEach((r, b) => rows[b].push(...r)) });
+      for (let i = 0; i < c.steps; i++) await t.step();
+      await t.finish();
+      return rows;
+    };
+    const wg = await trace('workgroup');
+    const th = await trace('thread');
+    expect(wg.map((r) => r.length)).toEqual(runs.map(() => c.steps));
+    expect(wg.some((r) => !r.at(-1)!.alive)).toBe(true);
+    for (let b = 0; b < runs.length; b++) {
+      for (let i = 0; i < c.steps; i++) {
+        const [x, y] = [wg[b][i], th[b][i]];
+        expect(y.alive, `run ${b} step ${i + 1}`).toBe(x.alive);
+        if (!x.alive) continue;
+        for (const k of ['loss', 'zA', 'zB', 'normA', 'normB', 'normSBA', 'testLoss'] as const) {
+          if (x[k] === undefined) continue;
+          expect(rel(y[k] ?? null, x[k] ?? null), `run ${b} step ${i + 1} ${k}: ${y[k]} vs ${x[k]}`).toBeLessThan(1e-4);
+        }
+      }
+    }
+  });
+
   it('plans one batch per shape, split by the size limit', () => {
     const r = validateSweepSpec(SPEC);
     if (!r.ok) throw new Error(r.error);
