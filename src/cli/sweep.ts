@@ -206,12 +206,14 @@ export async function writeFigures(result: SweepResult, dir: string, prefix = ''
     throw new Error(`PNG output needs Chromium (set CHROMIUM_PATH; tried ${executablePath}): ${(e as Error).message.split('\n')[0]}`);
   }
   const paths: string[] = [];
-  // playwright-core 1.65 sometimes dispatches a late protocol event ("Cannot find object to
-  // pausedStateChanged: debugger@...") from a timer after the browser has closed, which would kill the
-  // process after the figures are written. Ignore exactly that, only while closing.
-  const late = (e: Error) => {
-    if (!/^Cannot find object to "/.test(e?.message ?? '')) throw e;
+  // NOTE: playwright-core 1.65 with Debian's Chromium sometimes dispatches a protocol event about a
+  // "debugger@..." object it never bound ("Cannot find object to ...", "Object with guid debugger@... was
+  // not bound"), from a timer, while a page is open or after the browser has closed. It would kill the
+  // process, figures half written. We never use the debugger: ignore exactly those, only while rendering.
+  const stray = (e: Error) => {
+    if (!/debugger@|^Cannot find object to "/.test(e?.message ?? '')) throw e;
   };
+  process.on('uncaughtException', stray);
   try {
     const context = await browser.newContext({ deviceScaleFactor: 2 });
     const page = await context.newPage();
@@ -223,10 +225,9 @@ export async function writeFigures(result: SweepResult, dir: string, prefix = ''
     }
     await context.close();
   } finally {
-    process.on('uncaughtException', late);
     await browser.close();
     await new Promise((r) => setTimeout(r, 200));
-    process.off('uncaughtException', late);
+    process.off('uncaughtException', stray);
   }
   return paths;
 }
