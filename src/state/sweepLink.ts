@@ -1,22 +1,12 @@
 // The sweep's share link: sweepSpec's codec (#sweep=1&kind=...), beside the playground's and the GPT-2
 // tab's fragments. Opening one shows the Experiments tab with the sweep in the form (nothing starts on
 // its own); a bad one says why and shows the default sweep.
-import { encodeSweepLink, decodeSweepLink, type ResolvedSweep } from '../experiments/sweepSpec.ts';
+import { decodeSweepLink } from '../experiments/sweepSpec.ts';
 import { useGpuStore } from './gpuStore.ts';
 import { defaultForm, formFromSpec, setForm } from './sweepStore.ts';
 import { useUiStore } from './uiStore.ts';
 
 export const isSweepFragment = (fragment: string): boolean => /^sweep=/.test(fragment.startsWith('#') ? fragment.slice(1) : fragment);
-
-export function sweepUrl(s: ResolvedSweep): string {
-  return `${location.origin}${location.pathname}${location.search}#${encodeSweepLink(s)}`;
-}
-
-/** Put the sweep in the address bar (without a history entry or a hashchange). */
-export function writeSweepHash(s: ResolvedSweep): void {
-  const hash = encodeSweepLink(s);
-  if (location.hash.slice(1) !== hash) history.replaceState(history.state, '', `#${hash}`);
-}
 
 export function openSweepLink(fragment: string): void {
   const ui = useUiStore.getState();

@@ -1,16 +1,21 @@
-// Keeps the address bar equal to the experiment: the settings in the form (when valid) and the kept
-// runs. Opening a link (page load or a pasted link) decodes it; a bad link opens the defaults with a
-// short message. Nothing here throws on user input.
+// Keeps the address bar equal to the experiment on the tab in view: the playground's settings (when
+// valid) and kept runs, the Experiments tab's sweep, or the GPT-2 tab's settings. Opening a link (page
+// load or a pasted link) decodes it; a bad link opens the defaults with a short message. Nothing here
+// throws on user input.
 import { defaultToyConfig } from '../experiments/config.ts';
+import { encodeSweepLink } from '../experiments/sweepSpec.ts';
 import { useConfigStore } from './configStore.ts';
+import { useGpt2Store } from './gpt2Store.ts';
+import { useSweepStore } from './sweepStore.ts';
 import { replaceRuns } from './runner.ts';
 import { useRunsStore } from './runsStore.ts';
-import { isGpt2Fragment } from './gpt2Link.ts';
+import { encodeGpt2Link, isGpt2Fragment } from './gpt2Link.ts';
 import { openGpt2Link } from './gpt2LinkOpen.ts';
 import { isSweepFragment, openSweepLink } from './sweepLink.ts';
 import { decodeLink, encodeLink, type SharedState } from './shareLink.ts';
 import { useUiStore } from './uiStore.ts';
 
+/** The playground's link: its settings and runs. */
 export function currentLink(): string {
   const state: SharedState = {
     config: useConfigStore.getState().config,
@@ -19,16 +24,33 @@ export function currentLink(): string {
   return encodeLink(state);
 }
 
-/** The full URL of the experiment as it stands. */
-export function shareUrl(): string {
-  return `${location.origin}${location.pathname}${location.search}#${currentLink()}`;
+/** The link of the tab in view; null while that tab's form has an invalid field. */
+export function tabLink(): string | null {
+  switch (useUiStore.getState().tab) {
+    case 'playground':
+      return currentLink();
+    case 'experiments': {
+      const { checked } = useSweepStore.getState();
+      return checked.ok ? encodeSweepLink(checked.value) : null;
+    }
+    case 'gpt2': {
+      const s = useGpt2Store.getState();
+      return s.config ? encodeGpt2Link({ model: s.model, text: s.textSource, config: s.config, compare: s.runs.length > 1 }) : null;
+    }
+  }
+}
+
+/** The full URL of the experiment in view, or null while its form is invalid. */
+export function shareUrl(): string | null {
+  const link = tabLink();
+  return link === null ? null : `${location.origin}${location.pathname}${location.search}#${link}`;
 }
 
 let lastWritten = '';
 
 function write(): void {
-  const hash = currentLink();
-  if (hash === lastWritten) return;
+  const hash = tabLink();
+  if (hash === null || hash === lastWritten) return;
   lastWritten = hash;
   history.replaceState(history.state, '', `#${hash}`);
 }
@@ -38,13 +60,15 @@ export function openLink(fragment: string): void {
   // A GPT-2 tab link (#gpt2?...) has its own codec and leaves the playground's settings alone.
   if (isGpt2Fragment(fragment)) {
     openGpt2Link(fragment);
-    lastWritten = fragment.startsWith('#') ? fragment.slice(1) : fragment;
+    lastWritten = '';
+    write(); // the link as this version writes it (or the defaults', if it was refused)
     return;
   }
   // A sweep link (#sweep=1&...) opens the Experiments tab with that sweep in its form.
   if (isSweepFragment(fragment)) {
     openSweepLink(fragment);
-    lastWritten = fragment.startsWith('#') ? fragment.slice(1) : fragment;
+    lastWritten = '';
+    write();
     return;
   }
   const decoded = decodeLink(fragment);
@@ -71,6 +95,9 @@ export function startUrlSync(): () => void {
     if (timer === undefined) timer = setTimeout(() => ((timer = undefined), write()), 150);
   };
   const unsubConfig = useConfigStore.subscribe((s, prev) => s.config !== prev.config && schedule());
+  const unsubTab = useUiStore.subscribe((s, prev) => s.tab !== prev.tab && schedule());
+  const unsubSweep = useSweepStore.subscribe((s, prev) => s.checked !== prev.checked && schedule());
+  const unsubGpt2 = useGpt2Store.subscribe((s, prev) => (s.config !== prev.config || s.model !== prev.model || s.textSource !== prev.textSource || (s.runs.length > 1) !== (prev.runs.length > 1)) && schedule());
   // Runs: only membership, settings and visibility matter, not trace growth.
   const key = () => useRunsStore.getState().runs.map((r) => `${r.id}${r.visible ? '' : '~'}`).join(',');
   let lastKey = key();
@@ -87,6 +114,9 @@ export function startUrlSync(): () => void {
   window.addEventListener('hashchange', onHash);
   return () => {
     unsubConfig();
+    unsubTab();
+    unsubSweep();
+    unsubGpt2();
     unsubRuns();
     window.removeEventListener('hashchange', onHash);
     clearTimeout(timer);

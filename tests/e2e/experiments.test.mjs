@@ -110,7 +110,7 @@ test('a tiny E4 sweep runs end to end: heatmaps with diverged cells, optimal eta
   // E3 in the same page (its pipelines are built already): one-step change of ||Z_B|| against width.
   await page.locator('select[name="sweep-preset"]').selectOption('e3');
   assert.equal(await page.locator('input[name="axis-n"]').inputValue(), '128,256,512');
-  assert.match(await page.evaluate(() => location.hash), /kind=width-scaling/);
+  await page.waitForFunction(() => /kind=width-scaling/.test(location.hash)); // the address follows the form
   await page.locator('input[name="axis-n"]').fill('64,128,256');
   await runSweep(page, 6);
   const e3fits = await page.locator('[data-figure="e3-one-step"] .fit-line').allTextContents();

@@ -147,8 +147,18 @@ test('a GPT-2 share link opens the GPT-2 tab with its settings; a bad one says w
   assert.ok(await page.locator('input[name="target-mlp.c_proj"]').isChecked());
   assert.ok(!(await page.locator('input[name="target-mlp.c_fc"]').isChecked()));
   assert.match(await page.getByTestId('notice').textContent(), /Compare Init\[A\] vs Init\[B\]/);
+  // The address bar (and the header's Copy link) follow the tab in view.
+  const hash = () => page.evaluate(() => location.hash);
+  await page.waitForFunction(() => location.hash.startsWith('#gpt2?'));
+  const gpt2Hash = await hash();
+  assert.match(gpt2Hash, /[?&]r=4(&|$)/);
+  await page.getByRole('tab', { name: 'Playground' }).click();
+  await page.waitForFunction(() => location.hash.startsWith('#v=1&'));
+  await page.getByRole('tab', { name: 'GPT-2' }).click();
+  await page.waitForFunction((h) => location.hash === h, gpt2Hash);
+  // A fresh load of a bad link (after it, the address holds the defaults' link, as for the playground).
+  await page.goto('about:blank');
   await page.goto(`${server.url}#gpt2?r=0`);
-  await page.reload();
   await page.getByTestId('notice').waitFor();
   assert.match(await page.getByTestId('notice').textContent(), /could not be opened: Rank r must be between/);
   assert.deepEqual(errors, []);

@@ -5,7 +5,6 @@ import { useEffect, useMemo, useRef } from 'react';
 import { aggregateSweep, sweepToCsv, type Heatmap, type RunSummary, type SweepResult } from '../../experiments/sweepAggregate.ts';
 import { gridPoints, type AxisName, type ResolvedSweep } from '../../experiments/sweepSpec.ts';
 import { useGpuStore } from '../../state/gpuStore.ts';
-import { sweepUrl, writeSweepHash } from '../../state/sweepLink.ts';
 import { cancelSweep, startSweep } from '../../state/sweepRunner.ts';
 import { BASE_FIELDS, choosePreset, sizeDefaultForAdapter, editAxis, editBase, formFields, formRuns, PRESET_TITLES, SWEEP_PRESET_IDS, useSweepStore, type BaseField, type SweepPresetId } from '../../state/sweepStore.ts';
 import { useUiStore } from '../../state/uiStore.ts';
@@ -97,15 +96,6 @@ function SweepBar({ result }: { result: SweepResult | null }) {
   const final = useSweepStore((s) => s.result);
   const exportCsv = () => final && downloadBlob(new Blob([sweepToCsv(final) + '\n'], { type: 'text/csv' }), `lora-playground-sweep-${final.kind}.csv`);
   const exportJson = () => final && downloadBlob(new Blob([JSON.stringify(final)], { type: 'application/json' }), `lora-playground-sweep-${final.kind}.json`);
-  const copy = async () => {
-    if (!checked.ok) return;
-    const url = sweepUrl(checked.value);
-    try {
-      await navigator.clipboard.writeText(url);
-    } catch {
-      window.prompt('Copy this link:', url);
-    }
-  };
   return (
     <div className="runbar sweep-bar" data-testid="sweep-bar" data-phase={phase}>
       <div className="buttons">
@@ -133,9 +123,6 @@ function SweepBar({ result }: { result: SweepResult | null }) {
         </button>
         <button className="btn btn-small" disabled={!final} onClick={exportJson} title="The whole SweepResult">
           JSON
-        </button>
-        <button className="btn btn-small" disabled={!checked.ok} onClick={() => void copy()} title="A link that reopens this sweep's settings">
-          Copy link
         </button>
       </div>
       {result === null && <span className="small muted">Views appear as the runs finish.</span>}
@@ -167,10 +154,11 @@ function LrWidthViews({ r, finished }: { r: Extract<SweepResult, { kind: 'lr-wid
   const series: Series[] = [];
   const fits: string[] = [];
   for (const v of r.lrWidth) {
-    series.push({ name: `Init[${v.init}] best η`, color: INIT_COLOR[v.init], points: v.optimum.map((o) => ({ x: o.x, y: o.eta })) });
-    if (v.fit) series.push({ name: `fit Init[${v.init}]`, color: INIT_COLOR[v.init], points: linePoints(v.fit, ns), dash: '2 3', guide: true });
+    series.push({ name: `Init[${v.init}] best grid η`, color: INIT_COLOR[v.init], points: v.optimum.map((o) => ({ x: o.x, y: o.eta })), dash: '1 3' });
+    series.push({ name: `Init[${v.init}] refined η*`, color: INIT_COLOR[v.init], points: v.optimum.map((o) => ({ x: o.x, y: o.etaRefined ?? o.eta })) });
+    if (v.fitRefined) series.push({ name: `fit Init[${v.init}]`, color: INIT_COLOR[v.init], points: linePoints(v.fitRefined, ns), dash: '2 3', guide: true });
     const edges = v.optimum.filter((o) => o.atEdge).length;
-    fits.push(`Init[${v.init}]: fitted slope of η* against n ${fitText(v.fit)}${edges ? ` — ${edges} of ${v.optimum.length} optima at the edge of the η grid` : ''}`);
+    fits.push(`Init[${v.init}]: fitted slope of η* against n ${fitText(v.fitRefined)} refined, ${fitText(v.fit)} on the grid${edges ? ` — ${edges} of ${v.optimum.length} optima at the edge of the η grid` : ''}`);
   }
   const ref = [...r.lrWidth].reverse().find((v) => v.references.length)?.references ?? [];
   ref.forEach((l, i) => series.push({ name: `ref ${l.label}`, color: i ? '#9aa5b4' : '#5f6b7a', points: linePoints(l, ns), dash: '6 4', guide: true }));
@@ -191,7 +179,7 @@ function LrWidthViews({ r, finished }: { r: Extract<SweepResult, { kind: 'lr-wid
         yLabel="best η"
         series={series}
         fits={fits}
-        caption="The grid η with the lowest final test loss in each row, against the reference slopes n^-1 (Init[B]'s predicted scaling: its first step grows with n) and n^-1/2 (Init[A]'s). The grid is coarse, so slopes are rough; an optimum at the edge of the grid means the true optimum may lie outside it."
+        caption="Per width, the grid η with the lowest final test loss (dotted) and the refined optimum η* (a parabola in log η through it and its two neighbours), against the reference slopes n^-1 (Init[B]'s predicted scaling: its first step grows with n) and n^-1/2 (Init[A]'s). The grid is coarse and the loss is often flat near its minimum, so one seed's slopes are rough; an optimum at the edge of the grid means the true optimum may lie outside it."
       />
     </>
   );
@@ -275,11 +263,6 @@ export function ExperimentsTab() {
   useEffect(() => {
     if (gpu === 'ready') sizeDefaultForAdapter(software);
   }, [gpu, software]);
-
-  // The address bar follows the form while this tab is shown (sweeps are part of the share link).
-  useEffect(() => {
-    if (tab === 'experiments' && checked.ok) writeSweepHash(checked.value);
-  }, [tab, checked]);
 
   const result = useMemo(() => final ?? (running && Object.keys(finished).length ? liveResult(running, finished) : null), [final, running, finished]);
 

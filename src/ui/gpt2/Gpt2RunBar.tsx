@@ -85,28 +85,6 @@ function RunProgress({ run }: { run: Gpt2Run }) {
   );
 }
 
-function CopyGpt2Link() {
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    const s = useGpt2Store.getState();
-    if (!s.config) return;
-    const url = `${location.origin}${location.pathname}${location.search}#${encodeGpt2Link({ model: s.model, text: s.textSource, config: s.config, compare: s.runs.length > 1 })}`;
-    try {
-      await navigator.clipboard.writeText(url);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 1800);
-    } catch {
-      window.prompt('Copy this link:', url);
-    }
-  };
-  const valid = useGpt2Store((s) => s.config !== null);
-  return (
-    <button className="btn" onClick={() => void copy()} disabled={!valid} title="Copy a link that reopens these settings (the bundled text by name; pasted text is not included)">
-      {copied ? 'Link copied ✓' : 'Copy link'}
-    </button>
-  );
-}
-
 export function Gpt2RunBar() {
   const phase = useGpt2Store((s) => s.phase);
   const phaseText = useGpt2Store((s) => s.phaseText);
@@ -129,7 +107,6 @@ export function Gpt2RunBar() {
           )}
           {paused && !busy && <button className="btn" onClick={() => void resume()}>Resume</button>}
           <button className="btn btn-compare" onClick={() => void train(true)} disabled={!canTrain} title={tip ?? 'Train Init[A] and then Init[B] from the same seed: same weights, data order and adapter draws'}>Compare Init[A] vs Init[B]</button>
-          <CopyGpt2Link />
         </div>
         {runs.length === 0 && !busy && <span className="progress-text muted">Train fine-tunes the chosen model with LoRA on the text; the loss, the per-adapter norms and samples update live.</span>}
         {busy && phaseText && <span className="progress-text" data-testid="gpt2-phase">{phaseText}</span>}
