@@ -97,16 +97,19 @@ export function resourceError(config: ToyConfig): string | null {
 }
 
 /**
- * How many steps between metric readbacks: about 20 a second, from a rough guess of the step rate
- * (the frozen n x n product dominates: ~6 m n^2 flops a step; software adapters do ~2 GFLOP/s, GPUs
- * ~100x that, and tiny steps are bounded by per-step overhead). Slow runs read back every 2 steps so
- * the charts stay live; fast ones every 64 at most, as the CLI does.
+ * How many steps between metric readbacks: about 5 a second (the charts redraw at most 4 times a
+ * second), from a rough guess of the step rate (the frozen n x n product dominates: ~6 m n^2 flops a
+ * step; software adapters do ~2 GFLOP/s, GPUs ~100x that; tiny steps are bounded by per-step overhead).
+ * NOTE: reading back more often costs throughput in Chromium: mapAsync takes a GPU-process round trip
+ * and the engine keeps 4 readbacks in flight, so the loop stalls when 4 x readEvery steps take less
+ * than the round trip (n = 64 on SwiftShader: readEvery 4 ran at 25 steps/s, 8 or more at ~38).
+ * Slow runs read back every 2 steps so the charts stay live; fast ones every 64 at most, as the CLI.
  */
 export function readEvery(config: ToyConfig, software: boolean): number {
   const m = config.batch === 0 ? config.nTrain : config.batch;
   const flops = 6 * m * config.n * config.n + 1;
   const stepsPerSecond = Math.min(software ? 2e9 / flops : 2e11 / flops, software ? 500 : 5000);
-  return Math.min(64, Math.max(2, Math.round(stepsPerSecond / 20)));
+  return Math.min(64, Math.max(2, Math.round(stepsPerSecond / 5)));
 }
 
 // ---- frame-rate publication of trace growth ----

@@ -18,8 +18,10 @@ after(async () => {
   await server?.close();
 });
 
-/** The solid (smoothed) loss curves drawn in the loss chart, by stroke colour. */
-async function lossCurves(page) {
+/** The solid (smoothed) loss curves drawn in the loss chart, by stroke colour, once `count` are drawn. */
+async function lossCurves(page, count = 1) {
+  const selector = '[data-chart="loss"] .recharts-line path.recharts-curve:not([stroke-dasharray]):not([stroke-opacity="0.22"])';
+  await page.waitForFunction(([sel, n]) => [...document.querySelectorAll(sel)].filter((p) => (p.getAttribute('d') ?? '').length > 0).length >= n, [selector, count], { timeout: 10_000 });
   return page.$$eval('[data-chart="loss"] .recharts-line path.recharts-curve', (paths) =>
     paths
       .filter((p) => !p.getAttribute('stroke-dasharray') && p.getAttribute('stroke-opacity') !== '0.22' && (p.getAttribute('d') ?? '').length > 0)
@@ -99,7 +101,7 @@ test('Compare runs Init[A] and Init[B] from one seed: two series, a legend namin
   await page.getByRole('checkbox', { name: 'Show run 1' }).uncheck();
   await page.getByRole('button', { name: /Compare/ }).click();
   await waitRunsFinished(page, 3);
-  const curves = await lossCurves(page);
+  const curves = await lossCurves(page, 2);
   assert.equal(curves.length, 2);
   assert.notEqual(curves[0].stroke, curves[1].stroke);
   const legend = await page.getByTestId('legend').textContent();
@@ -229,6 +231,8 @@ test('a diverging run stops and is marked on the curve at the step it happened',
   assert.equal(json.runs[0].steps.at(-1).step, at, 'the trace ends at the divergence');
   assert.match(await item.textContent(), new RegExp(`diverged @ ${at}`));
   assert.match(await page.getByTestId('legend').textContent(), new RegExp(`✕ diverged @ ${at}`));
+  // A vertical line has an empty bounding box, which Playwright counts as hidden: wait for it in the DOM.
+  await page.locator('[data-chart="loss"] .recharts-reference-line-line').first().waitFor({ state: 'attached' });
   assert.equal(await page.locator('[data-chart="loss"] .recharts-reference-line-line').count(), 1, 'a marker line at the divergence');
   assert.equal(await page.locator('[data-chart="loss"] .recharts-label', { hasText: `✕ diverged @ ${at}` }).count(), 1, 'labelled with its step');
   await screenshot(page, '08-diverged');

@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { describeRuns } from '../../state/describe.ts';
 import { runsToCsv, runsToJson } from '../../state/exportData.ts';
+import { useGpuStore } from '../../state/gpuStore.ts';
 import { useRunsStore, type Run } from '../../state/runsStore.ts';
 import { useUiStore } from '../../state/uiStore.ts';
 import { currentLink } from '../../state/urlSync.ts';
@@ -23,13 +24,14 @@ const WEIGHTS: MetricSpec[] = [
 ];
 
 /**
- * Redraws of the (SVG) charts while traces grow: at least CHART_MIN_MS apart, and further apart when a
- * redraw is expensive (many runs, slow machine), so that drawing takes at most about 1/CHART_SHARE of
- * the main thread and the training loop keeps the rest. The progress line still updates every frame.
+ * Redraws of the (SVG) charts while traces grow: at least `min` ms apart, and further apart when a
+ * redraw is expensive (many runs, slow machine), so that drawing takes about 1/share of the time and
+ * the training loop keeps the rest. The progress line still updates with every readback.
+ * NOTE: on a software adapter (SwiftShader) the page is also rasterised on the CPU that does the
+ * "GPU" work, so every repaint costs training steps: redraw at most once a second there.
  */
-const CHART_MIN_MS = 250;
+const PACE = { hardware: { min: 250, share: 10 }, software: { min: 1000, share: 20 } };
 const CHART_MAX_MS = 2000;
-const CHART_SHARE = 10;
 
 /** The visible runs, re-read at a pace the redraw cost allows while their traces grow. */
 function useThrottledVisibleRuns(): Run[] {
@@ -44,9 +46,11 @@ function useThrottledVisibleRuns(): Run[] {
       setShown(useRunsStore.getState().runs);
       requestAnimationFrame(() => (cost.current = 0.7 * cost.current + 0.3 * (performance.now() - t0)));
     };
-    // Membership, visibility and status changes show at once; trace growth is paced.
-    const structural = runs.length !== shown.length || runs.some((r, i) => r.id !== shown[i].id || r.visible !== shown[i].visible || r.status !== shown[i].status);
-    const interval = Math.min(CHART_MAX_MS, Math.max(CHART_MIN_MS, CHART_SHARE * cost.current));
+    // Membership, visibility and status changes show at once, and so do the last rows of a run that
+    // has stopped (paused, done, diverged); growth while running is paced.
+    const structural = runs.length !== shown.length || runs.some((r, i) => r.id !== shown[i].id || r.visible !== shown[i].visible || r.status !== shown[i].status || (r.rev !== shown[i].rev && r.status !== 'running'));
+    const pace = useGpuStore.getState().isSoftware ? PACE.software : PACE.hardware;
+    const interval = Math.min(CHART_MAX_MS, Math.max(pace.min, pace.share * cost.current));
     const wait = last.current + interval - performance.now();
     if (structural || wait <= 0) return update();
     const t = setTimeout(update, wait);
