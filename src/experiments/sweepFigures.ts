@@ -88,6 +88,16 @@ interface Series {
   points: Array<{ x: number; y: number | null; hollow?: boolean }>;
   fit?: LogLogFit | null;
   dashed?: boolean;
+  /** Marker shape (default circle); `size` is its half-width in px (default 4.5). */
+  marker?: 'circle' | 'square';
+  size?: number;
+}
+
+function marker(s: Series, cx: number, cy: number, fill: string): string {
+  const r = s.size ?? 4.5;
+  return s.marker === 'square'
+    ? `<rect x="${cx - r}" y="${cy - r}" width="${2 * r}" height="${2 * r}" fill="${fill}" stroke="${s.color}" stroke-width="1.6"/>`
+    : `<circle cx="${cx}" cy="${cy}" r="${r}" fill="${fill}" stroke="${s.color}" stroke-width="1.6"/>`;
 }
 
 /** A log-log chart: points (hollow = flagged), their fitted lines (solid) and reference slopes (dotted). */
@@ -112,9 +122,10 @@ function logLogChart(o: { title: string; xLabel: string; yLabel: string; series:
     if (s.fit) body += line(s.fit.intercept, s.fit.slope, `stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}`);
     for (const p of s.points) {
       if (p.y === null || !(p.y > 0)) continue;
-      body += `<circle cx="${x.px(p.x)}" cy="${y.px(p.y)}" r="4.5" fill="${p.hollow ? '#fff' : s.color}" stroke="${s.color}" stroke-width="1.6"/>`;
+      body += marker(s, x.px(p.x), y.px(p.y), p.hollow ? '#fff' : s.color);
     }
-    legend.push(`<circle cx="11" cy="0" r="4.5" fill="${s.color}"/><text x="28" y="4">${esc(s.label)}</text>`);
+    const allHollow = s.points.length > 0 && s.points.every((p) => p.hollow);
+    legend.push(`${marker(s, 11, 0, allHollow ? '#fff' : s.color)}<text x="28" y="4">${esc(s.label)}</text>`);
     if (s.fit) legend.push(`<line x1="0" x2="22" y1="0" y2="0" stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/><text x="28" y="4">fit: slope ${f3(s.fit.slope)}${s.fit.slopeStderr !== null ? ` ± ${f3(s.fit.slopeStderr)}` : ''}</text>`);
   }
   body += legendBlock(legend);
@@ -237,17 +248,17 @@ export function sweepFigures(r: SweepResult): Figure[] {
       const title = `Init[${v.init}]: final test loss after ${steps} steps`;
       out.push({ name: `lr-width-heatmap-${v.init}`, title, svg: heatmapSvg(v.heatmap, title, `λ = ${r.base.lambda}, rank ${r.base.rank}, ${r.base.nTrain} examples, seed ${r.base.seed}`) });
     }
-    const series: Series[] = r.lrWidth.map((v) => ({
-      label: `Init[${v.init}]: best η on the grid`,
-      color: COLORS[v.init],
-      points: v.optimum.map((o) => ({ x: o.x, y: o.eta, hollow: o.atEdge })),
-      fit: v.fit,
-    }));
+    // Per init: the grid optimum (squares) and the refined one (circles) with its fit. Both inits often
+    // share a grid optimum: Init[A]'s larger square stays visible around Init[B]'s.
+    const series: Series[] = r.lrWidth.flatMap((v): Series[] => [
+      { label: `Init[${v.init}]: best η on the grid`, color: COLORS[v.init], marker: 'square', size: v.init === 'A' ? 6.5 : 4, points: v.optimum.map((o) => ({ x: o.x, y: o.eta, hollow: true })) },
+      { label: `Init[${v.init}]: refined η*`, color: COLORS[v.init], points: v.optimum.map((o) => ({ x: o.x, y: o.etaRefined ?? o.eta, hollow: o.atEdge })), fit: v.fitRefined },
+    ]);
     const refs = r.lrWidth[0]?.references ?? [];
     out.push({
       name: 'lr-width-optimal-eta',
       title: 'Optimal learning rate against width',
-      svg: logLogChart({ title: 'Optimal learning rate against width', xLabel: 'width n', yLabel: 'η with the lowest final test loss', series, refs, xTicks: r.axes.n, note: 'hollow: optimum at the edge of the η grid' }),
+      svg: logLogChart({ title: 'Optimal learning rate against width', xLabel: 'width n', yLabel: 'η with the lowest final test loss', series, refs, xTicks: r.axes.n, note: 'refined η*: a parabola in log η through the best grid η and its neighbours; hollow circle: optimum at the edge of the grid' }),
     });
   } else if (r.kind === 'lambda-eta') {
     for (const v of r.lambdaEta) {
@@ -270,7 +281,7 @@ export function sweepFigures(r: SweepResult): Figure[] {
     });
     const norms: Series[] = r.widthScaling.flatMap((v) => [
       { label: `Init[${v.init}] max ||Z_A||`, color: COLORS[v.init], points: v.points.map((p) => ({ x: p.n, y: p.maxZA, hollow: p.status !== 'done' })), fit: v.maxZAFit },
-      { label: `Init[${v.init}] max ||Z_B||`, color: COLORS[v.init], dashed: true, points: v.points.map((p) => ({ x: p.n, y: p.maxZB, hollow: p.status !== 'done' })), fit: v.maxZBFit },
+      { label: `Init[${v.init}] max ||Z_B||`, color: COLORS[v.init], dashed: true, marker: 'square', points: v.points.map((p) => ({ x: p.n, y: p.maxZB, hollow: p.status !== 'done' })), fit: v.maxZBFit },
     ]);
     out.push({
       name: 'width-norms',

@@ -370,8 +370,9 @@ export const SWEEP_PRESETS: Record<'e3' | 'e4' | 'e5' | 'e6', SweepSpec> = {
   e3: { version: 1, kind: 'width-scaling', base: { eta: 1e-3, lambda: 1, steps: 2, testEvery: 1 }, axes: { init: ['A', 'B'], n: [128, 256, 512, 1024] } },
   // E4: the 2 x 9 x 5 sweep (200 steps).
   e4: { version: 1, kind: 'lr-width', base: { steps: 200, testEvery: 20 }, axes: { init: ['A', 'B'], n: [64, 128, 256, 512, 1024], eta: { from: 1e-4, to: 1, count: 9 } } },
-  // E5: large eta (0.1: Init[A] still trains at n = 1024 in E4, Init[B] stalls), norms against width and time.
-  e5: { version: 1, kind: 'width-scaling', base: { eta: 0.1, steps: 200, testEvery: 20 }, axes: { init: ['A', 'B'], n: [64, 128, 256, 512, 1024] }, curves: true },
+  // E5: the largest eta of E4's grid at which Init[A] still trains at every width (10^-1.5: its ||Z_A||
+  // grows with n while ||Z_B|| stays O(1); at 0.1 both inits' ||Z_B|| blow up); norms against width and time.
+  e5: { version: 1, kind: 'width-scaling', base: { eta: 0.0316, steps: 200, testEvery: 20 }, axes: { init: ['A', 'B'], n: [64, 128, 256, 512, 1024] }, curves: true },
   // E6: LoRA+ at the largest width this machine runs comfortably.
   e6: { version: 1, kind: 'lambda-eta', base: { n: 1024, steps: 200, testEvery: 20 }, axes: { init: ['A'], lambda: [1, 2, 4, 8, 16, 32], eta: { from: 1e-4, to: 1e-1, count: 7 } } },
 };
