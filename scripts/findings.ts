@@ -1,7 +1,7 @@
 // Helpers of scripts/findings.sh (run with: node --import tsx --import ./scripts/register-wgsl.mjs scripts/findings.ts ...).
 //
 //   bench-sequential OUT   cost of one run of the per-run engine (ToySession) at each E4 width: after a
-//                          warm-up (pipeline compilation), runs of 2 and 12 steps give the setup and the
+//                          warm-up (pipeline compilation), runs of 2 and 22 steps give the setup and the
 //                          per-step time; written to OUT/timing/sequential.json
 //   project OUT            projects the per-run engine's time for the E4 sweep (OUT/e4/result.json: same
 //                          runs, each to the step it reached) and prints it beside the measured ones
@@ -9,6 +9,8 @@
 //                          per run, the geometric mean of the final (and best) test loss over the seeds;
 //                          a run counts as diverged if it diverged with any seed (at its earliest step).
 //                          Written to OUT/NAME/result.json; render it with: cli sweep --from ... --png ...
+//   bands OUT DIR...       per init and width, the best eta of each seed's lr-width result and the etas
+//                          whose final test loss is within 1.5x of it: how sharply the optimum is pinned
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -31,12 +33,14 @@ async function benchSequential(out: string): Promise<void> {
     await runSweep(ctx, { version: 1, kind: 'width-scaling', base: { ...base, steps, eta: 1e-3 }, axes: { init: ['A'], n: [n] } }, { engine: 'sequential' });
     return (performance.now() - t0) / 1000;
   };
-  await time(64, 2); // compile the pipelines once, as a long sweep would
   const costs: SeqCost[] = [];
   for (const n of e4.axes.n as number[]) {
+    // NOTE: warm up at each width: matmul shape classes are pipeline constants, so a new width compiles
+    // new pipelines on its first run, which a long sweep pays once and the 2-step timing must not include.
+    await time(n, 2);
     const t2 = await time(n, 2);
-    const t12 = await time(n, 12);
-    const stepSeconds = Math.max(0, (t12 - t2) / 10);
+    const t12 = await time(n, 22);
+    const stepSeconds = Math.max(0, (t12 - t2) / 20);
     const c = { n, setupSeconds: Math.max(0, t2 - 2 * stepSeconds), stepSeconds, load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') };
     costs.push(c);
     console.log(JSON.stringify(c));
@@ -104,12 +108,37 @@ async function combine(out: string, name: string, dirs: string[]): Promise<void>
   for (const line of describeFits(combined)) console.log(line);
 }
 
+/**
+ * How sharply each lr-width result (OUT/DIR/result.json, one per seed) pins the optimal eta: per init and
+ * width, the best grid eta and the range of etas whose final test loss is within `tol` x the best.
+ */
+function bands(out: string, dirs: string[], tol = 1.5): void {
+  type Result = import('../src/experiments/sweepAggregate.ts').SweepResult;
+  const results = dirs.map((d) => JSON.parse(readFileSync(join(out, d, 'result.json'), 'utf8')) as Result);
+  const fmt = (v: number) => v.toExponential(1).replace('.0e', 'e');
+  console.log(`| init | n | ${results.map((r) => `seed ${r.base.seed}: best η [η within ${tol}x of its loss]`).join(' | ')} |`);
+  console.log(`|---|---|${results.map(() => '---').join('|')}|`);
+  for (const init of ['A', 'B']) {
+    for (const n of results[0].axes.n) {
+      const cells = results.map((r) => {
+        const row = r.runs.filter((x) => x.point.init === init && x.point.n === n && x.status === 'done' && x.finalTestLoss !== null);
+        if (!row.length) return 'all diverged';
+        const best = row.reduce((a, b) => (b.finalTestLoss! < a.finalTestLoss! ? b : a));
+        const ok = row.filter((x) => x.finalTestLoss! <= tol * best.finalTestLoss!).map((x) => x.point.eta);
+        return `${fmt(best.point.eta)} [${fmt(Math.min(...ok))} – ${fmt(Math.max(...ok))}]`;
+      });
+      console.log(`| Init[${init}] | ${n} | ${cells.join(' | ')} |`);
+    }
+  }
+}
+
 const [cmd, out = 'docs/figures', ...rest] = process.argv.slice(2);
 if (cmd === 'bench-sequential') await benchSequential(out);
 else if (cmd === 'project') project(out);
 else if (cmd === 'combine') await combine(out, rest[0], rest.slice(1));
+else if (cmd === 'bands') bands(out, rest);
 else {
-  console.error('usage: findings.ts bench-sequential|project [OUT] | combine OUT NAME DIR...');
+  console.error('usage: findings.ts bench-sequential|project [OUT] | combine OUT NAME DIR... | bands OUT DIR...');
   process.exitCode = 2;
 }
 process.exit();
