@@ -422,8 +422,8 @@ export class ToyBatchTrainer {
     if (this.released) return this.ring.drain();
     const device = this.ctx.device;
     const done = this.ring.flush(device, this.stepsSubmitted).finally(() => this.ring.destroy());
-    // The flush's copy is encoded synchronously when a staging buffer is free (the common case); when
-    // not, keep the ring out of the pool until it is done.
+    // The flush's copy is encoded a little later (after a microtask, or once a staging buffer is free):
+    // the ring stays out of the pool until it is done; nothing else it needs is released.
     this.released = true;
     const ringBuf = this.ring.buffer;
     void done.then(() => this.pool.release([ringBuf]), () => this.pool.release([ringBuf]));
