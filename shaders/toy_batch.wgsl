@@ -4,9 +4,9 @@
 // The frozen part of the adapted layer's pre-activation, P0 = H1 W0^T, is the same for every run and
 // every step, so it is computed once per group and each step only adds the rank-r path:
 //
-//   P[b]  = P0 + s Z_A[b] B[b]^T              (rows x n)      rows, pass 1 (8 rows per workgroup)
-//   y[b]  = phi(P[b]) W_out^T;  res = y - y*  (rows)          rows, pass 1 (fused, no H2 stored)
-//   U[b]  = s G[b] B[b],  G = dL/dP           (rows x r)      rows, pass 2 (stored transposed: UT)
+//   P[b]  = P0 + s Z_A[b] B[b]^T              (rows x n)      rows or rows_thread
+//   y[b]  = phi(P[b]) W_out^T;  res = y - y*  (rows)          the same pass (fused, no H2 stored)
+//   U[b]  = s G[b] B[b],  G = dL/dP           (rows x r)      rows (a second pass) or rows_thread (the same one); stored transposed: UT
 //   dB[b] = s G[b]^T Z_A[b]                   (n x r)         grad_b (one thread per column j; stored as dB^T)
 //   with G[b][i, j] = (res[b, i] / rows) * W_out[j] * phi'(P[b][i, j]), never materialised.
 //
@@ -47,28 +47,7 @@ struct State { step: u32, ring: u32, stride: u32, _p: u32, bc1: f32, bc2: f32, _
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-// ---- activations: must match shaders/activation.wgsl (ACT: 0 = ReLU, 1 = tanh, 2 = GELU tanh approx.) ----
-const GELU_C = 0.7978845608028654;
-const GELU_K = 0.044715;
-fn tanh_c(v: f32) -> f32 { return tanh(clamp(v, -15.0, 15.0)); }
-fn phi(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { return tanh_c(v); }
-    case 2u: { return 0.5 * v * (1.0 + tanh_c(GELU_C * (v + GELU_K * v * v * v))); }
-    default: { return max(v, 0.0); }
-  }
-}
-fn dphi(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { let t = tanh_c(v); return 1.0 - t * t; }
-    case 2u: {
-      let u = GELU_C * (v + GELU_K * v * v * v);
-      let t = tanh_c(u);
-      return 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_K * v * v);
-    }
-    default: { return select(0.0, 1.0, v > 0.0); }
-  }
-}
+// phi and dphi: shaders/phi.wgsl, appended to this module by src/experiments/toyBatch.ts.
 
 fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 

@@ -22,7 +22,7 @@ import { uniformBuffer } from '../gpu/buffers.ts';
 import { ReadbackRing } from '../gpu/readbackRing.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { adamwShader } from '../gpu/kernels/adamw.ts';
-import { ACTIVATION_ID, activationForward } from '../gpu/kernels/elementwise.ts';
+import { ACTIVATION_ID, activationForward, phiCode } from '../gpu/kernels/elementwise.ts';
 import { matmul } from '../gpu/kernels/matmul.ts';
 import { advanceStep, createTrainState, gatherRows } from '../gpu/kernels/trainState.ts';
 import { encodePass, grid1d, pipeline, type Dispatch, type DispatchProfiler } from '../gpu/pipelines.ts';
@@ -33,7 +33,7 @@ import { gaussian, Stream } from './rng.ts';
 import { drawToyTensors } from './toyData.ts';
 import { EpochOrder, stepsPerEpoch } from './epochOrder.ts';
 
-export const batchShader = { name: 'toy_batch', code: batchCode };
+export const batchShader = { name: 'toy_batch', code: `${batchCode}\n${phiCode}` };
 
 /** Per-run fields of a metrics slot, in the order of toy_batch.wgsl's F_* constants. */
 export const RUN_FIELDS = ['loss', 'zA', 'zB', 'normA', 'normB', 'normSBA', 'testLoss', 'alive'] as const;

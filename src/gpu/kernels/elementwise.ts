@@ -1,9 +1,12 @@
 import activationCode from '../../../shaders/activation.wgsl?raw';
 import lossCode from '../../../shaders/loss.wgsl?raw';
+import phiCode from '../../../shaders/phi.wgsl?raw';
 import { uniformBuffer } from '../buffers.ts';
 import { bindBuffers, grid1d, pipeline, type Dispatch } from '../pipelines.ts';
 
-export const activationShader = { name: 'activation', code: activationCode };
+/** phi.wgsl is appended: its functions are shared with toy_batch.wgsl. */
+export const activationShader = { name: 'activation', code: `${activationCode}\n${phiCode}` };
+export { phiCode };
 export const lossShader = { name: 'loss', code: lossCode };
 
 export type Activation = 'relu' | 'tanh' | 'gelu';
