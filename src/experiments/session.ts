@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import type { DispatchProfiler } from '../gpu/pipelines.ts';
 import type { ToyConfig } from './config.ts';
 import type { StepMetrics } from './metrics.ts';
+import { DivergenceWatch, now, StepRate } from './deliveries.ts';
 import { checkFits, ToyTrainer } from './toy.ts';
 import type { ToyTensors } from './toyData.ts';
 
@@ -23,20 +24,6 @@ export interface SessionListener {
   onStatus?(e: StatusEvent): void;
 }
 
-/** A run diverges when the loss is non-finite or above 1e6 times its first value (lora-math.md section 4). */
-export class DivergenceWatch {
-  private first: number | undefined;
-  /** Returns the index in `rows` of the first diverged row, or -1. */
-  check(rows: StepMetrics[]): number {
-    for (let i = 0; i < rows.length; i++) {
-      const loss = rows[i].loss;
-      if (this.first === undefined && rows[i].step === 1) this.first = loss;
-      if (!Number.isFinite(loss) || (this.first !== undefined && Number.isFinite(this.first) && loss > 1e6 * this.first)) return i;
-    }
-    return -1;
-  }
-}
-
 export class ToySession {
   private status: RunStatus = 'ready';
   private delivered = 0;
@@ -45,7 +32,7 @@ export class ToySession {
   private stopRequested = false;
   private watch = new DivergenceWatch();
   private listeners = new Set<SessionListener>();
-  private rateWindow: Array<[number, number]> = []; // (time ms, step) of recent deliveries
+  private rate = new StepRate(3000);
 
   private constructor(readonly trainer: ToyTrainer) {}
 
@@ -68,11 +55,7 @@ export class ToySession {
 
   /** Completed steps per second over the last few seconds of deliveries. */
   get stepsPerSecond(): number {
-    const w = this.rateWindow;
-    if (w.length < 2) return 0;
-    const [t0, s0] = w[0];
-    const [t1, s1] = w[w.length - 1];
-    return t1 > t0 ? ((s1 - s0) * 1000) / (t1 - t0) : 0;
+    return this.rate.stepsPerSecond;
   }
 
   subscribe(l: SessionListener): () => void {
@@ -147,9 +130,7 @@ export class ToySession {
     const kept = bad >= 0 ? rows.slice(0, bad + 1) : rows;
     if (kept.length) {
       this.delivered = kept[kept.length - 1].step;
-      const t = now();
-      this.rateWindow.push([t, this.delivered]);
-      while (this.rateWindow.length > 2 && t - this.rateWindow[0][0] > 3000) this.rateWindow.shift();
+      this.rate.push(this.delivered);
       for (const l of this.listeners) l.onMetrics?.(kept);
     }
     if (bad >= 0) {
@@ -163,10 +144,6 @@ export class ToySession {
     const e: StatusEvent = { ...this.state, message };
     for (const l of this.listeners) l.onStatus?.(e);
   }
-}
-
-function now(): number {
-  return globalThis.performance?.now() ?? Date.now();
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -34,6 +34,7 @@ import type { GpuContext } from '../../gpu/device.ts';
 import type { DispatchProfiler } from '../../gpu/pipelines.ts';
 import type { Gpt2Config, Gpt2Weights } from '../../models/gpt2.ts';
 import type { LoraWeights } from '../../models/peft.ts';
+import { DivergenceWatch, StepRate } from '../deliveries.ts';
 import type { RunStatus, StatusEvent } from '../session.ts';
 import type { Gpt2RunConfig } from './config.ts';
 import type { GenerateOptions } from './generate.ts';
@@ -81,12 +82,12 @@ export class Gpt2Session {
   private status: RunStatus = 'ready';
   private delivered = 0;
   private divergedAt: number | undefined;
-  private firstLoss: number | undefined;
+  private watch = new DivergenceWatch();
   private loop: Promise<void> | undefined;
   private stopRequested = false;
   private listeners = new Set<Gpt2Listener>();
-  /** (time ms, step) of recent deliveries. */
-  private rateWindow: Array<[number, number]> = [];
+  /** A GPT-2 step takes seconds on slow adapters: a longer window than the toy's. */
+  private rate = new StepRate(20_000);
   private generating: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly trainer: Gpt2Trainer) {}
@@ -121,13 +122,8 @@ export class Gpt2Session {
   }
 
   get stats(): Gpt2Stats {
-    const w = this.rateWindow;
-    let secondsPerStep = 0;
-    if (w.length >= 2) {
-      const [t0, s0] = w[0];
-      const [t1, s1] = w[w.length - 1];
-      if (s1 > s0) secondsPerStep = (t1 - t0) / 1000 / (s1 - s0);
-    }
+    const perSecond = this.rate.stepsPerSecond;
+    const secondsPerStep = perSecond > 0 ? 1 / perSecond : 0;
     return {
       tokensPerSecond: secondsPerStep > 0 ? this.trainer.tokensPerStep / secondsPerStep : 0,
       secondsPerStep,
@@ -146,7 +142,7 @@ export class Gpt2Session {
   start(): Promise<void> {
     if (this.isFinished() || this.loop) return this.loop ?? Promise.resolve();
     this.stopRequested = false;
-    this.rateWindow = [];
+    this.rate.reset();
     this.setStatus('running');
     this.loop = this.runLoop().finally(() => (this.loop = undefined));
     return this.loop;
@@ -222,17 +218,11 @@ export class Gpt2Session {
 
   private receive(rows: Gpt2StepMetrics[]): void {
     if (this.divergedAt !== undefined) return;
-    let bad = -1;
-    for (let i = 0; i < rows.length && bad < 0; i++) {
-      const loss = rows[i].loss;
-      if (this.firstLoss === undefined && rows[i].step === 1) this.firstLoss = loss;
-      if (!Number.isFinite(loss) || (this.firstLoss !== undefined && loss > 1e6 * this.firstLoss)) bad = i;
-    }
+    const bad = this.watch.check(rows);
     const kept = bad >= 0 ? rows.slice(0, bad + 1) : rows;
     if (kept.length) {
       this.delivered = kept[kept.length - 1].step;
-      this.rateWindow.push([now(), this.delivered]);
-      if (this.rateWindow.length > 20) this.rateWindow.shift();
+      this.rate.push(this.delivered);
       for (const l of this.listeners) l.onMetrics?.(kept);
     }
     if (bad >= 0) {
@@ -246,8 +236,4 @@ export class Gpt2Session {
     const e: StatusEvent = { ...this.state, message };
     for (const l of this.listeners) l.onStatus?.(e);
   }
-}
-
-function now(): number {
-  return globalThis.performance?.now() ?? Date.now();
 }
