@@ -1,7 +1,7 @@
 // The Experiments tab: sweeps E3-E6 (lora-math.md section 5). A form on the left (preset, axes, shared
 // settings, validated as typed by sweepSpec's validator), the run bar (Run/Cancel, progress, runs/s,
 // exports, link) and the views, which fill in as the sweep's batches finish.
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo } from 'react';
 import { aggregateSweep, sweepToCsv, type Heatmap, type RunSummary, type SweepResult } from '../../experiments/sweepAggregate.ts';
 import { gridPoints, type AxisName, type ResolvedSweep } from '../../experiments/sweepSpec.ts';
 import { useGpuStore } from '../../state/gpuStore.ts';
@@ -9,7 +9,7 @@ import { cancelSweep, startSweep } from '../../state/sweepRunner.ts';
 import { BASE_FIELDS, choosePreset, sizeDefaultForAdapter, editAxis, editBase, formFields, formRuns, PRESET_TITLES, SWEEP_PRESET_IDS, useSweepStore, type BaseField, type SweepPresetId } from '../../state/sweepStore.ts';
 import { useUiStore } from '../../state/uiStore.ts';
 import { downloadBlob } from '../download.ts';
-import { downloadFigurePng } from './figurePng.ts';
+import { SweepFigure } from './SweepFigure.tsx';
 import { fmt } from './format.ts';
 import { HeatmapView } from './HeatmapView.tsx';
 import { fitText, linePoints, LogLogChart, type Series } from './LogLogChart.tsx';
@@ -131,20 +131,11 @@ function SweepBar({ result }: { result: SweepResult | null }) {
 }
 
 function HeatFigure({ id, title, heatmap, finished, range, caption }: { id: string; title: string; heatmap: Heatmap; finished: Record<number, RunSummary>; range: [number, number] | null; caption?: string }) {
-  const box = useRef<HTMLElement>(null);
   return (
-    <figure className="chart sweep-figure" ref={box} data-figure={id}>
-      <figcaption className="chart-head">
-        <span className="chart-title">{title}</span>
-        <span className="chart-tools">
-          <button className="link-btn" onClick={() => box.current && void downloadFigurePng(box.current, id)}>
-            PNG
-          </button>
-        </span>
-      </figcaption>
+    <SweepFigure id={id} title={title}>
       <HeatmapView heatmap={heatmap} finished={finished} range={range} testId={`heatmap-${id}`} />
       {caption && <p className="caption small muted">{caption}</p>}
-    </figure>
+    </SweepFigure>
   );
 }
 

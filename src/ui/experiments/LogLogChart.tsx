@@ -1,9 +1,8 @@
 // A log-log line chart (recharts, log axes): measured series with dots, reference slopes dashed and
 // grey, fitted lines dotted; the fitted slopes are printed under the title (and go into the PNG).
-import { useRef } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LogLogFit, RefLine } from '../../experiments/sweepAggregate.ts';
-import { downloadFigurePng } from './figurePng.ts';
+import { SweepFigure } from './SweepFigure.tsx';
 import { fmt } from './format.ts';
 
 export interface Series {
@@ -51,7 +50,6 @@ function decades([lo, hi]: [number, number]): number[] {
 }
 
 export function LogLogChart({ id, title, xLabel, yLabel, series, fits, caption, height = 260 }: Props) {
-  const box = useRef<HTMLElement>(null);
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const ys = series.flatMap((s) => s.points.map((p) => p.y ?? NaN));
   const xd: [number, number] = [Math.min(...xs) / 1.25, Math.max(...xs) * 1.25];
@@ -59,15 +57,7 @@ export function LogLogChart({ id, title, xLabel, yLabel, series, fits, caption, 
   const empty = !series.some((s) => !s.guide && s.points.some((p) => p.y !== null && p.y > 0));
   const xTicks = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   return (
-    <figure className="chart sweep-figure" ref={box} data-figure={id}>
-      <figcaption className="chart-head">
-        <span className="chart-title">{title}</span>
-        <span className="chart-tools">
-          <button className="link-btn" onClick={() => box.current && void downloadFigurePng(box.current, id)}>
-            PNG
-          </button>
-        </span>
-      </figcaption>
+    <SweepFigure id={id} title={title}>
       <div className="fits">
         {fits.map((f, i) => (
           <div key={i} className="fit-line small">
@@ -122,6 +112,6 @@ export function LogLogChart({ id, title, xLabel, yLabel, series, fits, caption, 
         )}
       </div>
       <p className="caption small muted">{caption}</p>
-    </figure>
+    </SweepFigure>
   );
 }
