@@ -6,15 +6,16 @@
 // sample lasts about `targetMs`; after warm-up, `reps` samples are taken, alternating ours and theirs so
 // both see the same machine load; rows report min/median/max of the per-repetition time.
 import refCode from './shaders/reference.wgsl?raw';
-import { readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.ts';
+import { readFloats } from '../src/gpu/buffers.ts';
+import { GpuArena } from '../src/gpu/arena.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
 import { matmul, type MatmulSpec } from '../src/gpu/kernels/matmul.ts';
 import { createTrainState } from '../src/gpu/kernels/trainState.ts';
 import { bindBuffers, encode, grid1d, pipeline, type Dispatch } from '../src/gpu/pipelines.ts';
 import { createProfiler, type ProfileSummary } from '../src/gpu/timing.ts';
-import { defaultToyConfig, type ToyConfig } from '../src/experiments/config.ts';
-import { STRIDE } from '../src/experiments/metrics.ts';
-import { ToyTrainer } from '../src/experiments/toy.ts';
+import { defaultToyConfig, type ToyConfig } from '../src/experiments/toy/config.ts';
+import { TOY_LAYOUT } from '../src/experiments/toy/metrics.ts';
+import { ToyTrainer } from '../src/experiments/toy/trainer.ts';
 import { createLoraBatch, createLoraLayer, loraBackward, loraForward } from '../src/lora/layer.ts';
 import { loraNorms } from '../src/lora/norms.ts';
 import { adamwStep, loraPlusGroups } from '../src/lora/optimizer.ts';
@@ -191,12 +192,13 @@ function rand(count: number, seed: number): Float32Array {
 
 async function reference(ctx: GpuContext, plan: Plan, log: Log): Promise<ReferenceResult> {
   const device = ctx.device;
+  const arena = new GpuArena(device, 'bench.reference');
   const copyBytes = Math.min(ctx.isSoftware ? 32 << 20 : 256 << 20, ctx.limits.maxStorageBufferBindingSize);
   const vec4s = copyBytes / 16;
-  const src = storageBuffer(device, 'bench.copy.src', vec4s * 4);
-  const dst = storageBuffer(device, 'bench.copy.dst', vec4s * 4);
+  const src = arena.storage('bench.copy.src', vec4s * 4);
+  const dst = arena.storage('bench.copy.dst', vec4s * 4);
   const copyPipe = pipeline(device, referenceShader, 'copy');
-  const params = uniformBuffer(device, 'bench.copy', [['u32', vec4s], ['u32', 0], ['u32', 0], ['u32', 0]]);
+  const params = arena.uniform('bench.copy', [['u32', vec4s], ['u32', 0], ['u32', 0], ['u32', 0]]);
   const copy: Dispatch = { label: 'bench.copy', pipeline: copyPipe, bindGroup: bindBuffers(device, copyPipe, 'bench.copy', [params, src, dst]), workgroups: grid1d(Math.ceil(vec4s / 256)) };
   const bufferCopy: Runner = {
     run: async (reps) => {
@@ -209,13 +211,13 @@ async function reference(ctx: GpuContext, plan: Plan, log: Log): Promise<Referen
   const iters = ctx.isSoftware ? 256 : 4096;
   const invocations = ctx.isSoftware ? 64 * 256 : 64 * 16384;
   const peakPipe = pipeline(device, referenceShader, 'peak');
-  const peakParams = uniformBuffer(device, 'bench.peak', [['u32', 0], ['u32', iters], ['u32', 0], ['u32', 0]]);
+  const peakParams = arena.uniform('bench.peak', [['u32', 0], ['u32', iters], ['u32', 0], ['u32', 0]]);
   const peak: Dispatch = { label: 'bench.peak', pipeline: peakPipe, bindGroup: bindBuffers(device, peakPipe, 'bench.peak', [peakParams, src, dst]), workgroups: grid1d(invocations / 64) };
   const { ms } = await measure([oursRunner(device, [copy]), bufferCopy, oursRunner(device, [peak])], plan);
   const gbs = (t: Stat) => stat(t.samples.map((x) => (2 * copyBytes) / x / 1e6));
   const peakFlops = 2 * 4 * 8 * iters * invocations;
   const result = { copyGBs: gbs(ms[0]), copyBufferGBs: gbs(ms[1]), peakGFLOPs: stat(ms[2].samples.map((x) => peakFlops / x / 1e6)), copyBytes };
-  for (const b of [src, dst, params, peakParams]) b.destroy();
+  arena.destroy();
   log(`reference: shader copy ${result.copyGBs.median.toFixed(2)} GB/s, copyBufferToBuffer ${result.copyBufferGBs.median.toFixed(2)} GB/s, FMA peak ${result.peakGFLOPs.median.toFixed(2)} GFLOP/s`);
   return result;
 }
@@ -258,11 +260,12 @@ async function matmulRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, pee
   for (const s of shapes) {
     const a = rand(s.M * s.K, seed++);
     const b = rand(s.K * s.N, seed++);
-    const bufA = storageBuffer(device, 'bench.a', a);
-    const bufB = storageBuffer(device, 'bench.b', b);
-    const bufC = storageBuffer(device, 'bench.c', s.M * s.N);
+    const arena = new GpuArena(device, 'bench.matmul');
+    const bufA = arena.storage('bench.a', a);
+    const bufB = arena.storage('bench.b', b);
+    const bufC = arena.storage('bench.c', s.M * s.N);
     const spec: MatmulSpec = { ...s, a: bufA, b: bufB, c: bufC, label: 'bench.matmul' };
-    const runners: Runner[] = [oursRunner(device, matmul(device, spec))];
+    const runners: Runner[] = [oursRunner(device, matmul(arena, spec))];
     const theirs = peer?.matmul({ ...s, a, b });
     if (theirs) runners.push(theirs);
     const { ms } = await measure(runners, plan);
@@ -278,7 +281,7 @@ async function matmulRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, pee
     rows.push(row);
     log(`matmul ${s.name} ${s.M}x${s.N}x${s.K} ${op}: ours ${row.ours.median.toFixed(3)} ms${row.theirs ? `, TF.js ${row.theirs.median.toFixed(3)} ms, ours/TF.js ${row.ratio!.toFixed(2)}x` : ''}`);
     theirs?.dispose();
-    for (const x of [bufA, bufB, bufC]) x.destroy();
+    arena.destroy();
   }
   return rows;
 }
@@ -291,16 +294,17 @@ async function kernelRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, log
   const balance = ref.peakGFLOPs.median / ref.copyGBs.median; // FLOP per byte where the roofline bends
   for (const n of plan.loraN) {
     const r = plan.loraRank;
-    const x = storageBuffer(device, 'bench.X', rand(m * n, 11));
-    const g = storageBuffer(device, 'bench.G', rand(m * n, 12));
-    const layer = createLoraLayer(device, 'bench', { nIn: n, nOut: n, rank: r, scale: 0.5 }, { W0: rand(n * n, 13), A: rand(r * n, 14), B: rand(n * r, 15) });
-    const batch = createLoraBatch(device, layer, 'bench', m, x);
-    const state = createTrainState(device, 256, STRIDE);
-    const metrics = storageBuffer(device, 'bench.metrics', 256 * STRIDE);
-    const fwd = loraForward(device, layer, batch);
-    const bwd = loraBackward(device, layer, batch, g);
+    const arena = new GpuArena(device, 'bench.kernels');
+    const x = arena.storage('bench.X', rand(m * n, 11));
+    const g = arena.storage('bench.G', rand(m * n, 12));
+    const layer = createLoraLayer(arena, 'bench', { nIn: n, nOut: n, rank: r, scale: 0.5 }, { W0: rand(n * n, 13), A: rand(r * n, 14), B: rand(n * r, 15) });
+    const batch = createLoraBatch(arena, layer, 'bench', m, x);
+    const state = createTrainState(arena, 256, TOY_LAYOUT.stride);
+    const metrics = arena.storage('bench.metrics', 256 * TOY_LAYOUT.stride);
+    const fwd = loraForward(arena, layer, batch);
+    const bwd = loraBackward(arena, layer, batch, g);
     const byLabel = (ds: Dispatch[], prefix: string) => ds.filter((d) => d.label.startsWith(prefix));
-    const frozenOnly = matmul(device, { M: m, N: n, K: n, a: x, b: layer.W0, c: batch.h, transB: true, label: 'bench.frozen' });
+    const frozenOnly = matmul(arena, { M: m, N: n, K: n, a: x, b: layer.W0, c: batch.h, transB: true, label: 'bench.frozen' });
     const f = 4; // bytes per float
     const groups: Array<{ name: string; ds: Dispatch[]; flops: number; bytes: number }> = [
       { name: 'Z_A = X A^T', ds: byLabel(fwd, 'lora.zA'), flops: 2 * m * r * n, bytes: f * (m * n + r * n + m * r) },
@@ -311,14 +315,14 @@ async function kernelRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, log
       { name: 'dA = U^T X', ds: byLabel(bwd, 'lora.dA'), flops: 2 * r * n * m, bytes: f * (m * r + m * n + r * n) },
       {
         name: 'norms (5 coordinate RMS)',
-        ds: loraNorms(device, layer, batch, { metrics, state }, { zA: 1, zB: 2, normA: 3, normB: 4, normSBA: 5 }),
+        ds: loraNorms(arena, layer, batch, { metrics, state }, { zA: 1, zB: 2, normA: 3, normB: 4, normSBA: 5 }),
         // ||Z_A||, three r x r Gram products (B^T B, Z_A^T Z_A, A A^T), ||A||, ||B||, two r x r dots.
         flops: 2 * (m * r + n * r * r + m * r * r + n * r * r + r * n + n * r + 2 * r * r),
         bytes: f * (m * r + 2 * n * r + 2 * m * r + 2 * r * n + r * n + n * r + 4 * r * r),
       },
       {
         name: 'AdamW (A and B)',
-        ds: adamwStep(device, loraPlusGroups([{ label: 'bench', ...layer }], 1e-3, 1, 0), { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, state),
+        ds: adamwStep(arena, loraPlusGroups([{ label: 'bench', ...layer }], 1e-3, 1, 0), { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, state),
         flops: 2 * r * n * 12,
         bytes: 28 * 2 * r * n, // read theta, grad, m, v; write theta, m, v
       },
@@ -334,7 +338,7 @@ async function kernelRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, log
       rows.push({ name: grp.name, n, rank: r, flops: grp.flops, bytes: grp.bytes, bound, ours: ms[0], gflops, gbs, pctOfReference: pct });
       log(`kernel ${grp.name} n=${n} r=${r}: ${t.toFixed(3)} ms, ${gflops.toFixed(2)} GFLOP/s, ${gbs.toFixed(2)} GB/s (${bound}-bound, ${pct.toFixed(0)}% of ${bound === 'compute' ? 'peak' : 'copy'})`);
     }
-    for (const b of [x, g, layer.W0, layer.A, layer.B, layer.dA, layer.dB, batch.zA, batch.h, batch.u, state, metrics]) b.destroy();
+    arena.destroy();
   }
   return rows;
 }
@@ -349,7 +353,8 @@ async function toyRows(ctx: GpuContext, plan: Plan, peer: TfjsPeer | null, log: 
   for (const n of plan.toyN) {
     const config = toyConfig(n, plan.m);
     let lastLoss = NaN;
-    const trainer = await ToyTrainer.create(ctx, config, { readEvery: 256, onMetrics: (r) => (lastLoss = r[r.length - 1]?.loss ?? lastLoss) });
+    const trainer = await ToyTrainer.create(ctx, config, { readEvery: 256 });
+    trainer.onRows = (r) => (lastLoss = r[r.length - 1]?.loss ?? lastLoss);
     const ours: Runner = {
       run: async (steps) => {
         let cpu = 0;
@@ -409,7 +414,8 @@ async function toyParity(ctx: GpuContext, peer: TfjsPeer, log: Log): Promise<Par
   const steps = 5;
   const config: ToyConfig = { ...toyConfig(64, 0), steps };
   const ours: number[] = [];
-  const trainer = await ToyTrainer.create(ctx, config, { readEvery: 1, onMetrics: (rows) => ours.push(...rows.map((r) => r.loss)) });
+  const trainer = await ToyTrainer.create(ctx, config, { readEvery: 1 });
+  trainer.onRows = (rows) => ours.push(...rows.map((r) => r.loss));
   for (let i = 0; i < steps; i++) await trainer.step();
   await trainer.flush();
   const theirToy = peer.toy(config, trainer.data);

@@ -6,8 +6,8 @@
 // dispatches; `sync` ends that pass and submits before waiting on the queue, or the wait returns before
 // TF.js's work has even been submitted (and timings come out bogus).
 import type * as TF from '@tensorflow/tfjs-core';
-import type { ToyConfig } from '../src/experiments/config.ts';
-import type { ToyTensors } from '../src/experiments/toyData.ts';
+import type { ToyConfig } from '../src/experiments/toy/config.ts';
+import type { ToyTensors } from '../src/experiments/toy/data.ts';
 
 type Tf = typeof TF;
 export type TfjsModule = typeof import('./tfjs-entry.ts');

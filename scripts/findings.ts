@@ -22,15 +22,15 @@ interface SeqCost {
 }
 
 async function benchSequential(out: string): Promise<void> {
-  const { nodeGpuContext } = await import('../src/gpu/node.ts');
-  const { runSweep } = await import('../src/experiments/sweepRunner.ts');
-  const { SWEEP_PRESETS } = await import('../src/experiments/sweepSpec.ts');
-  const ctx = await nodeGpuContext();
+  const { nodeGpuHost } = await import('../src/gpu/node.ts');
+  const { runSweep } = await import('../src/experiments/sweep/runner.ts');
+  const { SWEEP_PRESETS } = await import('../src/experiments/sweep/spec.ts');
+  const host = nodeGpuHost();
   const e4 = SWEEP_PRESETS.e4;
   const base = { ...e4.base };
   const time = async (n: number, steps: number) => {
     const t0 = performance.now();
-    await runSweep(ctx, { version: 1, kind: 'width-scaling', base: { ...base, steps, eta: 1e-3 }, axes: { init: ['A'], n: [n] } }, { engine: 'sequential' });
+    await runSweep(host, { version: 1, kind: 'width-scaling', base: { ...base, steps, eta: 1e-3 }, axes: { init: ['A'], n: [n] } }, { engine: 'sequential' });
     return (performance.now() - t0) / 1000;
   };
   const costs: SeqCost[] = [];
@@ -65,10 +65,10 @@ function project(out: string): void {
 }
 
 async function combine(out: string, name: string, dirs: string[]): Promise<void> {
-  const { aggregateSweep, describeFits } = await import('../src/experiments/sweepAggregate.ts');
-  const { validateSweepSpec } = await import('../src/experiments/sweepSpec.ts');
-  type Result = import('../src/experiments/sweepAggregate.ts').SweepResult;
-  type Summary = import('../src/experiments/sweepAggregate.ts').RunSummary;
+  const { aggregateSweep, describeFits } = await import('../src/experiments/sweep/aggregate.ts');
+  const { validateSweepSpec } = await import('../src/experiments/sweep/spec.ts');
+  type Result = import('../src/experiments/sweep/aggregate.ts').SweepResult;
+  type Summary = import('../src/experiments/sweep/aggregate.ts').RunSummary;
   const results = dirs.map((d) => JSON.parse(readFileSync(join(out, d, 'result.json'), 'utf8')) as Result);
   const { seed: _s, ...base0 } = results[0].base;
   for (const r of results) {
@@ -113,7 +113,7 @@ async function combine(out: string, name: string, dirs: string[]): Promise<void>
  * width, the best grid eta and the range of etas whose final test loss is within `tol` x the best.
  */
 function bands(out: string, dirs: string[], tol = 1.5): void {
-  type Result = import('../src/experiments/sweepAggregate.ts').SweepResult;
+  type Result = import('../src/experiments/sweep/aggregate.ts').SweepResult;
   const results = dirs.map((d) => JSON.parse(readFileSync(join(out, d, 'result.json'), 'utf8')) as Result);
   const fmt = (v: number) => v.toExponential(1).replace('.0e', 'e');
   console.log(`| init | n | ${results.map((r) => `seed ${r.base.seed}: best η [η within ${tol}x of its loss]`).join(' | ')} |`);

@@ -6,7 +6,7 @@
 //   theta, grad, m, v: count
 
 struct Params { count: u32, _p0: u32, _p1: u32, _p2: u32, lr: f32, wd: f32, beta1: f32, beta2: f32, eps: f32, _q0: f32, _q1: f32, _q2: f32 }
-struct State { step: u32, ring: u32, stride: u32, _p: u32, bc1: f32, bc2: f32, _q0: f32, _q1: f32 }
+// struct State: shaders/state.wgsl, appended by the kernel wrapper.
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> theta: array<f32>;
@@ -32,7 +32,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 // step_runs: the same update for R runs stacked in one buffer (run b owns elements [b*count, (b+1)*count)),
 // each with its own lr and weight decay, hyper[b] = (lr, wd); runs whose alive[b] is 0 (diverged) are
-// left untouched. Used by sweeps (src/experiments/toyBatch.ts); `step` above is unchanged.
+// left untouched. Used by sweeps (src/experiments/sweep/batchTrainer.ts).
 struct RunParams { count: u32, runs: u32, _p0: u32, _p1: u32, beta1: f32, beta2: f32, eps: f32, _q0: f32 }
 
 @group(0) @binding(0) var<uniform> rp: RunParams;

@@ -10,7 +10,7 @@
 override SQRT: bool = false;
 
 struct Params { count: u32, chunk: u32, field: u32, _p0: u32, scale: f32, _p1: u32, _p2: u32, _p3: u32 }
-struct State { step: u32, ring: u32, stride: u32, _p: u32, bc1: f32, bc2: f32, _q0: f32, _q1: f32 }
+// struct State: shaders/state.wgsl, appended by the kernel wrapper.
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;          // input, or the partials for finalize

@@ -1,4 +1,4 @@
-// Batched toy-model kernels for sweeps (src/experiments/toyBatch.ts): R runs that share every frozen
+// Batched toy-model kernels for sweeps (src/experiments/sweep/batchTrainer.ts): R runs that share every frozen
 // tensor (W_in, W0, W_out, the data) and differ only in A, B and their hyperparameters train together.
 //
 // The frozen part of the adapted layer's pre-activation, P0 = H1 W0^T, is the same for every run and
@@ -13,7 +13,7 @@
 // Z_A^T (ZT, runs x r x rows) and dA = U^T H1 are ordinary matmuls over all runs at once (matmul.wgsl).
 // `gram` and `metrics` give each run's loss and coordinate-RMS norms from r x r Gram matrices and write
 // them to the metrics ring; `metrics` also keeps each run's `alive` flag (lora-math.md section 4: a run
-// diverges when its loss is non-finite or above 1e6 x its first loss), and every kernel that writes a
+// diverges when its loss is non-finite or above DIVERGENCE_FACTOR x its first loss), and every kernel that writes a
 // run's state skips dead runs: a run that diverges freezes at its divergence step and cannot touch the
 // others (no kernel mixes runs).
 //
@@ -21,33 +21,26 @@
 // A and B^T runs x RP x n; pre runs x rows x n; residuals runs x rows (after UT, at p.res_off, in the same
 // buffer); gram runs x 3 x RP x RP (Z_A^T Z_A, B^T B, A A^T).
 // Metrics slot (ring of `state.ring` slots, `state.stride` floats each): [step, run 0 fields, run 1 fields, ...]
-// with FIELDS floats per run, in the order of RUN_FIELDS in toyBatch.ts.
+// with GROUP_FIELDS floats per run (src/experiments/run/metricsLayout.ts).
 
 override ACT: u32 = 0u;
 // The rank is padded to RP = 4 and held in one vec4 per row (batched training supports r <= 4, the toy
-// default; toyBatch.ts sends larger ranks to the per-run engine). The padding rows of A and columns of B
+// default; the sweep runner sends larger ranks to the per-run engine). The padding rows of A and columns of B
 // are zero and stay zero under AdamW (their gradients are zero), so it changes no result.
 const RP = 4u;
 
-const FIELDS = 8u;
-const F_LOSS = 0u;
-const F_ZA = 1u;
-const F_ZB = 2u;
-const F_NORM_A = 3u;
-const F_NORM_B = 4u;
-const F_NORM_SBA = 5u;
-const F_TEST = 6u;
-const F_ALIVE = 7u;
+// The metrics slot's offsets (SLOT_HEADER, GROUP_FIELDS, F_LOSS .. F_ALIVE: one group per run) and
+// DIVERGENCE_FACTOR are appended by src/experiments/sweep/batchTrainer.ts from their TypeScript definitions.
 
 struct Params {
   runs: u32, rows: u32, n: u32, rank: u32,
   scale: f32, inv_rows: f32, res_off: u32, _p1: u32,
 }
-struct State { step: u32, ring: u32, stride: u32, _p: u32, bc1: f32, bc2: f32, _q0: f32, _q1: f32 }
+// struct State: shaders/state.wgsl, appended by the kernel wrapper.
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-// phi and dphi: shaders/phi.wgsl, appended to this module by src/experiments/toyBatch.ts.
+// phi and dphi: shaders/phi.wgsl, appended to this module by src/experiments/sweep/batchTrainer.ts.
 
 fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 
@@ -287,7 +280,7 @@ fn gram_all(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 @group(0) @binding(5) var<storage, read_write> alive_m: array<u32>;
 @group(0) @binding(6) var<storage, read_write> first_loss: array<f32>;
 
-fn slot_base(b: u32) -> u32 { return ((state.step - 1u) % state.ring) * state.stride + 1u + b * FIELDS; }
+fn slot_base(b: u32) -> u32 { return ((state.step - 1u) % state.ring) * state.stride + SLOT_HEADER + b * GROUP_FIELDS; }
 
 @compute @workgroup_size(64)
 fn metrics_runs(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -316,7 +309,7 @@ fn metrics_runs(@builtin(global_invocation_id) gid: vec3<u32>) {
   metrics[o + F_NORM_SBA] = sqrt(max(0.0, s2 * sba / (n * n)));
   if (state.step == 1u) { first_loss[b] = loss; }
   var ok = alive_m[b];
-  if (ok != 0u && (non_finite(loss) || loss > 1e6 * first_loss[b])) {
+  if (ok != 0u && (non_finite(loss) || loss > DIVERGENCE_FACTOR * first_loss[b])) {
     ok = 0u;
     alive_m[b] = 0u;
   }
@@ -330,5 +323,5 @@ fn test_metric(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (b >= p.runs) { return; }
   var ss = 0.0;
   for (var i = 0u; i < p.rows; i++) { let v = res_m[p.res_off + b * p.rows + i]; ss = fma(v, v, ss); }
-  metrics[slot_base(b) + F_TEST] = 0.5 * ss * p.inv_rows;
+  metrics[slot_base(b) + F_TEST_LOSS] = 0.5 * ss * p.inv_rows;
 }

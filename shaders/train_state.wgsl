@@ -3,7 +3,7 @@
 //   metrics: ring x stride floats; field 0 of each slot is the step number.
 //   gather:  rows of a dataset selected by this step's batch indices (mini-batch training).
 
-struct State { step: u32, ring: u32, stride: u32, _p: u32, bc1: f32, bc2: f32, _q0: f32, _q1: f32 }
+// struct State: shaders/state.wgsl, appended by the kernel wrapper.
 struct Params { beta1: f32, beta2: f32, _p0: u32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;

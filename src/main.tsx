@@ -1,7 +1,8 @@
 // Entry point: mount the app, open the link in the address bar, probe WebGPU.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { initGpu } from './state/runner.ts';
+import { initGpu } from './state/pageGpu.ts';
+import './state/runner.ts'; // the Playground starts queued runs once the device is ready
 import { startUrlSync } from './state/urlSync.ts';
 import { App } from './ui/App.tsx';
 import './ui/styles.css';

@@ -1,6 +1,6 @@
 // Command-line flags derived from the experiment schema: every ToyConfig key is a flag in kebab-case
 // (--teacher-rank), validated by the same parseField the UI and the share link use.
-import { crossFieldError, defaultToyConfig, parseField, TOY_FIELDS, TOY_KEYS, type ToyConfig, type ToyKey } from '../experiments/config.ts';
+import { crossFieldError, defaultToyConfig, parseToyField, TOY_FIELDS, TOY_KEYS, type ToyConfig, type ToyKey } from '../experiments/toy/config.ts';
 
 /** A user error: printed as one line, exit code 2, no stack trace. */
 export class UsageError extends Error {}
@@ -39,7 +39,7 @@ export function parseArgs(argv: string[], extra: Record<string, boolean>): Parse
       }
     }
     if (key) {
-      const r = parseField(key, value);
+      const r = parseToyField(key, value);
       if (!r.ok) throw new UsageError(`--${name}: ${r.error}`);
       config[key] = r.value;
       given.add(key);

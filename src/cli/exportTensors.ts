@@ -1,7 +1,7 @@
 // `cli export-tensors --out FILE.json [experiment flags]`: the exchange file of a seeded configuration.
 import { writeFileSync } from 'node:fs';
-import { drawToyTensors, toExchange } from '../experiments/toyData.ts';
-import { withTeacherTargets } from '../experiments/toy.ts';
+import { drawToyTensors, toExchange } from '../experiments/toy/data.ts';
+import { withTeacherTargets } from '../experiments/toy/trainer.ts';
 import { nodeGpuContext } from '../gpu/node.ts';
 import { parseArgs, UsageError } from './args.ts';
 

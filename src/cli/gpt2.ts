@@ -12,6 +12,7 @@ import { defaultGpt2RunConfig, GPT2_FIELDS, GPT2_KEYS, parseGpt2Field, parseTarg
 import { randomGpt2Weights } from '../experiments/gpt2/random.ts';
 import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2StepMetrics } from '../experiments/gpt2/session.ts';
 import { DEFAULT_MEMORY_BUDGET, formatBytes, type Gpt2Plan } from '../experiments/gpt2/plan.ts';
+import { GpuHost } from '../gpu/host.ts';
 import { nodeGpuContext } from '../gpu/node.ts';
 import { createProfiler, type ProfileSummary } from '../gpu/timing.ts';
 import { GPT2_MODELS, loadGpt2, type Gpt2Config, type Gpt2Weights } from '../models/gpt2.ts';
@@ -151,11 +152,12 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   const data = splitTokens(ids, num(opts, 'eval-fraction', 0.1));
   log(`weights and ${ids.length} tokens ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  // `limits` (possibly simulated) decides the chunking; the device keeps its real limits.
   const prof = opts.has('profile') ? createProfiler(ctx, 2048) : undefined;
   if (prof && !prof.available) throw new UsageError(prof.reason);
   const profiler = prof?.available ? prof : undefined;
-  const session = await Gpt2Session.create({ ...ctx, limits }, weights, run, data, { memoryBudget, maxVocabChunk, profiler });
+  // A host whose context reports `limits` (possibly simulated): they decide the chunking; the device keeps its real limits.
+  const host = new GpuHost(async () => ({ ...ctx, limits }));
+  const session = await Gpt2Session.create(host, weights, run, data, { memoryBudget, maxVocabChunk, profiler });
   // Wall time per step, and this process's CPU time per step: on a CPU adapter (SwiftShader runs in this
   // process) the CPU time does not depend on what else the machine is running, the wall time does.
   const rows: Array<Gpt2StepMetrics & { seconds: number; cpuSeconds: number }> = [];
@@ -184,7 +186,7 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   } else {
     end = await session.runToEnd();
   }
-  if (end.status === 'error') throw new Error(end.message ?? 'training failed');
+  if (end.status === 'error' || end.status === 'lost') throw new Error(end.message ?? 'training failed');
   // Step 1 builds every pipeline (seconds each on SwiftShader): the rate is over steps 2.. when there are any.
   const timed = rows.length > 1 ? rows.slice(1) : rows;
   const secondsPerStep = timed.reduce((a, r) => a + r.seconds, 0) / Math.max(1, timed.length);
@@ -216,7 +218,7 @@ export async function gpt2Command(argv: string[]): Promise<string> {
     profile: profiler ? profileSummary(profiler.summary(rows.length)) : undefined,
   };
   if (summary.profile) log(summary.profile.map((k) => `  ${k.label.padEnd(28)} ${k.perStepMs.toFixed(1).padStart(10)} ms/step  ${k.share}`).join('\n'));
-  session.dispose();
+  await session.dispose();
   log(`${model} on ${ctx.adapterName}: ${tokensPerSecond.toFixed(1)} tokens/s (${secondsPerStep.toFixed(2)} s and ${cpuSecondsPerStep.toFixed(1)} CPU s per step of ${run.batch} x ${run.seq} tokens), GPU memory ${summary.memory}`);
   return opts.has('json') ? JSON.stringify(summary) : rows.map((r) => `${r.step}\t${r.loss}\t${r.evalLoss ?? ''}`).join('\n');
 }

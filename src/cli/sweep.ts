@@ -12,11 +12,11 @@
 // experiment flag (--steps, --n-train, --seed, ...).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeFits, sweepToCsv, type SweepResult } from '../experiments/sweepAggregate.ts';
-import { sweepFigures } from '../experiments/sweepFigures.ts';
-import { runSweep, type SweepEngine } from '../experiments/sweepRunner.ts';
-import { AXIS_NAMES, decodeSweepLink, encodeSweepLink, KIND_AXES, parseAxisText, SWEEP_KINDS, SWEEP_PRESETS, validateSweepSpec, type AxisName, type SweepKind, type SweepSpec } from '../experiments/sweepSpec.ts';
-import { nodeGpuContext } from '../gpu/node.ts';
+import { describeFits, sweepToCsv, type SweepResult } from '../experiments/sweep/aggregate.ts';
+import { sweepFigures } from '../experiments/sweep/figures.ts';
+import { runSweep, type SweepEngine } from '../experiments/sweep/runner.ts';
+import { AXIS_NAMES, decodeSweepLink, encodeSweepLink, KIND_AXES, parseAxisText, SWEEP_KINDS, SWEEP_PRESETS, validateSweepSpec, type AxisName, type SweepKind, type SweepSpec } from '../experiments/sweep/spec.ts';
+import { nodeGpuHost } from '../gpu/node.ts';
 import { parseArgs, UsageError } from './args.ts';
 
 const SWEEP_FLAGS: Record<string, boolean> = {
@@ -129,10 +129,9 @@ export async function sweepCommand(argv: string[]): Promise<string> {
       if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new UsageError('--max-batch must be a whole number of at least 1');
     }
     if (options.has('print-link')) process.stderr.write(`link: #${encodeSweepLink(resolved)}\n`);
-    const ctx = await nodeGpuContext();
     const quiet = options.has('quiet');
     const cpu0 = process.cpuUsage();
-    result = await runSweep(ctx, resolved, {
+    result = await runSweep(nodeGpuHost(), resolved, {
       engine,
       maxBatch,
       onProgress: quiet ? undefined : (p) => process.stderr.write(`\r${p.runsDone}/${p.runsTotal} runs, ${p.seconds.toFixed(0)} s`),

@@ -1,10 +1,10 @@
 // `cli train`: one toy run, from a seed or from a tensor exchange file; prints JSON (or CSV).
 import { readFileSync } from 'node:fs';
-import type { ToyConfig } from '../experiments/config.ts';
-import type { StepMetrics } from '../experiments/metrics.ts';
-import { ToySession } from '../experiments/session.ts';
-import { fromExchange, type ToyTensors } from '../experiments/toyData.ts';
-import { nodeGpuContext } from '../gpu/node.ts';
+import type { ToyConfig } from '../experiments/toy/config.ts';
+import type { StepMetrics } from '../experiments/toy/metrics.ts';
+import { ToySession } from '../experiments/toy/session.ts';
+import { fromExchange, type ToyTensors } from '../experiments/toy/data.ts';
+import { nodeGpuHost } from '../gpu/node.ts';
 import { parseArgs, UsageError } from './args.ts';
 
 export function loadTensorFile(path: string, base: ToyConfig): { config: ToyConfig; tensors: ToyTensors } {
@@ -36,23 +36,23 @@ export interface TrainResult {
 }
 
 export async function trainOnce(config: ToyConfig, tensors?: ToyTensors): Promise<TrainResult> {
-  const ctx = await nodeGpuContext();
-  const session = await ToySession.create(ctx, config, { tensors, readEvery: 64 });
+  const host = nodeGpuHost();
+  const session = await ToySession.create(host, config, { tensors, readEvery: 64 });
   const steps: StepMetrics[] = [];
   session.subscribe({ onMetrics: (rows) => steps.push(...rows) });
   const t0 = performance.now();
   const end = await session.runToEnd();
   const seconds = (performance.now() - t0) / 1000;
-  if (end.status === 'error') throw new Error(end.message ?? 'training failed');
+  if (end.status === 'error' || end.status === 'lost') throw new Error(end.message ?? 'training failed');
   const { A, B } = await session.trainer.readAdapter();
   const { rank, nIn, nOut } = session.trainer.layer;
-  session.dispose();
+  await session.dispose();
   return {
     steps,
     final: { A: { shape: [rank, nIn], data: Array.from(A) }, B: { shape: [nOut, rank], data: Array.from(B) } },
     diverged: end.divergedAt ?? null,
     stepsPerSecond: steps.length / seconds,
-    adapter: ctx.adapterName,
+    adapter: (await host.context()).adapterName,
   };
 }
 

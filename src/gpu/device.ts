@@ -45,7 +45,10 @@ export async function createGpuContext(gpu: GPU | undefined, opts: { powerPrefer
   return { device, adapterName, isSoftware, hasTimestamps, limits: device.limits, lost: device.lost };
 }
 
-/** Runs `build` inside validation + out-of-memory error scopes and throws the first error, prefixed by `what`. */
+/**
+ * Runs `build` inside validation and out-of-memory error scopes and throws the first error, saying what
+ * was being done (`what`, e.g. "building the toy model (n = 4096)").
+ */
 export async function checked<T>(device: GPUDevice, what: string, build: () => T): Promise<T> {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
@@ -55,8 +58,19 @@ export async function checked<T>(device: GPUDevice, what: string, build: () => T
   } finally {
     const validation = await device.popErrorScope();
     const oom = await device.popErrorScope();
-    const err = validation ?? oom;
-    if (err) throw new Error(`${what}: ${err.message}`);
+    if (oom) throw new GpuError('out-of-memory', `Out of GPU memory ${what}: ${oom.message}`);
+    if (validation) throw new GpuError('validation', `WebGPU validation error ${what}: ${validation.message}`);
   }
   return value!;
+}
+
+/** An error WebGPU reported (validation or out of memory): a fault, never a result. */
+export class GpuError extends Error {
+  constructor(
+    readonly kind: 'validation' | 'out-of-memory',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GpuError';
+  }
 }

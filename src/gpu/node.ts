@@ -1,6 +1,7 @@
 // Node entry to WebGPU through Dawn (the `webgpu` npm package). Browser code never imports this file.
 // Without a hardware Vulkan driver, falls back to Chromium's SwiftShader ICD and says so once on stderr.
 import { existsSync } from 'node:fs';
+import { GpuHost } from './host.ts';
 import { createGpuContext, WebGpuUnavailableError, type GpuContext } from './device.ts';
 import { throttleDawnPolling } from './nodeWait.ts';
 
@@ -18,6 +19,23 @@ let instance: GPU | undefined;
 export function nodeGpuContext(): Promise<GpuContext> {
   cached ??= open();
   return cached;
+}
+
+let host: GpuHost | undefined;
+
+/**
+ * The process-wide GpuHost (host.ts): the shared context first; after a loss, a fresh device from a
+ * fresh adapter of the same Dawn instance.
+ */
+export function nodeGpuHost(): GpuHost {
+  host ??= new GpuHost(() => (host!.devicesOpened === 0 ? nodeGpuContext() : openFresh()));
+  return host;
+}
+
+/** A new device of its own (tests that destroy a device; the host after a loss). */
+export async function openFresh(): Promise<GpuContext> {
+  await nodeGpuContext(); // the instance and the adapter choice (SwiftShader fallback) are made once
+  return createGpuContext(instance);
 }
 
 async function open(): Promise<GpuContext> {

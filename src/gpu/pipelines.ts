@@ -53,12 +53,16 @@ export async function assertShadersCompile(device: GPUDevice, shaders: Array<{ n
   }
 }
 
-/** Bind buffers to group 0 at bindings 0..n-1 in order. */
-export function bindBuffers(device: GPUDevice, pipe: GPUComputePipeline, label: string, buffers: GPUBuffer[]): GPUBindGroup {
+/**
+ * Bind buffers to group 0: an array binds at 0..n-1 in order; a record binds at the given numbers (for
+ * entry points that use a subset of a module's bindings). Undefined entries are left out.
+ */
+export function bindBuffers(device: GPUDevice, pipe: GPUComputePipeline, label: string, buffers: ReadonlyArray<GPUBuffer> | Readonly<Record<number, GPUBuffer | undefined>>): GPUBindGroup {
+  const entries = Array.isArray(buffers) ? buffers.map((buffer, binding) => [binding, buffer] as const) : Object.entries(buffers).map(([k, b]) => [Number(k), b as GPUBuffer | undefined] as const);
   return device.createBindGroup({
     label,
     layout: pipe.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: entries.filter(([, b]) => b).map(([binding, buffer]) => ({ binding, resource: { buffer: buffer! } })),
   });
 }
 

@@ -1,31 +1,31 @@
-// Asynchronous readback of a GPU ring of per-step records (RING slots x stride floats, written by the
-// kernels). Every few steps the whole ring is copied into a staging buffer inside that step's command
+// Asynchronous readback of a GPU ring of per-step records (`ring` slots of `stride` floats, written by
+// the kernels). Every few steps the whole ring is copied into a staging buffer inside that step's command
 // buffer and mapped asynchronously, so the training loop never waits for the GPU, except when every
 // staging buffer is still in flight: that backpressure bounds how far the CPU runs ahead.
-// The toy trainer, the batched sweep trainer and the GPT-2 trainer each parse slots their own way.
+import type { GpuArena } from './arena.ts';
 
-export type ParseSlots<T> = (data: Float32Array, from: number, to: number) => T;
+export type ParseSlots<Row> = (data: Float32Array, from: number, to: number) => Row[];
 
-export class ReadbackRing<T> {
+export class ReadbackRing<Row> {
+  /** The ring the kernels write: ring x stride f32. */
+  readonly buffer: GPUBuffer;
+  /** Receives the rows of each copy, in step order. */
+  deliver: (rows: Row[]) => void = () => {};
   private free: GPUBuffer[] = [];
-  private all: GPUBuffer[] = [];
   private inFlight: Array<Promise<void>> = [];
   private lastCopied = 0;
 
   constructor(
-    device: GPUDevice,
-    /** The ring the kernels write: ring x stride f32 (owned by the caller). */
-    readonly buffer: GPUBuffer,
+    arena: GpuArena,
+    label: string,
     readonly ring: number,
     readonly stride: number,
-    private readonly parse: ParseSlots<T>,
-    private readonly deliver: (rows: T) => void,
+    private readonly parse: ParseSlots<Row>,
     stagingCount = 4,
   ) {
+    this.buffer = arena.storage(label, ring * stride);
     for (let i = 0; i < stagingCount; i++) {
-      const b = device.createBuffer({ label: `${buffer.label}.staging${i}`, size: ring * stride * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      this.free.push(b);
-      this.all.push(b);
+      this.free.push(arena.buffer({ label: `${label}.staging${i}`, size: ring * stride * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
     }
   }
 
@@ -54,7 +54,7 @@ export class ReadbackRing<T> {
             staging.unmap();
             this.deliver(this.parse(data, from, step));
           },
-          () => { /* device lost or buffer destroyed: the caller reports it */ },
+          () => { /* device lost or buffer destroyed: the session reports it */ },
         )
         .finally(() => {
           this.free.push(staging);
@@ -79,10 +79,5 @@ export class ReadbackRing<T> {
       after();
     }
     await this.drain();
-  }
-
-  /** Destroys the staging buffers (not the ring, which the caller owns). */
-  destroy(): void {
-    for (const b of this.all) b.destroy();
   }
 }

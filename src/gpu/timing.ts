@@ -12,6 +12,7 @@
 // NOTE: Dawn quantizes timestamps unless its `timestamp_quantization` toggle is disabled (src/gpu/node.ts does;
 // Chromium needs --disable-dawn-features=timestamp_quantization). `quantized` in the summary flags results whose
 // durations are all multiples of a coarse tick.
+import { GpuArena } from './arena.ts';
 import type { GpuContext } from './device.ts';
 import { encode, type Dispatch, type DispatchProfiler } from './pipelines.ts';
 
@@ -44,7 +45,7 @@ export function createProfiler(ctx: GpuContext, capacity = 512): Profiler | Prof
   if (!ctx.hasTimestamps || !ctx.device.features.has('timestamp-query')) {
     return { available: false, reason: `GPU timing not available: the adapter (${ctx.adapterName}) does not offer 'timestamp-query'` };
   }
-  return new Profiler(ctx.device, capacity);
+  return new Profiler(new GpuArena(ctx.device, 'profiler'), capacity);
 }
 
 // Ticks that quantizing implementations round to (Dawn: 2^16 ns; Chromium's web exposure: 100 us).
@@ -63,14 +64,18 @@ export class Profiler implements DispatchProfiler {
   private durations = 0;
   private coarse = 0;
 
+  private readonly device: GPUDevice;
+
   constructor(
-    private readonly device: GPUDevice,
+    /** Owns the query set and the resolve and readback buffers; destroy() frees them. */
+    private readonly arena: GpuArena,
     /** Dispatches that can be timed between two collects. */
     readonly capacity: number,
   ) {
-    this.querySet = device.createQuerySet({ label: 'profiler.queries', type: 'timestamp', count: 2 * capacity });
+    this.device = arena.device;
+    this.querySet = arena.querySet({ label: 'profiler.queries', type: 'timestamp', count: 2 * capacity });
     const bytes = 2 * capacity * 8;
-    this.resolve = device.createBuffer({ label: 'profiler.resolve', size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.resolve = arena.buffer({ label: 'profiler.resolve', size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   }
 
   /** DispatchProfiler: each dispatch in its own timed pass (untimed past capacity until the next collect). */
@@ -104,7 +109,7 @@ export class Profiler implements DispatchProfiler {
     if (labels.length === 0) return Promise.resolve();
     const bytes = 2 * labels.length * 8;
     // Resolve and copy now, in queue order before anything encoded later reuses the queries.
-    const staging = this.stagingFree.pop() ?? this.device.createBuffer({ label: 'profiler.staging', size: 2 * this.capacity * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.stagingFree.pop() ?? this.arena.buffer({ label: 'profiler.staging', size: 2 * this.capacity * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder({ label: 'profiler.collect' });
     enc.resolveQuerySet(this.querySet, 0, 2 * labels.length, this.resolve, 0);
     enc.copyBufferToBuffer(this.resolve, 0, staging, 0, bytes);
@@ -150,8 +155,6 @@ export class Profiler implements DispatchProfiler {
   }
 
   destroy(): void {
-    this.querySet.destroy();
-    this.resolve.destroy();
-    for (const b of this.stagingFree) b.destroy();
+    this.arena.destroy();
   }
 }

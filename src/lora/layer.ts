@@ -5,7 +5,7 @@
 // Backward from G = dL/dH (m x nOut):
 //   dB = s G^T Z_A  (nOut x r)   U = s G B  (m x r)   dA = U^T X  (r x nIn)
 // All dispatches are built once per (layer, batch buffers) and replayed every step.
-import { storageBuffer } from '../gpu/buffers.ts';
+import type { GpuArena } from '../gpu/arena.ts';
 import { matmul } from '../gpu/kernels/matmul.ts';
 import type { Dispatch } from '../gpu/pipelines.ts';
 
@@ -22,7 +22,7 @@ export interface LoraLayer {
 }
 
 export function createLoraLayer(
-  device: GPUDevice,
+  arena: GpuArena,
   label: string,
   shape: { nIn: number; nOut: number; rank: number; scale: number },
   data: { W0: Float32Array | GPUBuffer; A: Float32Array; B: Float32Array },
@@ -30,11 +30,11 @@ export function createLoraLayer(
   const { nIn, nOut, rank } = shape;
   return {
     ...shape,
-    W0: data.W0 instanceof Float32Array ? storageBuffer(device, `${label}.W0`, data.W0) : data.W0,
-    A: storageBuffer(device, `${label}.A`, data.A),
-    B: storageBuffer(device, `${label}.B`, data.B),
-    dA: storageBuffer(device, `${label}.dA`, rank * nIn),
-    dB: storageBuffer(device, `${label}.dB`, nOut * rank),
+    W0: data.W0 instanceof Float32Array ? arena.storage(`${label}.W0`, data.W0) : data.W0,
+    A: arena.storage(`${label}.A`, data.A),
+    B: arena.storage(`${label}.B`, data.B),
+    dA: arena.storage(`${label}.dA`, rank * nIn),
+    dB: arena.storage(`${label}.dB`, nOut * rank),
   };
 }
 
@@ -47,20 +47,20 @@ export interface LoraBatch {
   u: GPUBuffer;   // m x r (backward scratch)
 }
 
-export function createLoraBatch(device: GPUDevice, layer: LoraLayer, label: string, m: number, x: GPUBuffer, h?: GPUBuffer): LoraBatch {
+export function createLoraBatch(arena: GpuArena, layer: LoraLayer, label: string, m: number, x: GPUBuffer, h?: GPUBuffer): LoraBatch {
   return {
     m,
     x,
-    zA: storageBuffer(device, `${label}.zA`, m * layer.rank),
-    h: h ?? storageBuffer(device, `${label}.h`, m * layer.nOut),
-    u: storageBuffer(device, `${label}.u`, m * layer.rank),
+    zA: arena.storage(`${label}.zA`, m * layer.rank),
+    h: h ?? arena.storage(`${label}.h`, m * layer.nOut),
+    u: arena.storage(`${label}.u`, m * layer.rank),
   };
 }
 
-export function loraForward(device: GPUDevice, L: LoraLayer, b: LoraBatch): Dispatch[] {
+export function loraForward(arena: GpuArena, L: LoraLayer, b: LoraBatch): Dispatch[] {
   return [
-    ...matmul(device, { M: b.m, N: L.rank, K: L.nIn, a: b.x, b: L.A, c: b.zA, transB: true, splits: 'auto', label: 'lora.zA' }),
-    ...matmul(device, {
+    ...matmul(arena, { M: b.m, N: L.rank, K: L.nIn, a: b.x, b: L.A, c: b.zA, transB: true, splits: 'auto', label: 'lora.zA' }),
+    ...matmul(arena, {
       M: b.m, N: L.nOut, K: L.nIn, a: b.x, b: L.W0, c: b.h, transB: true,
       lowrank: { z: b.zA, l: L.B, rank: L.rank, scale: L.scale }, label: 'lora.frozen+BA',
     }),
@@ -68,11 +68,11 @@ export function loraForward(device: GPUDevice, L: LoraLayer, b: LoraBatch): Disp
 }
 
 /** Gradients of A and B from g = dL/dH (m x nOut). */
-export function loraBackward(device: GPUDevice, L: LoraLayer, b: LoraBatch, g: GPUBuffer): Dispatch[] {
+export function loraBackward(arena: GpuArena, L: LoraLayer, b: LoraBatch, g: GPUBuffer): Dispatch[] {
   return [
-    ...matmul(device, { M: L.nOut, N: L.rank, K: b.m, a: g, b: b.zA, c: L.dB, transA: true, alpha: L.scale, splits: 'auto', label: 'lora.dB' }),
-    ...matmul(device, { M: b.m, N: L.rank, K: L.nOut, a: g, b: L.B, c: b.u, alpha: L.scale, splits: 'auto', label: 'lora.U' }),
-    ...matmul(device, { M: L.rank, N: L.nIn, K: b.m, a: b.u, b: b.x, c: L.dA, transA: true, splits: 'auto', label: 'lora.dA' }),
+    ...matmul(arena, { M: L.nOut, N: L.rank, K: b.m, a: g, b: b.zA, c: L.dB, transA: true, alpha: L.scale, splits: 'auto', label: 'lora.dB' }),
+    ...matmul(arena, { M: b.m, N: L.rank, K: L.nOut, a: g, b: L.B, c: b.u, alpha: L.scale, splits: 'auto', label: 'lora.U' }),
+    ...matmul(arena, { M: L.rank, N: L.nIn, K: b.m, a: b.u, b: b.x, c: L.dA, transA: true, splits: 'auto', label: 'lora.dA' }),
   ];
 }
 
@@ -83,7 +83,7 @@ export function loraBackward(device: GPUDevice, L: LoraLayer, b: LoraBatch, g: G
  * frozen product is NN or NT. With `accumulate`, dX is added to what `dx` holds.
  */
 export function loraBackwardInput(
-  device: GPUDevice,
+  arena: GpuArena,
   L: LoraLayer,
   b: LoraBatch,
   g: GPUBuffer,
@@ -91,7 +91,7 @@ export function loraBackwardInput(
   opts: { w0Layout?: 'outIn' | 'inOut'; accumulate?: boolean } = {},
 ): Dispatch[] {
   return [
-    ...matmul(device, { M: b.m, N: L.nIn, K: L.nOut, a: g, b: L.W0, c: dx, transB: opts.w0Layout === 'inOut', accumulate: !!opts.accumulate, label: 'lora.dX' }),
-    ...matmul(device, { M: b.m, N: L.nIn, K: L.rank, a: b.u, b: L.A, c: dx, accumulate: true, label: 'lora.dX.UA' }),
+    ...matmul(arena, { M: b.m, N: L.nIn, K: L.nOut, a: g, b: L.W0, c: dx, transB: opts.w0Layout === 'inOut', accumulate: !!opts.accumulate, label: 'lora.dX' }),
+    ...matmul(arena, { M: b.m, N: L.nIn, K: L.rank, a: b.u, b: L.A, c: dx, accumulate: true, label: 'lora.dX.UA' }),
   ];
 }

@@ -1,5 +1,6 @@
 // AdamW over parameter groups (lora-math.md section 3). LoRA+ is two groups: A with lr = eta and
 // B with lr = lambda * eta. Each tensor is one dispatch with its own uniform; nothing frozen has state.
+import type { GpuArena } from '../gpu/arena.ts';
 import { adamw, type AdamHyper } from '../gpu/kernels/adamw.ts';
 import type { Dispatch } from '../gpu/pipelines.ts';
 
@@ -29,12 +30,12 @@ export function loraPlusGroups(
   ];
 }
 
-export function adamwStep(device: GPUDevice, groups: ParamGroup[], settings: AdamSettings, state: GPUBuffer): Dispatch[] {
+export function adamwStep(arena: GpuArena, groups: ParamGroup[], settings: AdamSettings, state: GPUBuffer): Dispatch[] {
   const out: Dispatch[] = [];
   for (const g of groups) {
     for (const t of g.tensors) {
       const hyper: AdamHyper = { lr: g.lr, weightDecay: g.weightDecay, ...settings };
-      out.push(adamw(device, { theta: t.theta, grad: t.grad, count: t.count, state, hyper, label: t.label }).dispatch);
+      out.push(adamw(arena, { theta: t.theta, grad: t.grad, count: t.count, state, hyper, label: t.label }).dispatch);
     }
   }
   return out;

@@ -2,7 +2,7 @@
 // its validation message; `config` only ever holds a fully valid ToyConfig (parsed by the schema's
 // parseField + crossFieldError), so nothing malformed can reach the engine.
 import { create } from 'zustand';
-import { crossFieldError, defaultToyConfig, parseField, TOY_FIELDS, TOY_KEYS, type ToyConfig, type ToyKey } from '../experiments/config.ts';
+import { crossFieldError, defaultToyConfig, parseToyField, TOY_FIELDS, TOY_KEYS, type ToyConfig, type ToyKey } from '../experiments/toy/config.ts';
 
 export type RawConfig = Record<ToyKey, string>;
 
@@ -38,7 +38,7 @@ export function checkRaw(raw: RawConfig): { errors: Partial<Record<ToyKey, strin
   const errors: Partial<Record<ToyKey, string>> = {};
   const parsed = defaultToyConfig() as Record<ToyKey, unknown>;
   for (const k of TOY_KEYS) {
-    const r = parseField(k, raw[k]);
+    const r = parseToyField(k, raw[k]);
     if (r.ok) parsed[k] = r.value;
     else errors[k] = r.error;
   }

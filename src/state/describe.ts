@@ -1,10 +1,10 @@
 // Names for runs, derived from the schema: a setting's symbol comes from its label ("Width n" -> "n",
 // "LoRA+ ratio λ" -> "λ"), so legends say what differs between runs: "Init[A] vs Init[B], λ = 16, n = 1024".
-import { TOY_FIELDS, TOY_KEYS, type ToyConfig, type ToyKey } from '../experiments/config.ts';
+import { TOY_FIELDS, TOY_KEYS, type ToyConfig, type ToyKey } from '../experiments/toy/config.ts';
 import { formatNumber } from './series.ts';
 
-/** Display names of enum options where the raw option is terse. */
-export const OPTION_LABELS: Partial<Record<ToyKey, Record<string, string>>> = {
+/** Display names of enum options where the raw option is terse (the toy's and GPT-2's keys alike). */
+export const OPTION_LABELS: Readonly<Record<string, Record<string, string>>> = {
   init: { A: 'Init[A]', B: 'Init[B]' },
   initDist: { gaussian: 'Gaussian', uniform: 'Uniform' },
   activation: { relu: 'ReLU', tanh: 'tanh', gelu: 'GELU' },
@@ -20,8 +20,8 @@ export function symbolOf(key: ToyKey): string {
   return [...last].length <= 2 ? last : label;
 }
 
-export function optionLabel(key: ToyKey, option: string): string {
-  return OPTION_LABELS[key]?.[option] ?? option;
+export function optionLabel(key: string, option: string): string {
+  return (Object.hasOwn(OPTION_LABELS, key) ? OPTION_LABELS[key][option] : undefined) ?? option;
 }
 
 /** One setting as text: "λ = 16", "Init[B]", "rsLoRA scale on". */

@@ -1,7 +1,7 @@
 // Exports of the visible runs' full traces (never the downsampled views): CSV in long form, one row
 // per run and step, and JSON with each run's settings, its share link and every step.
-import { TOY_KEYS } from '../experiments/config.ts';
-import { METRIC_FIELDS } from '../experiments/metrics.ts';
+import { TOY_KEYS } from '../experiments/toy/config.ts';
+import { METRIC_FIELDS } from '../experiments/toy/metrics.ts';
 import { describeRuns } from './describe.ts';
 import { averageStepsPerSecond, type Run } from './runsStore.ts';
 

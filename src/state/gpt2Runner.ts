@@ -1,27 +1,32 @@
-// Drives the GPT-2 engine for the tab: its own GPU context (opened on first use), the weights (hub
-// download with progress and cache, or the tiny random model), the tokenised text, one Gpt2Session per
-// run (Init[A] and Init[B] one after the other from the same seed when comparing), generations, and the
-// PEFT export. Metric rows are appended to the run's array as they arrive; the store's `rev` moves once
-// per animation frame. Nothing here imports React; nothing throws at the UI.
+// Drives the GPT-2 engine for the tab, on the page's one device (pageGpu.ts): the weights (hub download
+// with progress and cache, or the tiny random model), the tokenised text, one Gpt2Session per run
+// (Init[A] and Init[B] from the same seed side by side when comparing, taking turns on the device, or one
+// after the other when two do not fit the memory budget), generations, and the PEFT export. Metric rows
+// are appended to the run's array as they arrive; the store's `rev` moves once per animation frame. A
+// copy of each run's adapters is read back every few seconds, so a lost device keeps them downloadable.
+// Nothing here imports React; nothing throws at the UI.
 import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2RunConfig } from '../experiments/gpt2/session.ts';
 import { randomGpt2Weights } from '../experiments/gpt2/random.ts';
-import { createGpuContext, type GpuContext } from '../gpu/device.ts';
+import type { GpuContext } from '../gpu/device.ts';
 import { GPT2_MODELS, type Gpt2Weights } from '../models/gpt2.ts';
 import { HubError, type FileProgress } from '../models/hub.ts';
 import { downloadGpt2 } from '../models/load.ts';
-import { exportPeftAdapter } from '../models/peft.ts';
+import { exportPeftAdapter, type LoraWeights } from '../models/peft.ts';
 import { BUNDLED_TOKENIZER_PATH, encodeCorpus, loadTokenizerFromUrl, type Tokenizer } from '../models/tokenizer.ts';
+import { pageHost } from './pageGpu.ts';
 import { BUNDLED_TEXT_PATH, modelConfig, RUN_COLORS, TINY_GPT2_CONFIG, useGpt2Store, type Generation, type Gpt2ModelChoice, type Gpt2Run } from './gpt2Store.ts';
 
 /** WebGPU does not say how much memory a GPU has: a laptop budget, smaller on a software adapter. */
 export const budgetFor = (software: boolean) => (software ? 2 * 2 ** 30 : 4 * 2 ** 30);
 
-let ctx: GpuContext | null = null;
-let ctxPromise: Promise<GpuContext> | null = null;
 const weightsCache = new Map<string, Gpt2Weights>();
 let tokenizer: Promise<Tokenizer> | null = null;
 let corpus: { key: string; ids: Uint32Array } | null = null;
 const sessions = new Map<number, Gpt2Session>();
+/** The last copy of each run's adapters on the CPU (kept when the device is lost). */
+const snapshots = new Map<number, { step: number; weights: LoraWeights[] }>();
+/** Read each run's adapters back this often while it trains. */
+const SNAPSHOT_EVERY_MS = 10_000;
 let nextRunId = 1;
 let nextGenId = 1;
 let abort: AbortController | null = null;
@@ -29,26 +34,7 @@ let stopRequested = false;
 
 const store = () => useGpt2Store.getState();
 const base = () => (import.meta.env?.BASE_URL ?? '/');
-
-function getCtx(): Promise<GpuContext> {
-  if (ctx) return Promise.resolve(ctx);
-  ctxPromise ??= createGpuContext(globalThis.navigator?.gpu).then((c) => {
-    ctx = c;
-    c.lost.then(() => {
-      ctx = null;
-      ctxPromise = null;
-      for (const s of sessions.values()) s.dispose();
-      sessions.clear();
-      for (const r of store().runs) if (r.status === 'running' || r.status === 'preparing' || r.status === 'paused') patchRun(r.id, { status: 'error', message: 'The GPU device was lost; the run stopped.' });
-      bump();
-    });
-    return c;
-  }, (e) => {
-    ctxPromise = null;
-    throw e;
-  });
-  return ctxPromise;
-}
+const getCtx = () => pageHost.context();
 
 // ---- frame-rate publication ----
 let frame = false;
@@ -101,6 +87,7 @@ export async function refreshPlan(): Promise<void> {
 }
 
 export function memoryBudget(): number | null {
+  const ctx = pageHost.current;
   return ctx ? budgetFor(ctx.isSoftware) : null;
 }
 
@@ -166,11 +153,12 @@ async function loadCorpus(): Promise<Uint32Array> {
 // ---- training ----
 
 function disposeAll(): void {
-  for (const s of sessions.values()) s.dispose();
+  for (const s of sessions.values()) void s.dispose();
   sessions.clear();
+  snapshots.clear();
 }
 
-/** Train the form's configuration (or Init[A] and Init[B] from the same seed, one after the other). */
+/** Train the form's configuration, or Init[A] and Init[B] from the same seed side by side. */
 export async function train(compare: boolean): Promise<void> {
   const s = store();
   const config = s.config;
@@ -192,16 +180,25 @@ export async function train(compare: boolean): Promise<void> {
     const need = config.seq + 1;
     if (ids.length < 2 * need) throw new Error(`The text has ${ids.length} tokens; a sequence length of ${config.seq} needs at least ${2 * need}. Use a longer text or a shorter sequence.`);
     const data = splitTokens(ids, Math.max(need / ids.length, Math.min(0.1, 1 - need / ids.length)));
-    const runs: Gpt2Run[] = inits.map((init, i) => ({
-      id: nextRunId++, init, color: RUN_COLORS[init], status: i === 0 ? 'preparing' : 'queued', config: { ...config, init }, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total,
+    const runs: Gpt2Run[] = inits.map((init) => ({
+      id: nextRunId++, init, color: RUN_COLORS[init], status: 'queued', config: { ...config, init }, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total,
     }));
     store().set({ runs, phase: 'training', phaseText: '' });
-    for (const run of runs) {
-      if (stopRequested) {
-        patchRun(run.id, { status: 'paused', message: 'Not started (stopped).' });
-        continue;
+    // Side by side when both fit the budget at once; otherwise one after the other.
+    const together = runs.length > 1 && runs.length * check.plan.total <= budget;
+    if (together) {
+      const started = await Promise.all(runs.map((run) => prepareRun(weights, data, run, budget)));
+      await Promise.all(started.map((session, i) => (session ? trainRun(session, runs[i]) : undefined)));
+    } else {
+      if (runs.length > 1) store().set({ phaseText: `Two runs need ${formatBytesShort(2 * check.plan.total)}, over this adapter's budget: Init[A] trains first, then Init[B].` });
+      for (const run of runs) {
+        if (stopRequested) {
+          patchRun(run.id, { status: 'paused', message: 'Not started (stopped).' });
+          continue;
+        }
+        const session = await prepareRun(weights, data, run, budget);
+        if (session) await trainRun(session, run);
       }
-      await trainOne(c, weights, data, run, budget);
     }
   } catch (e) {
     store().set({ failure: describeError(e) });
@@ -212,39 +209,68 @@ export async function train(compare: boolean): Promise<void> {
   }
 }
 
-async function trainOne(c: GpuContext, weights: Gpt2Weights, data: ReturnType<typeof splitTokens>, run: Gpt2Run, budget: number): Promise<void> {
-  let session: Gpt2Session;
+const formatBytesShort = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+async function prepareRun(weights: Gpt2Weights, data: ReturnType<typeof splitTokens>, run: Gpt2Run, budget: number): Promise<Gpt2Session | null> {
   patchRun(run.id, { status: 'preparing' });
+  let session: Gpt2Session;
   try {
-    session = await Gpt2Session.create(c, weights, run.config, data, { memoryBudget: budget, readEvery: 1 });
+    session = await Gpt2Session.create(pageHost, weights, run.config, data, { memoryBudget: budget, readEvery: 1 });
   } catch (e) {
     patchRun(run.id, { status: 'error', message: describeError(e) });
-    return;
+    return null;
   }
   sessions.set(run.id, session);
-  patchRun(run.id, { adapters: session.adapters.map((a) => a.label), plannedBytes: session.stats.plannedBytes, memoryBytes: session.stats.memoryBytes });
+  patchRun(run.id, { status: 'ready', adapters: session.adapters.map((a) => a.label), plannedBytes: session.stats.plannedBytes, memoryBytes: session.stats.memoryBytes });
+  return session;
+}
+
+async function trainRun(session: Gpt2Session, run: Gpt2Run): Promise<void> {
   // A sample before training (the adapters start as a no-op under Init[A]).
   void generateFor(run.id, 'greedy');
   const mid = Math.max(1, Math.floor(run.config.steps / 2));
   let midDone = false;
+  let lastSnapshot = performance.now();
   session.subscribe({
     onMetrics(rows) {
       run.rows.push(...rows);
       const st = session.stats;
-      patchRun(run.id, { step: rows[rows.length - 1].step, tokensPerSecond: st.tokensPerSecond, memoryBytes: st.memoryBytes });
+      const step = rows[rows.length - 1].step;
+      patchRun(run.id, { step, tokensPerSecond: st.tokensPerSecond, memoryBytes: st.memoryBytes });
       if (!midDone && run.step >= mid && run.step < run.config.steps) {
         midDone = true;
         void generateFor(run.id, 'sample');
       }
+      if (performance.now() - lastSnapshot > SNAPSHOT_EVERY_MS) {
+        lastSnapshot = performance.now();
+        void snapshot(run.id, session, step);
+      }
     },
     onStatus(e) {
       const status = e.status === 'ready' ? 'preparing' : e.status;
-      patchRun(run.id, { status, message: e.status === 'diverged' ? `Diverged at step ${e.divergedAt}.` : e.message });
+      const kept = snapshots.get(run.id);
+      const lostNote = e.status === 'lost' ? (kept ? ` Its adapters as of step ${kept.step} can still be downloaded.` : ' No copy of its adapters was made before the loss.') : '';
+      patchRun(run.id, { status, message: e.status === 'diverged' ? `Diverged at step ${e.divergedAt}.` : e.message ? e.message + lostNote : undefined });
     },
   });
   await session.start();
-  if (session.state.status === 'done' || session.state.status === 'diverged') {
+  const end = session.state.status;
+  if (end === 'done' || end === 'diverged') {
+    await snapshot(run.id, session, run.step);
     await Promise.all([generateFor(run.id, 'greedy'), generateFor(run.id, 'sample')]);
+  }
+  if (end === 'lost') {
+    sessions.delete(run.id);
+    void session.dispose();
+  }
+}
+
+/** A CPU copy of a run's adapters (queued behind the steps already submitted). */
+async function snapshot(runId: number, session: Gpt2Session, step: number): Promise<void> {
+  try {
+    snapshots.set(runId, { step, weights: await session.readAdapters() });
+  } catch {
+    /* the device went away meanwhile: the last copy stays */
   }
 }
 
@@ -255,11 +281,11 @@ export async function stop(): Promise<void> {
 }
 
 export async function resume(): Promise<void> {
-  const run = store().runs.find((r) => r.status === 'paused' && sessions.has(r.id));
-  if (!run || store().phase !== 'idle') return;
+  const paused = store().runs.filter((r) => r.status === 'paused' && sessions.has(r.id));
+  if (!paused.length || store().phase !== 'idle') return;
   store().set({ phase: 'training' });
   try {
-    await sessions.get(run.id)!.start();
+    await Promise.all(paused.map((r) => sessions.get(r.id)!.start()));
   } finally {
     store().set({ phase: 'idle' });
   }
@@ -306,18 +332,24 @@ export async function generateFor(runId: number, mode: 'greedy' | 'sample'): Pro
 
 // ---- export ----
 
-/** adapter_config.json + adapter_model.safetensors of a run's adapters as they are now. */
+/**
+ * adapter_config.json + adapter_model.safetensors of a run's adapters: as they are now, or, after the
+ * device was lost, as of the last copy read back.
+ */
 export async function exportAdapter(runId: number): Promise<{ 'adapter_config.json': string; 'adapter_model.safetensors': Uint8Array } | null> {
   const session = sessions.get(runId);
   const run = store().runs.find((r) => r.id === runId);
-  if (!session || !run) return null;
-  const weights = await session.readAdapters();
+  if (!run) return null;
+  const live = session && session.state.status !== 'lost';
+  const copy = snapshots.get(runId);
+  const weights = live ? await session.readAdapters() : copy?.weights;
+  if (!weights) return null;
   const c = run.config;
   const baseModel = run.model === 'tiny' ? `random-tiny-gpt2 (seed ${c.seed}; not on the hub)` : GPT2_MODELS[run.model].repo;
   return exportPeftAdapter(modelConfig(run.model), {
     baseModel, r: c.rank, alpha: c.alpha, rslora: c.rslora, targets: c.targets,
     initLoraWeights: c.init === 'A' ? (c.initDist === 'gaussian' ? 'gaussian' : true) : false,
-    notes: { init: `Init[${c.init}]`, init_dist: c.initDist, eta: String(c.eta), lambda: String(c.lambda), steps: String(run.step), seed: String(c.seed) },
+    notes: { init: `Init[${c.init}]`, init_dist: c.initDist, eta: String(c.eta), lambda: String(c.lambda), steps: String(live ? run.step : copy!.step), seed: String(c.seed) },
   }, weights);
 }
 

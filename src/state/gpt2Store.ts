@@ -39,13 +39,13 @@ export function textError(text: string): string | null {
   return null;
 }
 
-export type Gpt2RunStatus = 'queued' | 'preparing' | 'running' | 'paused' | 'done' | 'diverged' | 'error';
+import type { RunStatus } from '../experiments/run/status.ts';
 
 export interface Gpt2Run {
   id: number;
   init: 'A' | 'B';
   color: string;
-  status: Gpt2RunStatus;
+  status: RunStatus;
   message?: string;
   config: Gpt2RunConfig;
   model: Gpt2ModelChoice;

@@ -1,7 +1,7 @@
 // The papers' settings, ready to run. A preset sets the form and queues its runs; on a software
 // adapter (SwiftShader, no GPU) it is scaled down to what trains in about a minute, and says so.
 // The settings were checked on SwiftShader at n = 128 and 512 (what each blurb promises held there).
-import { validateToyConfig, type ToyConfig } from '../experiments/config.ts';
+import { validateToyConfig, type ToyConfig } from '../experiments/toy/config.ts';
 
 export interface Preset {
   id: string;

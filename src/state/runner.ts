@@ -1,29 +1,52 @@
-// Drives the engine for the page: one GPU context, one ToySession per run, one run training at a time
-// (queued runs follow in order; two loops on one device would starve each other's readback). Metrics
-// go straight into the run's Trace; React hears about it at most once per animation frame.
+// Drives the engine for the Playground. Runs queued together (a compare, a preset, a shared link: one
+// group) form a job and train together: the runs that share every setting but the per-run ones (init,
+// eta, lambda, ...) in one batched session (sweep/batchTrainer.ts: the same dispatches, so both curves
+// grow from the first second), any others beside it on the page's one device, turn by turn (pageGpu.ts).
+// Every run of rank <= 4 (the default) trains in the batched engine, alone or not, with its K loops split
+// as for one run: a run's trace depends on its settings only, never on the runs beside it, so the same
+// link gives the same trace. Larger ranks train in the per-run engine (toy/trainer.ts).
+// One job at a time answers the run bar's Pause / Step / Resume; the next group starts when it ends.
+// Metrics go straight into each run's Trace; React hears about it at most once per animation frame.
 // Nothing here imports React; the UI calls these functions and reads the stores.
-import { defaultToyConfig, type ToyConfig } from '../experiments/config.ts';
-import { ToySession } from '../experiments/session.ts';
-import { checkFits, toyMemoryBytes } from '../experiments/toy.ts';
-import { createGpuContext, WebGpuUnavailableError, type GpuContext } from '../gpu/device.ts';
+import { defaultToyConfig, type ToyConfig } from '../experiments/toy/config.ts';
+import type { StepMetrics } from '../experiments/toy/metrics.ts';
+import { checkFits, toyMemoryBytes } from '../experiments/toy/plan.ts';
+import { ToySession } from '../experiments/toy/session.ts';
+import { batchKey, batchSession, MAX_BATCH_RANK, ToyBatchTrainer, type BatchStepRow, type RunStepMetrics } from '../experiments/sweep/batchTrainer.ts';
+import type { RunSession } from '../experiments/run/session.ts';
+import type { RunStatus, StatusEvent } from '../experiments/run/status.ts';
 import { useConfigStore } from './configStore.ts';
-import { resolvePreset, type Preset } from './presets.ts';
 import { useGpuStore } from './gpuStore.ts';
-import { FINISHED, MAX_RUNS, useRunsStore, type Run, type RunStatus } from './runsStore.ts';
+import { currentGpu, onGpuReady, pageHost } from './pageGpu.ts';
+import { resolvePreset, type Preset } from './presets.ts';
+import { FINISHED, MAX_RUNS, useRunsStore, type Run } from './runsStore.ts';
 import { useUiStore } from './uiStore.ts';
 
-let ctx: GpuContext | null = null;
-const sessions = new Map<number, ToySession>();
-/** When each running run last (re)started, for its average rate. */
-const runningSince = new Map<number, number>();
+export { initGpu, reconnectGpu } from './pageGpu.ts';
+export { STATUS_TEXT } from '../experiments/run/status.ts';
+
+/** Sessions of the job in progress: one batched session, or one per run, or both (parts). */
+interface Part {
+  session: RunSession<StepMetrics> | RunSession<BatchStepRow>;
+  /** The runs it trains, in its order (a batch's run b is runIds[b]). */
+  runIds: number[];
+}
+
+let job: { parts: Part[]; since: number | null } | null = null;
 
 const runs = () => useRunsStore.getState();
 const findRun = (id: number) => runs().runs.find((r) => r.id === id);
 const now = () => performance.now();
+const ACTIVE: ReadonlySet<RunStatus> = new Set(['preparing', 'running', 'paused', 'ready']);
 
-/** The run holding the GPU: preparing, running or paused (at most one). */
+/** The runs of the job in progress (preparing, running or paused). */
+export function currentRuns(list: readonly Run[]): Run[] {
+  return list.filter((r) => ACTIVE.has(r.status));
+}
+
+/** The first run of the job in progress: what the run bar shows. */
 export function currentRun(list: readonly Run[]): Run | undefined {
-  return list.find((r) => r.status === 'preparing' || r.status === 'running' || r.status === 'paused');
+  return currentRuns(list)[0];
 }
 
 // ---- serialised commands: a click never interleaves with another's awaits ----
@@ -38,55 +61,13 @@ function notify(kind: 'info' | 'warning' | 'error', text: string): void {
   useUiStore.getState().setNotice({ kind, text });
 }
 
-// ---- GPU ----
-
-/** Probe WebGPU once at start (and again after a lost device). Never throws. */
-export async function initGpu(gpu: GPU | undefined = globalThis.navigator?.gpu): Promise<void> {
-  const store = useGpuStore.getState();
-  store.set({ status: 'probing', message: undefined, reason: undefined });
-  if (!gpu) {
-    const insecure = globalThis.isSecureContext === false;
-    store.set({ status: 'unavailable', reason: insecure ? 'insecure' : 'no-api', message: insecure ? 'This page was not opened over https or from localhost, and browsers offer WebGPU only to secure pages.' : 'This browser does not offer WebGPU (navigator.gpu is missing).' });
-    return;
-  }
-  try {
-    const c = await createGpuContext(gpu);
-    ctx = c;
-    store.set({ status: 'ready', adapterName: c.adapterName, isSoftware: c.isSoftware });
-    c.lost.then((info) => onDeviceLost(c, info));
-    pump();
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    store.set({ status: 'unavailable', reason: e instanceof WebGpuUnavailableError ? 'no-adapter' : 'device-failed', message });
-  }
-}
-
-function onDeviceLost(lostCtx: GpuContext, info: GPUDeviceLostInfo): void {
-  if (ctx !== lostCtx) return;
-  ctx = null;
-  const why = info.message || info.reason || 'unknown reason';
-  for (const [id, s] of sessions) {
-    // Listeners go first, so the dead loop's late 'done' cannot overwrite 'lost'.
-    s.dispose();
-    sessions.delete(id);
-    const run = findRun(id);
-    if (!run) continue;
-    stopClock(id);
-    runs().update(id, { status: 'lost', message: `The GPU device was lost at step ${run.trace.lastStep} (${why}). The run stopped; its traces are kept.`, rev: run.rev + 1, step: run.trace.lastStep });
-  }
-  useGpuStore.getState().set({ status: 'lost', message: why });
-  notify('error', `The GPU device was lost (${why}). Runs so far are kept; reconnect to train again.`);
-}
-
-/** After a lost device: a fresh context (queued runs start again once it is ready). */
-export function reconnectGpu(): Promise<void> {
-  return serial(() => initGpu());
-}
+onGpuReady(() => pump());
 
 // ---- resources ----
 
 /** Why this configuration cannot run on this adapter, or null. */
 export function resourceError(config: ToyConfig): string | null {
+  const ctx = currentGpu();
   if (!ctx) return null;
   const fits = checkFits(ctx, config);
   if (fits) return `Too large for this GPU: ${fits}.`;
@@ -98,19 +79,22 @@ export function resourceError(config: ToyConfig): string | null {
 
 /**
  * How many steps between metric readbacks: about 5 a second (the charts redraw at most 4 times a
- * second), from a rough guess of the step rate (the frozen n x n product dominates: ~6 m n^2 flops a
- * step; software adapters do ~2 GFLOP/s, GPUs ~100x that; tiny steps are bounded by per-step overhead).
+ * second), from a rough guess of the step rate (software adapters do ~2 GFLOP/s, GPUs ~100x that; tiny
+ * steps are bounded by per-step overhead).
  * NOTE: reading back more often costs throughput in Chromium: mapAsync takes a GPU-process round trip
- * and the engine keeps 4 readbacks in flight, so the loop stalls when 4 x readEvery steps take less
- * than the round trip (n = 64 on SwiftShader: readEvery 4 ran at 25 steps/s, 8 or more at ~38).
+ * and the engine keeps a few readbacks in flight, so the loop stalls when they cover less than the round
+ * trip (n = 64 on SwiftShader: readEvery 4 ran at 25 steps/s, 8 or more at ~38).
  * Slow runs read back every 2 steps so the charts stay live; fast ones every 64 at most, as the CLI.
  */
-export function readEvery(config: ToyConfig, software: boolean): number {
-  const m = config.batch === 0 ? config.nTrain : config.batch;
-  const flops = 6 * m * config.n * config.n + 1;
-  const stepsPerSecond = Math.min(software ? 2e9 / flops : 2e11 / flops, software ? 500 : 5000);
+export function readEvery(flopsPerStep: number, software: boolean): number {
+  const stepsPerSecond = Math.min(software ? 2e9 / (flopsPerStep + 1) : 2e11 / (flopsPerStep + 1), software ? 500 : 5000);
   return Math.min(64, Math.max(2, Math.round(stepsPerSecond / 5)));
 }
+
+/** Work of one step: the frozen n x n product dominates a single run (~6 m n^2). */
+const singleFlops = (c: ToyConfig) => 6 * (c.batch === 0 ? c.nTrain : c.batch) * c.n * c.n;
+/** A batch computes the frozen product once at setup; a step is ~R m n (6 r + 10). */
+const batchFlops = (c: ToyConfig, runsN: number) => runsN * (c.batch === 0 ? c.nTrain : c.batch) * c.n * (6 * MAX_BATCH_RANK + 10);
 
 // ---- frame-rate publication of trace growth ----
 const dirty = new Set<number>();
@@ -126,105 +110,157 @@ function markDirty(id: number): void {
 
 function publish(): void {
   frameRequested = false;
-  const ids = [...dirty];
+  const ids = new Set(dirty);
   dirty.clear();
+  const rates = new Map<number, number>();
+  for (const p of job?.parts ?? []) for (const id of p.runIds) rates.set(id, p.session.stepsPerSecond);
   useRunsStore.setState({
-    runs: runs().runs.map((r) => {
-      if (!ids.includes(r.id)) return r;
-      const s = sessions.get(r.id);
-      return { ...r, rev: r.rev + 1, step: r.trace.lastStep, stepsPerSecond: s ? s.stepsPerSecond : r.stepsPerSecond };
-    }),
+    runs: runs().runs.map((r) => (ids.has(r.id) ? { ...r, rev: r.rev + 1, step: r.trace.lastStep, stepsPerSecond: rates.get(r.id) ?? r.stepsPerSecond } : r)),
   });
 }
 
-function startClock(id: number): void {
-  runningSince.set(id, now());
+/** Training time of the job's runs (paused time excluded), for their average rate. */
+function startClock(): void {
+  if (job && job.since === null) job.since = now();
 }
 
-function stopClock(id: number): void {
-  const t0 = runningSince.get(id);
-  if (t0 === undefined) return;
-  runningSince.delete(id);
-  const run = findRun(id);
-  if (run) runs().update(id, { trainMs: run.trainMs + (now() - t0) });
-}
-
-// ---- sessions ----
-
-async function prepare(id: number): Promise<ToySession | null> {
-  const run = findRun(id);
-  if (!run || !ctx) return null;
-  const tooBig = resourceError(run.config);
-  if (tooBig) {
-    runs().update(id, { status: 'error', message: tooBig });
-    return null;
+function stopClock(): void {
+  if (!job || job.since === null) return;
+  const dt = now() - job.since;
+  job.since = null;
+  for (const p of job.parts) for (const id of p.runIds) {
+    const run = findRun(id);
+    if (run) runs().update(id, { trainMs: run.trainMs + dt });
   }
-  runs().update(id, { status: 'preparing', message: 'Drawing the weights and the data…' });
-  // Let the page paint "preparing" before the synchronous tensor draw.
-  await new Promise((r) => setTimeout(r, 0));
-  try {
-    const session = await ToySession.create(ctx, run.config, { readEvery: readEvery(run.config, ctx.isSoftware) });
-    if (!findRun(id)) {
-      session.dispose(); // deleted while preparing
-      return null;
-    }
-    sessions.set(id, session);
-    session.subscribe({
-      onMetrics: (rows) => {
-        const r = findRun(id);
-        if (!r) return;
-        r.trace.append(rows);
-        markDirty(id);
-      },
-      onStatus: (e) => {
-        if (!findRun(id)) return;
-        if (e.status === 'diverged') runs().update(id, { status: 'diverged', divergedAt: e.divergedAt, message: `Diverged at step ${e.divergedAt}: the loss became non-finite or exceeded 10^6 times its first value.` });
-        else if (e.status === 'error') runs().update(id, { status: 'error', message: e.message ?? 'training failed' });
-        else if (e.status === 'running' || e.status === 'paused' || e.status === 'done') runs().update(id, { status: e.status, message: undefined });
-      },
+}
+
+// ---- building a job ----
+
+/** The status events of a session, applied to one of its runs (a run that diverged on its own keeps that). */
+function applyStatus(id: number, e: StatusEvent): void {
+  const run = findRun(id);
+  if (!run || run.status === 'diverged') return;
+  if (e.status === 'diverged') runs().update(id, { status: 'diverged', divergedAt: e.divergedAt, message: `Diverged at step ${e.divergedAt}: the loss became non-finite or exceeded 10^6 times its first value.` });
+  else if (e.status === 'error' || e.status === 'lost') runs().update(id, { status: e.status, message: e.message ?? 'training failed', step: run.trace.lastStep });
+  else if (e.status === 'running' || e.status === 'paused' || e.status === 'done') runs().update(id, { status: e.status, message: undefined });
+}
+
+/** Rows of a batch to each run's trace; a run stops at its own divergence step (its later rows are dropped). */
+function receiveBatch(runIds: number[], rows: BatchStepRow[]): void {
+  for (const row of rows) {
+    row.runs.forEach((r: RunStepMetrics, b) => {
+      const id = runIds[b];
+      const run = findRun(id);
+      if (!run || run.status === 'diverged') return;
+      run.trace.append([r]);
+      markDirty(id);
+      if (!r.alive) applyStatus(id, { status: 'diverged', step: r.step, divergedAt: r.step });
     });
-    runs().update(id, { status: 'paused', message: undefined });
-    return session;
-  } catch (e) {
-    runs().update(id, { status: 'error', message: e instanceof Error ? e.message : String(e) });
-    return null;
   }
 }
 
-/** After a run's loop stops: publish its last rows, free its GPU memory when it has ended. */
-function settle(id: number, session: ToySession): void {
-  stopClock(id);
-  publish();
-  const run = findRun(id);
-  if (!run || sessions.get(id) !== session) return;
-  const st = session.state;
-  if (st.divergedAt !== undefined && run.status !== 'diverged') {
-    runs().update(id, { status: 'diverged', divergedAt: st.divergedAt, message: `Diverged at step ${st.divergedAt}.` });
+/** Sessions for a group of queued runs: batchable ones together, the rest one each. */
+async function prepareJob(group: Run[]): Promise<Part[]> {
+  const ctx = await pageHost.context();
+  const parts: Part[] = [];
+  const byKey = new Map<string, Run[]>();
+  for (const r of group) {
+    const key = r.config.rank <= MAX_BATCH_RANK ? batchKey(r.config) : `single:${r.id}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), r]);
   }
-  if (FINISHED.has(findRun(id)!.status)) {
-    session.dispose();
-    sessions.delete(id);
+  for (const members of byKey.values()) {
+    const ids = members.map((r) => r.id);
+    try {
+      if (members[0].config.rank <= MAX_BATCH_RANK) {
+        const c = members[0].config;
+        const runsOf = members.map((r) => ({ init: r.config.init, initDist: r.config.initDist, eta: r.config.eta, lambda: r.config.lambda, wd: r.config.wd }));
+        const trainer = await ToyBatchTrainer.create(ctx, c, runsOf, { readEvery: readEvery(batchFlops(c, members.length), ctx.isSoftware), splitsPerRun: true });
+        const session = batchSession(trainer, pageHost);
+        session.subscribe({ onMetrics: (rows) => receiveBatch(ids, rows), onStatus: (e) => ids.forEach((id) => applyStatus(id, e)) });
+        parts.push({ session, runIds: ids });
+      } else {
+        const c = members[0].config;
+        const session = await ToySession.create(pageHost, c, { readEvery: readEvery(singleFlops(c), ctx.isSoftware) });
+        const id = ids[0];
+        session.subscribe({
+          onMetrics: (rows) => {
+            const r = findRun(id);
+            if (!r) return;
+            r.trace.append(rows);
+            markDirty(id);
+          },
+          onStatus: (e) => applyStatus(id, e),
+        });
+        parts.push({ session, runIds: ids });
+      }
+      for (const id of ids) runs().update(id, { status: 'paused', message: undefined });
+    } catch (e) {
+      for (const id of ids) runs().update(id, { status: 'error', message: e instanceof Error ? e.message : String(e) });
+    }
   }
+  return parts;
 }
 
-function launch(id: number, session: ToySession): void {
-  startClock(id);
-  session.start().then(() => {
-    settle(id, session);
-    pump();
-  });
-}
-
-/** Start the next queued run when nothing holds the GPU. */
+/** Start the next queued group when no job holds the run bar. */
 function pump(): void {
   void serial(async () => {
-    if (!ctx || currentRun(runs().runs)) return;
-    const next = runs().runs.find((r) => r.status === 'queued');
-    if (!next) return;
-    const session = await prepare(next.id);
-    if (session) launch(next.id, session);
-    else pump();
+    if (job || !currentGpu() || currentRuns(runs().runs).length) return;
+    if (!(await beginNextJob())) return;
+    launch();
   });
+}
+
+/** Prepares the next queued group (or nothing); true when a job is ready. */
+async function beginNextJob(): Promise<boolean> {
+  const next = runs().runs.find((r) => r.status === 'queued');
+  if (!next) return false;
+  const group = runs().runs.filter((r) => r.status === 'queued' && r.group === next.group);
+  for (const r of group) {
+    const tooBig = resourceError(r.config);
+    runs().update(r.id, tooBig ? { status: 'error', message: tooBig } : { status: 'preparing', message: 'Drawing the weights and the data…' });
+  }
+  // Let the page paint "preparing" before the synchronous tensor draws.
+  await new Promise((r) => setTimeout(r, 0));
+  const live = group.filter((r) => findRun(r.id)?.status === 'preparing');
+  let parts: Part[];
+  try {
+    parts = live.length ? await prepareJob(live) : [];
+  } catch (e) {
+    for (const r of live) runs().update(r.id, { status: 'error', message: e instanceof Error ? e.message : String(e) });
+    parts = [];
+  }
+  // Runs deleted while preparing: their sessions go at once.
+  for (const p of parts) if (p.runIds.every((id) => !findRun(id))) void p.session.dispose();
+  parts = parts.filter((p) => p.runIds.some((id) => findRun(id)));
+  if (!parts.length) {
+    setTimeout(pump, 0);
+    return false;
+  }
+  job = { parts, since: null };
+  return true;
+}
+
+/** Train every part of the job; settle when they have all stopped. */
+function launch(): void {
+  const current = job;
+  if (!current) return;
+  startClock();
+  void Promise.all(current.parts.map((p) => p.session.start())).then(() => settle(current));
+}
+
+/** After the job's loops stop: publish the last rows; free what has ended; the next group starts when all has. */
+function settle(which: NonNullable<typeof job>): void {
+  if (job !== which) return;
+  stopClock();
+  publish();
+  for (const p of which.parts) {
+    if (FINISHED.has(p.session.state.status)) void p.session.dispose();
+  }
+  which.parts = which.parts.filter((p) => !FINISHED.has(p.session.state.status));
+  if (!which.parts.length) {
+    job = null;
+    pump();
+  }
 }
 
 function newRuns(configs: ToyConfig[]): number[] | null {
@@ -255,68 +291,56 @@ function formConfig(): ToyConfig | null {
 
 // ---- commands (the run bar's buttons) ----
 
-/** Run: resume the paused run, or continue the queue, or start a new run from the form. */
+/** Run: resume the paused job, or continue the queue, or start a new run from the form. */
 export function run(): Promise<void> {
   return serial(async () => {
-    if (!ctx) return;
-    const cur = currentRun(runs().runs);
-    if (cur) {
-      const s = sessions.get(cur.id);
-      if (cur.status === 'paused' && s) launch(cur.id, s);
+    if (!currentGpu()) return;
+    if (job) {
+      if (job.parts.every((p) => p.session.state.status !== 'running')) launch();
       return;
     }
     if (!runs().runs.some((r) => r.status === 'queued')) {
       const config = formConfig();
       if (!config || !newRuns([config])) return;
     }
-    pump();
+    if (await beginNextJob()) launch();
   });
 }
 
 export function pause(): Promise<void> {
   return serial(async () => {
-    const cur = currentRun(runs().runs);
-    if (cur?.status === 'running') await sessions.get(cur.id)?.pause();
+    if (job) await Promise.all(job.parts.map((p) => p.session.pause()));
   });
 }
 
-/** One training step with its metrics shown; starts a run (paused after one step) when none is current. */
+/** One training step of every run of the job, shown; starts a job (paused after one step) when none is current. */
 export function stepOnce(): Promise<void> {
   return serial(async () => {
-    if (!ctx) return;
-    let cur = currentRun(runs().runs);
-    if (cur?.status === 'running' || cur?.status === 'preparing') return;
-    if (!cur) {
-      let next = runs().runs.find((r) => r.status === 'queued');
-      if (!next) {
+    if (!currentGpu()) return;
+    if (job?.parts.some((p) => p.session.state.status === 'running')) return;
+    if (!job) {
+      if (!runs().runs.some((r) => r.status === 'queued')) {
         const config = formConfig();
-        const ids = config && newRuns([config]);
-        if (!ids) return;
-        next = findRun(ids[0])!;
+        if (!config || !newRuns([config])) return;
       }
-      if (!(await prepare(next.id))) return;
-      cur = findRun(next.id);
+      if (!(await beginNextJob())) return;
     }
-    const s = cur && sessions.get(cur.id);
-    if (!cur || !s) return;
-    startClock(cur.id);
-    await s.stepOnce();
-    settle(cur.id, s);
+    const current = job!;
+    startClock();
+    await Promise.all(current.parts.map((p) => p.session.stepOnce()));
+    settle(current);
   });
 }
 
-/** Discard the run in progress and anything queued; kept (finished) runs stay. */
+/** Discard the job in progress and anything queued; kept (finished) runs stay. */
 export function reset(): Promise<void> {
   return serial(async () => {
-    for (const r of runs().runs) {
-      if (FINISHED.has(r.status)) continue;
-      await dropSession(r.id);
-      runs().remove(r.id);
-    }
+    await dropJob();
+    for (const r of runs().runs) if (!FINISHED.has(r.status)) runs().remove(r.id);
   });
 }
 
-/** Init[A] and Init[B] from the same seed: identical frozen weights, data and teacher (named streams). */
+/** Init[A] and Init[B] from the same seed (identical frozen weights, data and teacher), trained together. */
 export function compareInits(): Promise<void> {
   return serial(async () => {
     const config = formConfig();
@@ -327,35 +351,47 @@ export function compareInits(): Promise<void> {
 
 export function deleteRun(id: number): Promise<void> {
   return serial(async () => {
-    await dropSession(id);
+    const part = job?.parts.find((p) => p.runIds.includes(id));
     runs().remove(id);
+    if (part && part.runIds.every((r) => !findRun(r))) {
+      // The last run of its session: stop it and free its memory (a batch keeps training its other runs).
+      job!.parts = job!.parts.filter((p) => p !== part);
+      await part.session.dispose();
+      if (!job!.parts.length) job = null;
+    }
     pump();
   });
 }
 
-/** Stop and forget every run, then queue these (a share link being opened). */
-export function replaceRuns(items: Array<{ config: ToyConfig; hidden?: boolean }>): Promise<void> {
+/**
+ * Queue the runs of an opened link as one group (they train together). Runs already in the list stay:
+ * opening a link never deletes anyone's results.
+ */
+export function openRuns(items: Array<{ config: ToyConfig; hidden?: boolean }>): Promise<void> {
   return serial(async () => {
-    for (const r of runs().runs) await dropSession(r.id);
-    runs().clear();
-    runs().addRuns(items.slice(0, MAX_RUNS));
+    if (!items.length) return;
+    const room = MAX_RUNS - runs().runs.length;
+    if (items.length > room) {
+      notify('warning', `The link's ${items.length} runs do not fit beside the ${runs().runs.length} kept ones (at most ${MAX_RUNS}): delete some runs, then open the link again.`);
+      return;
+    }
+    runs().addRuns(items);
     pump();
   });
 }
 
-async function dropSession(id: number): Promise<void> {
-  const s = sessions.get(id);
-  if (!s) return;
-  sessions.delete(id);
-  await s.pause(); // NOTE: let the loop finish its step before the buffers are destroyed
-  stopClock(id);
-  s.dispose();
+async function dropJob(): Promise<void> {
+  const current = job;
+  if (!current) return;
+  stopClock();
+  job = null;
+  await Promise.all(current.parts.map((p) => p.session.dispose())); // each loop finishes its step before its buffers go
 }
 
 /** Set the form to a preset and queue its runs (scaled down on a software adapter, with a note). */
 export function loadPreset(p: Preset): Promise<void> {
   return serial(async () => {
-    const software = ctx?.isSoftware ?? useGpuStore.getState().isSoftware;
+    const software = currentGpu()?.isSoftware ?? useGpuStore.getState().isSoftware;
     const r = resolvePreset(p, software);
     useConfigStore.getState().setConfig(r.config);
     if (r.scaled) notify('info', `“${p.title}” is scaled to this software adapter (${r.scaled}) so that it trains in about a minute; on a GPU it runs as in the papers.`);
@@ -372,14 +408,3 @@ export function loadSettings(id: number): void {
 export function resetSettings(): void {
   useConfigStore.getState().setConfig(defaultToyConfig());
 }
-
-export const STATUS_TEXT: Record<RunStatus, string> = {
-  queued: 'queued',
-  preparing: 'preparing',
-  running: 'running',
-  paused: 'paused',
-  done: 'done',
-  diverged: 'diverged',
-  error: 'failed',
-  lost: 'device lost',
-};

@@ -2,10 +2,11 @@
 // mutable (10^5 rows must not be copied per update), so the store bumps `rev` — at most once per
 // animation frame (runner.ts) — to tell React that a trace has grown.
 import { create } from 'zustand';
-import type { ToyConfig } from '../experiments/config.ts';
+import type { ToyConfig } from '../experiments/toy/config.ts';
+import type { RunStatus } from '../experiments/run/status.ts';
 import { Trace } from './trace.ts';
 
-export type RunStatus = 'queued' | 'preparing' | 'running' | 'paused' | 'done' | 'diverged' | 'error' | 'lost';
+export { FINISHED, STATUS_TEXT, type RunStatus } from '../experiments/run/status.ts';
 
 export interface Run {
   id: number;
@@ -13,6 +14,8 @@ export interface Run {
   color: string;
   visible: boolean;
   status: RunStatus;
+  /** Runs queued together (a compare, a preset, a shared link) share a group and train together. */
+  group: number;
   /** Last step whose metrics arrived. */
   step: number;
   divergedAt?: number;
@@ -31,11 +34,10 @@ export interface Run {
 export const RUN_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#6B6B6B', '#8E5B2F'] as const;
 export const MAX_RUNS = 16;
 
-export const FINISHED: ReadonlySet<RunStatus> = new Set(['done', 'diverged', 'error', 'lost']);
 
 export interface RunsState {
   runs: Run[];
-  /** Add runs (queued, visible unless said otherwise); returns their ids. */
+  /** Add runs (queued, visible unless said otherwise) as one group that trains together; returns their ids. */
   addRuns(items: Array<{ config: ToyConfig; hidden?: boolean }>): number[];
   update(id: number, patch: Partial<Omit<Run, 'id' | 'trace'>>): void;
   remove(id: number): void;
@@ -44,6 +46,7 @@ export interface RunsState {
 }
 
 let nextId = 1;
+let nextGroup = 1;
 
 export function averageStepsPerSecond(run: Pick<Run, 'step' | 'trainMs'>): number {
   return run.trainMs > 0 ? (run.step * 1000) / run.trainMs : 0;
@@ -54,12 +57,13 @@ export const useRunsStore = create<RunsState>()((set, get) => ({
   addRuns(items) {
     const runs = [...get().runs];
     const ids: number[] = [];
+    const group = nextGroup++;
     for (const item of items) {
       const used = new Set(runs.map((r) => r.color));
       const color = RUN_COLORS.find((c) => !used.has(c)) ?? RUN_COLORS[runs.length % RUN_COLORS.length];
       const id = nextId++;
       ids.push(id);
-      runs.push({ id, config: { ...item.config }, color, visible: !item.hidden, status: 'queued', step: 0, stepsPerSecond: 0, trainMs: 0, trace: new Trace(), rev: 0 });
+      runs.push({ id, config: { ...item.config }, color, visible: !item.hidden, status: 'queued', group, step: 0, stepsPerSecond: 0, trainMs: 0, trace: new Trace(), rev: 0 });
     }
     set({ runs });
     return ids;

@@ -10,8 +10,8 @@
 // Decoding trusts nothing: a bounded length, a strict grammar, known keys only, every value through the
 // schema's parseField and crossFieldError, a bound on the memory the experiment would need. Any problem
 // gives an error message and the caller opens the defaults; decoding never throws.
-import { crossFieldError, defaultToyConfig, parseField, TOY_FIELDS, TOY_KEYS, type ToyConfig, type ToyKey } from '../experiments/config.ts';
-import { toyMemoryBytes } from '../experiments/toy.ts';
+import { crossFieldError, defaultToyConfig, parseToyField, TOY_FIELDS, TOY_KEYS, type ToyConfig, type ToyKey } from '../experiments/toy/config.ts';
+import { toyMemoryBytes } from '../experiments/toy/plan.ts';
 import { formatRaw } from './configStore.ts';
 
 export const LINK_VERSION = 1;
@@ -105,7 +105,7 @@ function applySettings(base: ToyConfig, pairs: Params, where: string): ToyConfig
     if (!key) throw new LinkError(`unknown setting ${quote(short)}${where}`);
     if (seen.has(key)) throw new LinkError(`${TOY_FIELDS[key].label} given twice${where}`);
     seen.add(key);
-    const r = parseField(key, value);
+    const r = parseToyField(key, value);
     if (!r.ok) throw new LinkError(`${r.error} (got ${quote(value, 16)})${where}`);
     out[key] = r.value;
   }

@@ -2,12 +2,11 @@
 // is bounded by powers of two (width n, λ), a 1-2-5 sequence for other log-scale settings (η, α,
 // steps), every integer for short integer ranges (rank). Typed entry accepts anything in range; the
 // slider then sits at the nearest stop. Settings with none of these get no slider.
-import { TOY_FIELDS, type ToyKey } from '../experiments/config.ts';
+import type { FieldSpec } from '../experiments/schema.ts';
 
 const isPow2 = (x: number) => x > 0 && Number.isInteger(Math.log2(x));
 
-export function sliderStops(key: ToyKey): number[] | null {
-  const f = TOY_FIELDS[key];
+export function sliderStops(f: FieldSpec): number[] | null {
   if (f.kind !== 'int' && f.kind !== 'number') return null;
   const log = 'log' in f && f.log === true && f.min > 0;
   if (log && isPow2(f.min) && isPow2(f.max)) {

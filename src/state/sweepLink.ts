@@ -1,7 +1,7 @@
 // The sweep's share link: sweepSpec's codec (#sweep=1&kind=...), beside the playground's and the GPT-2
 // tab's fragments. Opening one shows the Experiments tab with the sweep in the form (nothing starts on
 // its own); a bad one says why and shows the default sweep.
-import { decodeSweepLink } from '../experiments/sweepSpec.ts';
+import { decodeSweepLink } from '../experiments/sweep/spec.ts';
 import { useGpuStore } from './gpuStore.ts';
 import { defaultForm, formFromSpec, setForm } from './sweepStore.ts';
 import { useUiStore } from './uiStore.ts';

@@ -1,33 +1,14 @@
-// Runs the Experiments tab's sweep with the batched engine (runSweep), on a GPU context of its own, and
-// reports into the sweep store: each batch's finished runs as they arrive (the heatmap fills in), then
-// the aggregated result. Cancel stops submitting work; unfinished runs come back as 'cancelled'.
-import { createGpuContext, type GpuContext } from '../gpu/device.ts';
-import { runSweep } from '../experiments/sweepRunner.ts';
-import { gridSize } from '../experiments/sweepSpec.ts';
+// Runs the Experiments tab's sweep with the batched engine (runSweep) on the page's one device
+// (pageGpu.ts), and reports into the sweep store: each batch's finished runs as they arrive (the heatmap
+// fills in), then the aggregated result. Cancel stops submitting work; unfinished runs come back as
+// 'cancelled'. A lost device marks the runs it cut short 'lost'; the batches not yet started run on a
+// fresh device.
+import { runSweep } from '../experiments/sweep/runner.ts';
+import { gridSize } from '../experiments/sweep/spec.ts';
+import { pageHost } from './pageGpu.ts';
 import { useSweepStore } from './sweepStore.ts';
 
-let ctx: GpuContext | null = null;
-let ctxPromise: Promise<GpuContext> | null = null;
 let abort: AbortController | null = null;
-
-function getCtx(): Promise<GpuContext> {
-  if (ctx) return Promise.resolve(ctx);
-  ctxPromise ??= createGpuContext(globalThis.navigator?.gpu).then(
-    (c) => {
-      ctx = c;
-      c.lost.then(() => {
-        ctx = null;
-        ctxPromise = null;
-      });
-      return c;
-    },
-    (e) => {
-      ctxPromise = null;
-      throw e;
-    },
-  );
-  return ctxPromise;
-}
 
 const store = () => useSweepStore.getState();
 
@@ -39,8 +20,7 @@ export async function startSweep(): Promise<void> {
   const signal = abort.signal;
   s.set({ phase: 'running', message: null, running: sweep, finished: {}, runsDone: 0, runsTotal: gridSize(sweep), seconds: 0, result: null });
   try {
-    const c = await getCtx();
-    const result = await runSweep(c, sweep, {
+    const result = await runSweep(pageHost, sweep, {
       signal,
       onProgress: (p) => {
         const finished = { ...store().finished };
@@ -49,8 +29,10 @@ export async function startSweep(): Promise<void> {
       },
     });
     const cancelled = signal.aborted;
+    const lost = result.runs.filter((r) => r.status === 'lost').length;
     const finished = Object.fromEntries(result.runs.map((r) => [r.index, r]));
-    store().set({ phase: cancelled ? 'cancelled' : 'done', result, finished, runsDone: result.runs.length, seconds: result.timing?.seconds ?? store().seconds, message: cancelled ? 'Cancelled: the runs that had not finished are left out of the views.' : null });
+    const message = cancelled ? 'Cancelled: the runs that had not finished are left out of the views.' : lost ? `The GPU device was lost during the sweep: ${lost} run${lost === 1 ? ' was' : 's were'} cut short and are left out of the views; the others finished on a fresh device.` : null;
+    store().set({ phase: cancelled ? 'cancelled' : 'done', result, finished, runsDone: result.runs.length, seconds: result.timing?.seconds ?? store().seconds, message });
   } catch (e) {
     store().set({ phase: 'error', message: `The sweep failed: ${e instanceof Error ? e.message : String(e)}` });
   } finally {

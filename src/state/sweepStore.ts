@@ -2,9 +2,9 @@
 // validation through sweepSpec's validator (messages placed beside the field they name), and the state
 // of the sweep that runs or ran (runs finished so far, progress, the aggregated result).
 import { create } from 'zustand';
-import type { Checked } from '../experiments/config.ts';
-import type { RunSummary, SweepResult } from '../experiments/sweepAggregate.ts';
-import { axisText, gridSize, KIND_AXES, parseAxisText, SWEEP_PRESETS, validateSweepSpec, type AxisName, type ResolvedSweep, type SweepKind, type SweepSpec } from '../experiments/sweepSpec.ts';
+import type { Checked } from '../experiments/toy/config.ts';
+import type { RunSummary, SweepResult } from '../experiments/sweep/aggregate.ts';
+import { axisText, gridSize, KIND_AXES, parseAxisText, SWEEP_PRESETS, validateSweepSpec, type AxisName, type ResolvedSweep, type SweepKind, type SweepSpec } from '../experiments/sweep/spec.ts';
 
 export type SweepPresetId = keyof typeof SWEEP_PRESETS;
 export const SWEEP_PRESET_IDS = ['e3', 'e4', 'e5', 'e6'] as const satisfies readonly SweepPresetId[];

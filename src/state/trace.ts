@@ -1,7 +1,7 @@
 // A run's full metric history, kept in growable typed arrays (append-only, one column per metric):
 // 10^5 steps cost a few MB and appending is O(1). Charts read downsampled views of it (series.ts);
 // exports read all of it.
-import type { StepMetrics } from '../experiments/metrics.ts';
+import type { StepMetrics } from '../experiments/toy/metrics.ts';
 
 /** Per-step metrics, in the order of StepMetrics (the test loss lives in its own sparse columns). */
 export const DENSE_FIELDS = ['loss', 'zA', 'zB', 'normA', 'normB', 'normSBA'] as const;

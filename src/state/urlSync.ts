@@ -2,12 +2,12 @@
 // valid) and kept runs, the Experiments tab's sweep, or the GPT-2 tab's settings. Opening a link (page
 // load or a pasted link) decodes it; a bad link opens the defaults with a short message. Nothing here
 // throws on user input.
-import { defaultToyConfig } from '../experiments/config.ts';
-import { encodeSweepLink } from '../experiments/sweepSpec.ts';
+import { defaultToyConfig } from '../experiments/toy/config.ts';
+import { encodeSweepLink } from '../experiments/sweep/spec.ts';
 import { useConfigStore } from './configStore.ts';
 import { useGpt2Store } from './gpt2Store.ts';
 import { useSweepStore } from './sweepStore.ts';
-import { replaceRuns } from './runner.ts';
+import { openRuns } from './runner.ts';
 import { useRunsStore } from './runsStore.ts';
 import { encodeGpt2Link, isGpt2Fragment } from './gpt2Link.ts';
 import { openGpt2Link } from './gpt2LinkOpen.ts';
@@ -75,13 +75,12 @@ export function openLink(fragment: string): void {
   const ui = useUiStore.getState();
   if (decoded.ok) {
     useConfigStore.getState().setConfig(decoded.state.config);
-    void replaceRuns(decoded.state.runs.map((r) => ({ config: r.config, hidden: r.hidden })));
+    void openRuns(decoded.state.runs.map((r) => ({ config: r.config, hidden: r.hidden })));
     if (decoded.upgradedFrom !== undefined) ui.setNotice({ kind: 'info', text: `Opened a link from an older version of the playground (v${decoded.upgradedFrom}); it is now written in the current format.` });
     else if (decoded.state.runs.length) ui.setNotice({ kind: 'info', text: `Opened a shared experiment: reproducing its ${decoded.state.runs.length === 1 ? 'run' : `${decoded.state.runs.length} runs`}.` });
   } else {
     useConfigStore.getState().setConfig(defaultToyConfig());
-    void replaceRuns([]);
-    ui.setNotice({ kind: 'error', text: `This link could not be opened: ${decoded.error}. Showing the default settings instead.` });
+    ui.setNotice({ kind: 'error', text: `This link could not be opened: ${decoded.error}. Showing the default settings instead${useRunsStore.getState().runs.length ? '; your runs are kept' : ''}.` });
   }
   lastWritten = '';
   write();

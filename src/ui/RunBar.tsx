@@ -1,8 +1,9 @@
-// Run, pause, step once, reset, compare; and the progress of the run that holds the GPU.
+// Run, pause, step once, reset, compare; and the progress of the runs training now (a compare's two runs
+// train together, so they share one progress line).
 import { useConfigStore } from '../state/configStore.ts';
 import { describeRuns } from '../state/describe.ts';
 import { useGpuStore } from '../state/gpuStore.ts';
-import { compareInits, currentRun, pause, reconnectGpu, reset, run, STATUS_TEXT, stepOnce } from '../state/runner.ts';
+import { compareInits, currentRuns, pause, reconnectGpu, reset, run, STATUS_TEXT, stepOnce } from '../state/runner.ts';
 import { averageStepsPerSecond, useRunsStore } from '../state/runsStore.ts';
 import { formatNumber } from '../state/series.ts';
 
@@ -10,11 +11,12 @@ export function RunBar() {
   const runs = useRunsStore((s) => s.runs);
   const valid = useConfigStore((s) => s.valid);
   const gpu = useGpuStore((s) => s.status);
-  const cur = currentRun(runs);
+  const active = currentRuns(runs);
+  const cur = active[0];
   const queued = runs.filter((r) => r.status === 'queued').length;
   const last = runs.length ? runs[runs.length - 1] : undefined;
   const ready = gpu === 'ready';
-  const running = cur?.status === 'running' || cur?.status === 'preparing';
+  const running = active.some((r) => r.status === 'running' || r.status === 'preparing');
   const canStartNew = ready && valid;
   const runLabel = cur?.status === 'paused' && cur.step > 0 ? 'Resume' : 'Run';
   const invalidTip = valid ? undefined : 'Fix the highlighted settings first';
@@ -28,12 +30,18 @@ export function RunBar() {
     );
   } else if (cur) {
     const T = cur.config.steps;
-    const label = describeRuns([cur.config]).labels[0];
+    const labels = describeRuns(active.map((r) => r.config)).labels;
     progress = (
       <div className="progress" data-testid="progress">
         <div className="progress-text">
-          <span className="swatch" style={{ background: cur.color }} />
-          <b>#{cur.id}</b> {label} ·{' '}
+          {active.map((r, i) => (
+            <span key={r.id} className="progress-run">
+              <span className="swatch" style={{ background: r.color }} />
+              <b>#{r.id}</b> {labels[i]}
+              {i < active.length - 1 ? ' + ' : ''}
+            </span>
+          ))}{' '}
+          ·{' '}
           {cur.status === 'preparing' ? (
             'preparing…'
           ) : (
@@ -73,13 +81,13 @@ export function RunBar() {
             ▶ {runLabel}
           </button>
         )}
-        <button className="btn" onClick={() => void stepOnce()} disabled={!ready || running || (!cur && !queued && !valid)} title="Train one step and show it">
+        <button className="btn" onClick={() => void stepOnce()} disabled={!ready || running || (!cur && !queued && !valid)} title="Train one step (of every run training together) and show it">
           Step
         </button>
-        <button className="btn" onClick={() => void reset()} disabled={!cur && !queued} title="Discard the run in progress (and any queued); kept runs stay">
+        <button className="btn" onClick={() => void reset()} disabled={!cur && !queued} title="Discard the runs in progress (and any queued); kept runs stay">
           ↺ Reset
         </button>
-        <button className="btn btn-compare" onClick={() => void compareInits()} disabled={!canStartNew} title={invalidTip ?? 'Run Init[A] and Init[B] from the same seed: same frozen weights, data and teacher'}>
+        <button className="btn btn-compare" onClick={() => void compareInits()} disabled={!canStartNew} title={invalidTip ?? 'Train Init[A] and Init[B] together from the same seed: same frozen weights, data and teacher'}>
           Compare Init[A] vs Init[B]
         </button>
       </div>

@@ -3,15 +3,18 @@
 // staging on each operand and transpose (it needs the contiguous axis % 4 == 0, so tests/kernels' awkward
 // sizes mostly take the scalar path), vec4 staging with the boundary tails of the other axes, and the
 // low-rank tail run as extra K. The error bound is the same per-element gamma_K bound as tests/kernels.
+import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
 import { rng, runDispatches, U } from '../kernels/harness.ts';
-import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
+import { readFloats } from '../../src/gpu/buffers.ts';
 import { matmul, tileShape } from '../../src/gpu/kernels/matmul.ts';
 
 let device: GPUDevice;
+let arena: GpuArena;
 beforeAll(async () => {
   device = (await testGpu()).device;
+  arena = new GpuArena(device, 'test');
 });
 
 interface Case {
@@ -41,11 +44,11 @@ async function check(c: Case, seed: number): Promise<void> {
   const c0 = rand(M * N, seed + 2);
   const z = rand(M * Math.max(rank, 1), seed + 3);
   const l = rand(N * Math.max(rank, 1), seed + 4);
-  const out = storageBuffer(device, 'c', c.accumulate ? c0 : M * N);
-  const dispatches = matmul(device, {
-    M, N, K, a: storageBuffer(device, 'a', a), b: storageBuffer(device, 'b', b), c: out,
+  const out = arena.storage('c', c.accumulate ? c0 : M * N);
+  const dispatches = matmul(arena, {
+    M, N, K, a: arena.storage('a', a), b: arena.storage('b', b), c: out,
     transA: c.transA, transB: c.transB, alpha, accumulate: c.accumulate, splits: c.splits,
-    lowrank: rank ? { z: storageBuffer(device, 'z', z), l: storageBuffer(device, 'l', l), rank, scale } : undefined,
+    lowrank: rank ? { z: arena.storage('z', z), l: arena.storage('l', l), rank, scale } : undefined,
   });
   const name = `${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${M}x${N}x${K}${rank ? ` r=${rank}` : ''} ${JSON.stringify(tileShape(M, N))}`;
   await runDispatches(device, dispatches, name);

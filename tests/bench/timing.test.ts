@@ -1,8 +1,9 @@
 // src/gpu/timing.ts: per-kernel GPU time from timestamp queries. Checks the bookkeeping (labels, calls,
 // capacity, reuse across collects) and that Node timestamps are not quantized; never how fast anything is.
+import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
-import { storageBuffer } from '../../src/gpu/buffers.ts';
+
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { matmul } from '../../src/gpu/kernels/matmul.ts';
 import { encodePass, type Dispatch } from '../../src/gpu/pipelines.ts';
@@ -12,13 +13,13 @@ let ctx: GpuContext;
 let work: Dispatch[];
 beforeAll(async () => {
   ctx = await testGpu();
-  const d = ctx.device;
-  const buf = (n: number) => storageBuffer(d, 'timing.test', Float32Array.from({ length: n }, (_, i) => (i % 7) - 3));
+  const d = new GpuArena(ctx.device, 'timing.test');
+  const buf = (n: number) => d.storage('timing.test', Float32Array.from({ length: n }, (_, i) => (i % 7) - 3));
   const a = buf(96 * 96);
   const b = buf(96 * 96);
   work = [
-    ...matmul(d, { M: 96, N: 96, K: 96, a, b, c: storageBuffer(d, 'c1', 96 * 96), label: 'first' }),
-    ...matmul(d, { M: 96, N: 96, K: 96, a, b, c: storageBuffer(d, 'c2', 96 * 96), transB: true, label: 'second' }),
+    ...matmul(d, { M: 96, N: 96, K: 96, a, b, c: d.storage('c1', 96 * 96), label: 'first' }),
+    ...matmul(d, { M: 96, N: 96, K: 96, a, b, c: d.storage('c2', 96 * 96), transB: true, label: 'second' }),
   ];
 });
 

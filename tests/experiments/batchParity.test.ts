@@ -3,13 +3,13 @@
 // run within 1e-3 relative. Awkward sizes: n = 37 (not a multiple of 64 lanes or 8-row blocks), 23 rows,
 // rank 1 (padded to 4 in the kernels), two runs with different inits in one batch.
 import { describe, expect, it } from 'vitest';
-import { drawToyTensors } from '../../src/experiments/toyData.ts';
-import { withTeacherTargets } from '../../src/experiments/toy.ts';
-import { ToyBatchTrainer, type RowsKernel, type RunStepMetrics } from '../../src/experiments/toyBatch.ts';
+import { drawToyTensors } from '../../src/experiments/toy/data.ts';
+import { withTeacherTargets } from '../../src/experiments/toy/trainer.ts';
+import type { RowsKernel } from '../../src/experiments/sweep/batchTrainer.ts';
 import { testGpu } from '../gpu.ts';
 import { relErr } from '../reference/linalg.ts';
 import { referenceTrain } from '../reference/toyReference.ts';
-import { close, refConfig, refTensors, smallConfig } from './toyHarness.ts';
+import { close, refConfig, refTensors, smallConfig, trainBatch } from './toyHarness.ts';
 
 describe('batched engine against the float64 reference', () => {
   const config = smallConfig({ activation: 'gelu', rank: 1, alpha: 2, eta: 2e-3, lambda: 4 });
@@ -18,12 +18,8 @@ describe('batched engine against the float64 reference', () => {
   for (const rowsKernel of ['thread', 'workgroup'] as RowsKernel[]) {
     it(`rows kernel '${rowsKernel}': Init[A] and Init[B] in one batch`, async () => {
       const ctx = await testGpu();
-      const rows: RunStepMetrics[][] = inits.map(() => []);
       const runs = inits.map((init) => ({ init, initDist: config.initDist, eta: config.eta, lambda: config.lambda, wd: config.wd }));
-      const t = new ToyBatchTrainer(ctx, config, runs, { rowsKernel, readEvery: 3, onMetrics: (per) => per.forEach((r, b) => rows[b].push(...r)) });
-      for (let i = 0; i < config.steps; i++) await t.step();
-      const weights = await t.readAdapters();
-      await t.finish();
+      const { rows, adapters: weights } = await trainBatch(config, runs, { rowsKernel, readEvery: 3 });
 
       for (const [b, init] of inits.entries()) {
         const c = { ...config, init };

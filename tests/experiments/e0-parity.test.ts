@@ -1,9 +1,9 @@
 // E0 (lora-math.md section 5): from the tensors of an exchange file, 10 AdamW steps on the GPU match the
 // float64 reference: loss, ||Z_A||, ||Z_B|| every step and the final A, B within 1e-3 relative.
 import { describe, expect, it } from 'vitest';
-import { defaultToyConfig } from '../../src/experiments/config.ts';
-import { drawToyTensors, fromExchange, toExchange } from '../../src/experiments/toyData.ts';
-import { withTeacherTargets } from '../../src/experiments/toy.ts';
+import { defaultToyConfig } from '../../src/experiments/toy/config.ts';
+import { drawToyTensors, fromExchange, toExchange } from '../../src/experiments/toy/data.ts';
+import { withTeacherTargets } from '../../src/experiments/toy/trainer.ts';
 import { testGpu } from '../gpu.ts';
 import { relErr } from '../reference/linalg.ts';
 import { referenceTrain } from '../reference/toyReference.ts';

@@ -6,7 +6,7 @@
 // docs/findings.md lists them for 1000 examples and several seeds).
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { SweepResult } from '../../src/experiments/sweepAggregate.ts';
+import type { SweepResult } from '../../src/experiments/sweep/aggregate.ts';
 
 const CLI = ['--import', 'tsx', '--import', './scripts/register-wgsl.mjs', 'src/cli/main.ts'];
 const cli = (args: string[]) => spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, timeout: 170_000 });

@@ -1,9 +1,9 @@
 // Result aggregation against hand-made cases: per-run summaries from metric rows, heatmaps with diverged
 // cells, optimal eta per width, log-log fits, one-step ||Z_B||, LoRA+ best per lambda, CSV. No GPU.
 import { describe, expect, it } from 'vitest';
-import { aggregateSweep, describeFits, fitLogLog, RunAccumulator, sweepToCsv, type RunSummary, type SweepStepRow } from '../../src/experiments/sweepAggregate.ts';
-import { sweepFigures } from '../../src/experiments/sweepFigures.ts';
-import { gridPoints, validateSweepSpec, type GridPoint, type ResolvedSweep, type SweepSpec } from '../../src/experiments/sweepSpec.ts';
+import { aggregateSweep, describeFits, fitLogLog, RunAccumulator, sweepToCsv, type RunSummary, type SweepStepRow } from '../../src/experiments/sweep/aggregate.ts';
+import { sweepFigures } from '../../src/experiments/sweep/figures.ts';
+import { gridPoints, validateSweepSpec, type GridPoint, type ResolvedSweep, type SweepSpec } from '../../src/experiments/sweep/spec.ts';
 
 const resolve = (spec: SweepSpec): ResolvedSweep => {
   const r = validateSweepSpec(spec);
@@ -163,13 +163,13 @@ describe('aggregateSweep', () => {
     expect(A).toMatchObject({ eta: 1e-3, lambda: 1 });
   });
 
-  it('a sweep still running: missing runs are pending cells', () => {
+  it('a sweep still running: missing runs are queued cells', () => {
     const s = resolve({ version: 1, kind: 'lr-width', axes: { init: ['A'], n: [64], eta: [1e-2, 1e-1] } });
     const done = summaries(s, () => ({ test: 0.3 }));
     const r = aggregateSweep(s, [done[0], undefined]);
     if (r.kind !== 'lr-width') throw new Error('kind');
-    expect(r.lrWidth[0].heatmap.cells.map((c) => [c.status, c.value, c.rowBest])).toEqual([['done', 0.3, true], ['pending', null, false]]);
-    expect(r.runs[1]).toMatchObject({ index: 1, status: 'pending', point: { eta: 0.1 } });
+    expect(r.lrWidth[0].heatmap.cells.map((c) => [c.status, c.value, c.rowBest])).toEqual([['done', 0.3, true], ['queued', null, false]]);
+    expect(r.runs[1]).toMatchObject({ index: 1, status: 'queued', point: { eta: 0.1 } });
   });
 
   it('results are JSON-safe (no NaN or Infinity) and the CSV has one row per run', () => {

@@ -1,15 +1,14 @@
 // End to end in Node (Dawn on SwiftShader): a small sweep (2 inits x 3 etas x 2 widths, few steps)
 // through the batched engine (GELU), checked against the per-run engine (ToySession) run by run, with one
-// diverging learning rate in every batch (NaN isolation), plus buffer reuse across batches. (Step-by-step
+// diverging learning rate in every batch (NaN isolation). (Step-by-step
 // agreement of every metric is what the run-by-run comparison checks, through the summaries.)
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultToyConfig } from '../../src/experiments/config.ts';
-import type { RunSummary, SweepResult } from '../../src/experiments/sweepAggregate.ts';
-import { planBatches, runSweep } from '../../src/experiments/sweepRunner.ts';
-import { validateSweepSpec, type SweepSpec } from '../../src/experiments/sweepSpec.ts';
-import { BufferPool, ToyBatchTrainer, type RunStepMetrics } from '../../src/experiments/toyBatch.ts';
-import type { GpuContext } from '../../src/gpu/device.ts';
-import { testGpu } from '../gpu.ts';
+import { defaultToyConfig } from '../../src/experiments/toy/config.ts';
+import type { RunSummary, SweepResult } from '../../src/experiments/sweep/aggregate.ts';
+import { planBatches, runSweep } from '../../src/experiments/sweep/runner.ts';
+import { validateSweepSpec, type SweepSpec } from '../../src/experiments/sweep/spec.ts';
+import { testHost } from '../gpu.ts';
+import { trainBatch } from './toyHarness.ts';
 
 const SPEC: SweepSpec = {
   version: 1,
@@ -25,14 +24,12 @@ const SPEC: SweepSpec = {
 const rel = (a: number | null, b: number | null) => (a === null || b === null ? (a === b ? 0 : Infinity) : Math.abs(a - b) / Math.max(1e-12, Math.abs(b)));
 
 describe('sweep end to end (SwiftShader)', () => {
-  let ctx: GpuContext;
   let batched: SweepResult;
   let sequential: SweepResult;
 
   beforeAll(async () => {
-    ctx = await testGpu();
-    batched = await runSweep(ctx, SPEC, { engine: 'batched', readEvery: 4 });
-    sequential = await runSweep(ctx, SPEC, { engine: 'sequential' });
+    batched = await runSweep(testHost(), SPEC, { engine: 'batched', readEvery: 4 });
+    sequential = await runSweep(testHost(), SPEC, { engine: 'sequential' });
   });
 
   it('runs the whole grid in one batch per width and reports every run', () => {
@@ -78,14 +75,7 @@ describe('sweep end to end (SwiftShader)', () => {
       { init: 'A' as const, initDist: 'gaussian' as const, eta: 3e-2, lambda: 1, wd: 0 },
       { init: 'B' as const, initDist: 'gaussian' as const, eta: 50, lambda: 1, wd: 0 },
     ];
-    const collect = async (rs: typeof runs) => {
-      const rows: RunStepMetrics[][] = rs.map(() => []);
-      const t = new ToyBatchTrainer(ctx, c, rs, { readEvery: 2, onMetrics: (per) => per.forEach((r, i) => rows[i].push(...r)) });
-      for (let s = 0; s < c.steps; s++) await t.step();
-      const adapters = await t.readAdapters();
-      await t.finish();
-      return { rows, adapters };
-    };
+    const collect = (rs: typeof runs) => trainBatch(c, rs, { readEvery: 2 });
     const both = await collect(runs);
     const alone = await collect([runs[0]]);
     expect(both.rows[1].some((r) => !r.alive)).toBe(true);
@@ -96,33 +86,13 @@ describe('sweep end to end (SwiftShader)', () => {
     expect(both.adapters[0].B.every(Number.isFinite)).toBe(true);
   });
 
-  it('reuses buffers: a second batch of the same shape allocates nothing new', async () => {
-    const pool = new BufferPool(ctx.device);
-    const c = { ...defaultToyConfig(), ...SPEC.base, n: 32, steps: 1 };
-    const run = { init: 'A' as const, initDist: 'gaussian' as const, eta: 1e-3, lambda: 1, wd: 0 };
-    const first = new ToyBatchTrainer(ctx, c, [run, run], { pool });
-    await first.finish(); // hands its buffers back to the pool
-    const created = pool.created;
-    const second = new ToyBatchTrainer(ctx, { ...c, seed: 2 }, [run, { ...run, init: 'B' }], { pool });
-    expect(pool.created).toBe(created);
-    expect(pool.reused).toBeGreaterThan(10);
-    await second.finish();
-    pool.destroy();
-  });
-
   it('both forward/U kernels (a workgroup per 8 rows, a thread per row) give the same training, step by step', async () => {
     // The default picks one of them by adapter and width (rowsKernelFor); both must agree with each other
     // as the engine does with the per-run one. n = 72 is not a multiple of the 64 lanes of `rows`, and
     // 100 test rows not a multiple of its 8-row blocks; one run diverges.
     const c = { ...defaultToyConfig(), ...SPEC.base, n: 72, nTest: 100, steps: 6 };
     const runs = [1e-3, 3e-2, 5].flatMap((eta) => (['A', 'B'] as const).map((init) => ({ init, initDist: 'gaussian' as const, eta, lambda: 4, wd: 0.01 })));
-    const trace = async (rowsKernel: 'workgroup' | 'thread') => {
-      const rows: RunStepMetrics[][] = runs.map(() => []);
-      const t = new ToyBatchTrainer(ctx, c, runs, { rowsKernel, readEvery: 2, onMetrics: (per) => per.forEach((r, b) => rows[b].push(...r)) });
-      for (let i = 0; i < c.steps; i++) await t.step();
-      await t.finish();
-      return rows;
-    };
+    const trace = async (rowsKernel: 'workgroup' | 'thread') => (await trainBatch(c, runs, { rowsKernel, readEvery: 2 })).rows;
     const wg = await trace('workgroup');
     const th = await trace('thread');
     expect(wg.map((r) => r.length)).toEqual(runs.map(() => c.steps));

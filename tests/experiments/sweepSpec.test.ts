@@ -1,11 +1,11 @@
 // SweepSpec: validation messages, grid construction and the text forms (CLI axes, share link). No GPU.
 import { describe, expect, it } from 'vitest';
-import { defaultToyConfig } from '../../src/experiments/config.ts';
+import { defaultToyConfig } from '../../src/experiments/toy/config.ts';
 import {
   axisValues, decodeSweepLink, encodeSweepLink, gridPoints, gridSize, logGrid, parseAxisText, pointConfig, SWEEP_PRESETS, validateSweepSpec,
   type ResolvedSweep, type SweepSpec,
-} from '../../src/experiments/sweepSpec.ts';
-import { batchKey } from '../../src/experiments/toyBatch.ts';
+} from '../../src/experiments/sweep/spec.ts';
+import { batchKey } from '../../src/experiments/sweep/batchTrainer.ts';
 
 const ok = (raw: unknown): ResolvedSweep => {
   const r = validateSweepSpec(raw);

@@ -1,10 +1,10 @@
 // What the golden-trace test records and replays: a toy run (full batch and mini-batch), a batch of
 // sweep runs trained in shared dispatches (one of them diverging), and a tiny GPT-2 run, all from fixed
 // seeds. Every float is kept as its float32 bit pattern, so "matches" means bit for bit.
-import { defaultToyConfig, type ToyConfig } from '../../src/experiments/config.ts';
-import type { GpuContext } from '../../src/gpu/device.ts';
-import { ToySession } from '../../src/experiments/session.ts';
-import { ToyBatchTrainer, type RunStepMetrics } from '../../src/experiments/toyBatch.ts';
+import { defaultToyConfig, type ToyConfig } from '../../src/experiments/toy/config.ts';
+import type { GpuHost } from '../../src/gpu/host.ts';
+import { ToySession } from '../../src/experiments/toy/session.ts';
+import { batchSession, ToyBatchTrainer, type RunStepMetrics } from '../../src/experiments/sweep/batchTrainer.ts';
 import { Gpt2Session, splitTokens, type Gpt2StepMetrics } from '../../src/experiments/gpt2/session.ts';
 import { patternStream, tinyRun, tinyWeights } from '../gpt2/fixture.ts';
 
@@ -21,14 +21,14 @@ export const TOY_CONFIGS: Record<string, ToyConfig> = {
 const toyRow = (r: { step: number; loss: number; zA: number; zB: number; normA: number; normB: number; normSBA: number; testLoss?: number }) =>
   bits([r.step, r.loss, r.zA, r.zB, r.normA, r.normB, r.normSBA, r.testLoss ?? NaN]);
 
-export async function collectToy(ctx: GpuContext, config: ToyConfig): Promise<{ rows: number[][]; tensors: number[][] }> {
-  const session = await ToySession.create(ctx, config);
+export async function collectToy(host: GpuHost, config: ToyConfig): Promise<{ rows: number[][]; tensors: number[][] }> {
+  const session = await ToySession.create(host, config);
   const rows: number[][] = [];
   session.subscribe({ onMetrics: (r) => rows.push(...r.map(toyRow)) });
   const end = await session.runToEnd();
   if (end.status !== 'done') throw new Error(`toy run ended ${end.status}`);
   const { A, B } = await session.trainer.readAdapter();
-  session.dispose();
+  await session.dispose();
   return { rows, tensors: [bits(A), bits(B)] };
 }
 
@@ -39,12 +39,14 @@ export const BATCH_RUNS = [
   { init: 'A' as const, initDist: 'uniform' as const, eta: 40, lambda: 16, wd: 0 }, // diverges
 ];
 
-export async function collectBatch(ctx: GpuContext): Promise<Golden> {
+export async function collectBatch(host: GpuHost): Promise<Golden> {
   const perRun: RunStepMetrics[][] = BATCH_RUNS.map(() => []);
-  const trainer = new ToyBatchTrainer(ctx, BATCH_CONFIG, BATCH_RUNS, { readEvery: 4, onMetrics: (rows) => rows.forEach((r, i) => perRun[i].push(...r)) });
-  while (trainer.stepsSubmitted < BATCH_CONFIG.steps) await trainer.step({ flushMetrics: trainer.stepsSubmitted + 1 === BATCH_CONFIG.steps });
+  const trainer = await ToyBatchTrainer.create(await host.context(), BATCH_CONFIG, BATCH_RUNS, { readEvery: 4 });
+  const session = batchSession(trainer, host);
+  session.subscribe({ onMetrics: (rows) => rows.forEach((row) => row.runs.forEach((r, i) => perRun[i].push(r))) });
+  await session.runToEnd();
   const adapters = await trainer.readAdapters();
-  await trainer.finish();
+  await session.dispose();
   const out: Golden = {};
   BATCH_RUNS.forEach((_, i) => {
     out[`batch.run${i}`] = { rows: perRun[i].map((r) => [...toyRow(r), r.alive ? 1 : 0]), tensors: [bits(adapters[i].A), bits(adapters[i].B)] };
@@ -52,24 +54,24 @@ export async function collectBatch(ctx: GpuContext): Promise<Golden> {
   return out;
 }
 
-export async function collectGpt2(ctx: GpuContext): Promise<{ rows: number[][]; tensors: number[][] }> {
+export async function collectGpt2(host: GpuHost): Promise<{ rows: number[][]; tensors: number[][] }> {
   const w = tinyWeights();
   const run = tinyRun({ steps: 6, evalEvery: 3, eta: 1e-2, lambda: 4, seed: 2 });
-  const session = await Gpt2Session.create(ctx, w, run, splitTokens(patternStream(w.config.vocab_size, 600), 0.25));
+  const session = await Gpt2Session.create(host, w, run, splitTokens(patternStream(w.config.vocab_size, 600), 0.25));
   const rows: number[][] = [];
   const row = (r: Gpt2StepMetrics) => bits([r.step, r.loss, r.evalLoss ?? NaN, ...r.zA, ...r.zB, ...r.normA, ...r.normB, ...r.normSBA]);
   session.subscribe({ onMetrics: (r) => rows.push(...r.map(row)) });
   const end = await session.runToEnd();
   if (end.status !== 'done') throw new Error(`gpt2 run ended ${end.status}`);
   const adapters = await session.readAdapters();
-  session.dispose();
+  await session.dispose();
   return { rows, tensors: adapters.flatMap((a) => [bits(a.A), bits(a.B)]) };
 }
 
-export async function collectAll(ctx: GpuContext): Promise<Golden> {
+export async function collectAll(host: GpuHost): Promise<Golden> {
   const out: Golden = {};
-  for (const [name, c] of Object.entries(TOY_CONFIGS)) out[name] = await collectToy(ctx, c);
-  Object.assign(out, await collectBatch(ctx));
-  out['gpt2.tiny'] = await collectGpt2(ctx);
+  for (const [name, c] of Object.entries(TOY_CONFIGS)) out[name] = await collectToy(host, c);
+  Object.assign(out, await collectBatch(host));
+  out['gpt2.tiny'] = await collectGpt2(host);
   return out;
 }

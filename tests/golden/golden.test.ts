@@ -3,14 +3,14 @@
 // order must say so and re-record (GOLDEN_RECORD=1 npx vitest run tests/golden) in its own commit.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { testGpu } from '../gpu.ts';
+import { testHost } from '../gpu.ts';
 import { collectAll, type Golden } from './collect.ts';
 
 const FILE = new URL('./traces.json', import.meta.url);
 
 describe('golden traces', () => {
   it('toy, sweep batch and tiny GPT-2 runs match the recorded traces bit for bit', async () => {
-    const got = await collectAll(await testGpu());
+    const got = await collectAll(testHost());
     if (process.env.GOLDEN_RECORD) writeFileSync(FILE, JSON.stringify(got) + '\n');
     const want = JSON.parse(readFileSync(FILE, 'utf8')) as Golden;
     expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());

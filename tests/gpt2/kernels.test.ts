@@ -3,10 +3,11 @@
 // T = 13, head dim 5, vocab 333 in chunks of 100). Each output is checked relative to its tensor's scale:
 // these kernels do short fp32 sums (<= a few hundred terms), so 1e-5 is loose for a correct kernel and
 // far too tight for an indexing bug. Guard tails after every output catch writes past the end.
+import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
 import { rng, runDispatches } from '../kernels/harness.ts';
-import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
+import { readFloats } from '../../src/gpu/buffers.ts';
 import { attentionBackward, attentionForward } from '../../src/gpu/kernels/attention.ts';
 import { biasRows } from '../../src/gpu/kernels/bias.ts';
 import { embedding } from '../../src/gpu/kernels/embedding.ts';
@@ -17,15 +18,17 @@ import { relErr } from './fixture.ts';
 
 const SENTINEL = -777.25;
 let device: GPUDevice;
+let arena: GpuArena;
 beforeAll(async () => {
   device = (await testGpu()).device;
+  arena = new GpuArena(device, 'test');
 });
 
 function rand(count: number, seed: number, scale = 1, offset = 0): Float32Array {
   const r = rng(seed);
   return Float32Array.from({ length: count }, () => offset + scale * (2 * r() - 1));
 }
-const up = (data: Float32Array | Uint32Array) => storageBuffer(device, 'input', data);
+const up = (data: Float32Array | Uint32Array) => arena.storage('input', data);
 /** An output of `count` floats + a 16-float guard tail, preset to SENTINEL (or to `fill`). */
 const out = (count: number, fill?: Float32Array) => {
   const d = new Float32Array(count + 16).fill(SENTINEL);
@@ -53,7 +56,7 @@ describe('embedding', () => {
         chunks.push({ v0, rows, buffer: up(wte.slice(v0 * C, (v0 + rows) * C)) });
       }
       const o = out(N * C);
-      await runDispatches(device, embedding(device, { rows: N, cols: C, seq: T, tokens: up(tok), chunks, wpe: up(wpe), out: o }), 'embedding');
+      await runDispatches(device, embedding(arena, { rows: N, cols: C, seq: T, tokens: up(tok), chunks, wpe: up(wpe), out: o }), 'embedding');
       const got = await read(o, N * C);
       const want = Float64Array.from({ length: N * C }, (_, i) => wte[tok[Math.floor(i / C)] * C + (i % C)] + wpe[(Math.floor(i / C) % T) * C + (i % C)]);
       expect(relErr(got, want)).toBeLessThan(1e-6);
@@ -66,7 +69,7 @@ describe('bias', () => {
     const rows = 7, cols = 37;
     const bias = rand(cols, 4), res = rand(rows * cols, 5);
     const a = out(rows * cols), b = out(rows * cols);
-    await runDispatches(device, [biasRows(device, { rows, cols, bias: up(bias), out: a }), biasRows(device, { rows, cols, bias: up(bias), out: b, residual: up(res) })], 'bias');
+    await runDispatches(device, [biasRows(arena, { rows, cols, bias: up(bias), out: a }), biasRows(arena, { rows, cols, bias: up(bias), out: b, residual: up(res) })], 'bias');
     const ga = await read(a, rows * cols), gb = await read(b, rows * cols);
     for (let i = 0; i < rows * cols; i++) {
       expect(ga[i]).toBe(bias[i % cols]);
@@ -85,9 +88,9 @@ describe('layernorm', () => {
       const y = out(rows * cols), stats = out(2 * rows), dx = out(rows * cols), dxAcc = out(rows * cols, prior);
       const xb = up(x), gb = up(g);
       await runDispatches(device, [
-        layerNormForward(device, { rows, cols, eps, x: xb, gamma: gb, beta: up(b), y, stats }),
-        layerNormBackward(device, { rows, cols, x: xb, gamma: gb, stats, dy: up(dy), dx, accumulate: false }),
-        layerNormBackward(device, { rows, cols, x: xb, gamma: gb, stats, dy: up(dy), dx: dxAcc, accumulate: true }),
+        layerNormForward(arena, { rows, cols, eps, x: xb, gamma: gb, beta: up(b), y, stats }),
+        layerNormBackward(arena, { rows, cols, x: xb, gamma: gb, stats, dy: up(dy), dx, accumulate: false }),
+        layerNormBackward(arena, { rows, cols, x: xb, gamma: gb, stats, dy: up(dy), dx: dxAcc, accumulate: true }),
       ], 'layernorm');
       const ref = lnForward(f64(x), rows, cols, g, b, eps);
       const refDx = lnBackward(f64(x), rows, cols, g, ref, f64(dy));
@@ -110,8 +113,8 @@ describe('attention', () => {
       const q = up(qkv);
       const shape = { batch: B, seq: T, heads: H, dim: D };
       await runDispatches(device, [
-        ...attentionForward(device, { ...shape, qkv: q, probs, out: att }),
-        ...attentionBackward(device, { ...shape, qkv: q, probs, dout: up(dout), dS, dqkv }),
+        ...attentionForward(arena, { ...shape, qkv: q, probs, out: att }),
+        ...attentionBackward(arena, { ...shape, qkv: q, probs, dout: up(dout), dS, dqkv }),
       ], 'attention');
       const ref = attForward(f64(qkv), B, T, H, D);
       expect(relErr(await read(probs, B * H * T * T), ref.P)).toBeLessThan(1e-5);
@@ -125,7 +128,7 @@ describe('attention', () => {
     const qkv = new Float32Array(T * 3 * C);
     for (let t = 0; t < T; t++) qkv.set([100, 0, (t % 2 ? 100 : -100), 0, t, -t], t * 3 * C);
     const probs = out(T * T), att = out(T * C);
-    await runDispatches(device, attentionForward(device, { batch: B, seq: T, heads: H, dim: D, qkv: up(qkv), probs, out: att }), 'attention big');
+    await runDispatches(device, attentionForward(arena, { batch: B, seq: T, heads: H, dim: D, qkv: up(qkv), probs, out: att }), 'attention big');
     const P = await read(probs, T * T);
     for (let t = 0; t < T; t++) {
       const row = Array.from(P.subarray(t * T, (t + 1) * T));
@@ -153,8 +156,8 @@ describe('softmax cross-entropy', () => {
       }
       const stats = out(4 * rows), loss = out(rows), tb = up(targets);
       await runDispatches(device, [
-        ...softmaxXentForward(device, { rows, chunks, targets: tb, stats, loss }),
-        ...softmaxXentBackward(device, { rows, chunks, targets: tb, stats }),
+        ...softmaxXentForward(arena, { rows, chunks, targets: tb, stats, loss }),
+        ...softmaxXentBackward(arena, { rows, chunks, targets: tb, stats }),
       ], 'xent');
       const wantLoss = new Float64Array(rows), wantGrad = new Float64Array(rows * V);
       for (let n = 0; n < rows; n++) {

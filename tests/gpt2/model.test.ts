@@ -28,7 +28,8 @@ const data = { train: patternStream(w.config.vocab_size, 400) };
 async function compare(run: Gpt2RunConfig, maxVocabChunk?: number) {
   const adapters = randomAdapters(w, run);
   const metrics: Gpt2StepMetrics[] = [];
-  const trainer = await Gpt2Trainer.create(ctx, w, run, data, { adapters, maxVocabChunk, onMetrics: (r) => metrics.push(...r) });
+  const trainer = await Gpt2Trainer.create(ctx, w, run, data, { adapters, maxVocabChunk });
+  trainer.onRows = (r) => metrics.push(...r);
   try {
     const batch = randomBatch(w.config.vocab_size, run.batch, run.seq);
     const ref = gpt2Reference(w, refAdapters(adapters, run), batch.tokens, batch.targets, run.batch, run.seq, { grads: true });

@@ -3,7 +3,7 @@
 // greedy generation against the float64 reference; the memory plan against what is really allocated;
 // configurations that cannot fit refused before allocation, with the reason.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { testGpu } from '../gpu.ts';
+import { testGpu, testHost } from '../gpu.ts';
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2StepMetrics, type StatusEvent } from '../../src/experiments/gpt2/session.ts';
 import { Gpt2Trainer } from '../../src/experiments/gpt2/trainer.ts';
@@ -23,7 +23,7 @@ const V = w.config.vocab_size;
 describe('GPT-2 LoRA training on the tiny model', () => {
   it('AdamW steps lower the loss (all four targets, Init[A]); metrics arrive for every step, eval loss every k', async () => {
     const run = tinyRun({ steps: 12, evalEvery: 4, eta: 1e-2, lambda: 4 });
-    const session = await Gpt2Session.create(ctx, w, run, splitTokens(patternStream(V, 600), 0.25));
+    const session = await Gpt2Session.create(testHost(), w, run, splitTokens(patternStream(V, 600), 0.25));
     const rows: Gpt2StepMetrics[] = [];
     const statuses: StatusEvent[] = [];
     session.subscribe({ onMetrics: (r) => rows.push(...r), onStatus: (e) => statuses.push(e) });
@@ -43,7 +43,7 @@ describe('GPT-2 LoRA training on the tiny model', () => {
     expect(last.perplexity).toBeCloseTo(Math.exp(last.loss), 3);
     expect(rows.every((r) => r.zA.length === session.adapters.length)).toBe(true);
     expect(session.stats.secondsPerStep).toBeGreaterThan(0);
-    session.dispose();
+    await session.dispose();
   });
 
   for (const init of ['A', 'B'] as const) {

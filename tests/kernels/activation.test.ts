@@ -5,10 +5,11 @@
 // the bound is absolute-plus-relative per element: (8 * 2^-24 + TANH_ABS) * scale, where scale is the
 // size of the intermediates that carry rounding and tanh's absolute error (see forwardScale and
 // backwardScale below). ReLU involves no rounding at all: compared bit for bit.
+import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
 import { rng, runDispatches, U } from './harness.ts';
-import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
+import { readFloats } from '../../src/gpu/buffers.ts';
 import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { activationBackward, activationBackwardOuter, activationForward, type Activation } from '../../src/gpu/kernels/elementwise.ts';
 import { dphi, phi } from '../reference/toyReference.ts';
@@ -18,8 +19,10 @@ const TANH_ABS = 2 ** -20;
 const SENTINEL = -777.25;
 
 let device: GPUDevice;
+let arena: GpuArena;
 beforeAll(async () => {
   device = (await testGpu()).device;
+  arena = new GpuArena(device, 'test');
 });
 
 
@@ -34,7 +37,7 @@ function inputs(count: number, seed: number): Float32Array {
 }
 
 function upload(data: Float32Array): GPUBuffer {
-  return storageBuffer(device, 'input', data);
+  return arena.storage('input', data);
 }
 
 function output(count: number): GPUBuffer {
@@ -83,7 +86,7 @@ describe('activation forward', () => {
       for (const count of COUNTS) {
         const x = inputs(count, count);
         const y = output(count);
-        await run(activationForward(device, act, count, upload(x), y), `${act} forward ${count}`);
+        await run(activationForward(arena, act, count, upload(x), y), `${act} forward ${count}`);
         const got = await readFloats(device, y, count + 64);
         const want = Array.from(x, (v) => phi(act, v));
         const scale = Array.from(x, (v, i) => forwardScale(act, v, want[i]));
@@ -97,7 +100,7 @@ describe('activation forward', () => {
     const got: Record<string, Float32Array> = {};
     for (const act of ACTS) {
       const y = output(x.length);
-      await run(activationForward(device, act, x.length, upload(x), y), `${act} exact`);
+      await run(activationForward(arena, act, x.length, upload(x), y), `${act} exact`);
       got[act] = await readFloats(device, y, x.length);
     }
     expect(Math.abs(got.relu[0])).toBe(0);
@@ -120,7 +123,7 @@ describe('activation backward', () => {
         const r = rng(90 + count);
         const dy = Float32Array.from({ length: count }, () => 2 * r() - 1);
         const dx = output(count);
-        await run(activationBackward(device, act, count, upload(x), upload(dy), dx), `${act} backward ${count}`);
+        await run(activationBackward(arena, act, count, upload(x), upload(dy), dx), `${act} backward ${count}`);
         const got = await readFloats(device, dx, count + 64);
         const want = Array.from(x, (v, i) => dy[i] * dphi(act, v));
         const scale = Array.from(x, (v, i) => Math.abs(dy[i]) * backwardScale(act, v));
@@ -135,7 +138,7 @@ describe('activation backward', () => {
     const want: Record<Activation, number[]> = { relu: [0, 0, 1, 0], tanh: [1, 1, 1, 1], gelu: [0.5, 0.5, 0.5, 0.5] };
     for (const act of ACTS) {
       const dx = output(4);
-      await run(activationBackward(device, act, 4, upload(x), upload(dy), dx), `${act} backward at 0`);
+      await run(activationBackward(arena, act, 4, upload(x), upload(dy), dx), `${act} backward at 0`);
       const got = Array.from(await readFloats(device, dx, 4));
       for (let i = 0; i < 4; i++) expect(Math.abs(got[i] - want[act][i]), `${act}'(${x[i]})`).toBeLessThanOrEqual(act === 'relu' ? 0 : 1e-6);
     }
@@ -161,7 +164,7 @@ describe('activation backward_outer (gradient through the 1-output head)', () =>
         const w = Float32Array.from({ length: cols }, () => 2 * r() - 1);
         if (rows > 1) g[1] = 0; // a row with a zero residual must produce an all-zero row
         const dx = output(count);
-        await run(activationBackwardOuter(device, act, rows, cols, upload(x), upload(g), upload(w), dx), `${act} outer ${rows}x${cols}`);
+        await run(activationBackwardOuter(arena, act, rows, cols, upload(x), upload(g), upload(w), dx), `${act} outer ${rows}x${cols}`);
         const got = await readFloats(device, dx, count + 64);
         const want = Array.from(x, (v, i) => g[Math.floor(i / cols)] * w[i % cols] * dphi(act, v));
         const scale = Array.from(x, (v, i) => Math.abs(g[Math.floor(i / cols)] * w[i % cols]) * (1 + backwardScale(act, v)));

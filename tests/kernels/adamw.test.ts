@@ -11,10 +11,11 @@
 //     c_t = 1 - beta^t by a recurrence, not 1 - (fp32 beta^t) (which would lose ~500x to cancellation
 //     at t = 2), so c_t is good to a few u, beta2 itself rounds to fp32 (1.3e-5 relative in 1 - beta2),
 //     and the update is within 1e-5 * lr + 4u |theta|.
+import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
 import { rng, runDispatches, U } from './harness.ts';
-import { readFloats, storageBuffer, writeFloats } from '../../src/gpu/buffers.ts';
+import { readFloats, writeFloats } from '../../src/gpu/buffers.ts';
 import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { adamw, type AdamHyper } from '../../src/gpu/kernels/adamw.ts';
 import { advanceStep, createTrainState } from '../../src/gpu/kernels/trainState.ts';
@@ -23,8 +24,10 @@ import { adamwStep } from '../reference/toyReference.ts';
 const f32 = Math.fround;
 
 let device: GPUDevice;
+let arena: GpuArena;
 beforeAll(async () => {
   device = (await testGpu()).device;
+  arena = new GpuArena(device, 'test');
 });
 
 
@@ -90,12 +93,12 @@ describe('AdamW kernel', () => {
         const g1 = grads(count, count + 1);
         const g2 = grads(count, count + 2);
         if (count > 1) g2[1] = 0; // zero gradient at step 2 after a nonzero one: the moments still move theta
-        const state = createTrainState(device, 2, 4);
-        const metrics = storageBuffer(device, 'metrics', 8);
-        const theta = storageBuffer(device, 'theta', theta0);
-        const grad = storageBuffer(device, 'grad', g1);
-        const opt = adamw(device, { theta, grad, count, state, hyper: h, label: 'p' });
-        const advance = advanceStep(device, state, metrics, h.beta1, h.beta2);
+        const state = createTrainState(arena, 2, 4);
+        const metrics = arena.storage('metrics', 8);
+        const theta = arena.storage('theta', theta0);
+        const grad = arena.storage('grad', g1);
+        const opt = adamw(arena, { theta, grad, count, state, hyper: h, label: 'p' });
+        const advance = advanceStep(arena, state, metrics, h.beta1, h.beta2);
         const snap = async (): Promise<Snapshot> => ({
           theta: await readFloats(device, theta, count),
           m: await readFloats(device, opt.m, count),
@@ -142,16 +145,16 @@ describe('AdamW kernel', () => {
     const count = 65;
     const eta = 1e-3;
     const lambda = 16;
-    const state = createTrainState(device, 1, 1);
-    const metrics = storageBuffer(device, 'metrics', 4);
+    const state = createTrainState(arena, 1, 1);
+    const metrics = arena.storage('metrics', 4);
     const common = { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
     const aTheta = Float32Array.from({ length: count }, (_, i) => Math.sin(i));
     const bTheta = new Float32Array(count);
     const gA = grads(count, 1), gB = grads(count, 2);
-    const A = storageBuffer(device, 'A', aTheta), B = storageBuffer(device, 'B', bTheta);
-    const optA = adamw(device, { theta: A, grad: storageBuffer(device, 'gA', gA), count, state, hyper: { lr: eta, ...common }, label: 'A' });
-    const optB = adamw(device, { theta: B, grad: storageBuffer(device, 'gB', gB), count, state, hyper: { lr: lambda * eta, ...common }, label: 'B' });
-    await run([advanceStep(device, state, metrics, 0.9, 0.999), optA.dispatch, optB.dispatch], 'lora+ step');
+    const A = arena.storage('A', aTheta), B = arena.storage('B', bTheta);
+    const optA = adamw(arena, { theta: A, grad: arena.storage('gA', gA), count, state, hyper: { lr: eta, ...common }, label: 'A' });
+    const optB = adamw(arena, { theta: B, grad: arena.storage('gB', gB), count, state, hyper: { lr: lambda * eta, ...common }, label: 'B' });
+    await run([advanceStep(arena, state, metrics, 0.9, 0.999), optA.dispatch, optB.dispatch], 'lora+ step');
     const a1 = await readFloats(device, A, count), b1 = await readFloats(device, B, count);
     for (let i = 0; i < count; i++) {
       const ga = Math.abs(gA[i]), gb = Math.abs(gB[i]);

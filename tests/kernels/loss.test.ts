@@ -4,18 +4,21 @@
 // multiplication; WGSL requires both to be correctly rounded, so they are compared bit for bit with
 // Math.fround of the same operations. Against the float64 meaning, (y - t)/m, that is within
 // 3 * 2^-24 relative (the three roundings), also checked.
+import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
 import { rng, runDispatches, U } from './harness.ts';
-import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
+import { readFloats } from '../../src/gpu/buffers.ts';
 import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { mse } from '../../src/gpu/kernels/elementwise.ts';
 
 const SENTINEL = 4242.5;
 
 let device: GPUDevice;
+let arena: GpuArena;
 beforeAll(async () => {
   device = (await testGpu()).device;
+  arena = new GpuArena(device, 'test');
 });
 
 
@@ -23,9 +26,9 @@ const run = (d: Dispatch, what: string) => runDispatches(device, d, what);
 
 async function runMse(y: Float32Array, t: Float32Array): Promise<{ residual: Float32Array; grad: Float32Array }> {
   const m = y.length;
-  const residual = storageBuffer(device, 'residual', new Float32Array(m + 64).fill(SENTINEL));
-  const grad = storageBuffer(device, 'grad', new Float32Array(m + 64).fill(SENTINEL));
-  await run(mse(device, m, storageBuffer(device, 'y', y), storageBuffer(device, 't', t), residual, grad), `mse m=${m}`);
+  const residual = arena.storage('residual', new Float32Array(m + 64).fill(SENTINEL));
+  const grad = arena.storage('grad', new Float32Array(m + 64).fill(SENTINEL));
+  await run(mse(arena, m, arena.storage('y', y), arena.storage('t', t), residual, grad), `mse m=${m}`);
   return { residual: await readFloats(device, residual, m + 64), grad: await readFloats(device, grad, m + 64) };
 }
 

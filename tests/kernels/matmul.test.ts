@@ -8,18 +8,21 @@
 // the low-rank dot of length `rank` adding its own gamma_rank. This is per element and scaled by the
 // element's own |A||B|, so an indexing or transpose bug (an O(1) relative error) cannot hide in it,
 // while a correct kernel can never fail it.
+import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
 import { rng, runDispatches, U } from './harness.ts';
-import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
+import { readFloats } from '../../src/gpu/buffers.ts';
 import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { autoSplits, matmul, type MatmulSpec } from '../../src/gpu/kernels/matmul.ts';
 
 const SENTINEL = 12345.5;
 
 let device: GPUDevice;
+let arena: GpuArena;
 beforeAll(async () => {
   device = (await testGpu()).device;
+  arena = new GpuArena(device, 'test');
 });
 
 
@@ -30,7 +33,7 @@ function rand32(count: number, seed: number): Float32Array {
 }
 
 function upload(data: Float32Array, label = 'input'): GPUBuffer {
-  return storageBuffer(device, label, data);
+  return arena.storage(label, data);
 }
 
 /** An output buffer of `count` floats plus a guard tail, all preset to `fill` (SENTINEL by default). */
@@ -156,7 +159,7 @@ async function check(c: Case, seed: number): Promise<Float32Array> {
     lowrank: c.rank ? { z: upload(z!), l: upload(l!), rank: c.rank, scale: c.scale ?? 1, strideZ: c.strideZ, strideL: c.strideL } : undefined,
   };
   const name = describeCase(c);
-  await run(matmul(device, spec), name);
+  await run(matmul(arena, spec), name);
   const got = await readFloats(device, cBuf, sizes.c + 64);
   const { want, bound, used } = reference(c, a, b, preset, z, l);
   let bad = 0;
@@ -227,8 +230,8 @@ describe('matmul: fused low-rank epilogue', () => {
   });
 
   it('refuses to combine the low-rank epilogue with split-K', () => {
-    const buf = storageBuffer(device, 'x', 64);
-    expect(() => matmul(device, { M: 2, N: 2, K: 64, a: buf, b: buf, c: buf, splits: 2, lowrank: { z: buf, l: buf, rank: 1, scale: 1 } })).toThrow(/split-K/);
+    const buf = arena.storage('x', 64);
+    expect(() => matmul(arena, { M: 2, N: 2, K: 64, a: buf, b: buf, c: buf, splits: 2, lowrank: { z: buf, l: buf, rank: 1, scale: 1 } })).toThrow(/split-K/);
   });
 });
 
@@ -262,12 +265,12 @@ describe('matmul: split-K', () => {
 
   it("'auto' splits a tall-skinny product, and clamps to what K allows", async () => {
     expect(autoSplits(3, 5, 2000)).toBeGreaterThan(1);
-    const buf = storageBuffer(device, 'x', 64);
-    expect(matmul(device, { M: 3, N: 5, K: 2000, a: buf, b: buf, c: buf, splits: 'auto' })).toHaveLength(2);
-    expect(matmul(device, { M: 3, N: 5, K: 17, a: buf, b: buf, c: buf, splits: 8 })).toHaveLength(2); // 2 chunks of 16
-    expect(matmul(device, { M: 3, N: 5, K: 5, a: buf, b: buf, c: buf, splits: 4 })).toHaveLength(1);
+    const buf = arena.storage('x', 64);
+    expect(matmul(arena, { M: 3, N: 5, K: 2000, a: buf, b: buf, c: buf, splits: 'auto' })).toHaveLength(2);
+    expect(matmul(arena, { M: 3, N: 5, K: 17, a: buf, b: buf, c: buf, splits: 8 })).toHaveLength(2); // 2 chunks of 16
+    expect(matmul(arena, { M: 3, N: 5, K: 5, a: buf, b: buf, c: buf, splits: 4 })).toHaveLength(1);
     expect(autoSplits(640, 640, 4096)).toBe(1); // enough output tiles: no split
-    expect(matmul(device, { M: 640, N: 640, K: 4096, a: buf, b: buf, c: buf, splits: "auto" })).toHaveLength(1);
+    expect(matmul(arena, { M: 640, N: 640, K: 4096, a: buf, b: buf, c: buf, splits: "auto" })).toHaveLength(1);
     await check({ M: 3, N: 5, K: 2000, transA: true, splits: 'auto' }, 710);
     await check({ M: 3, N: 5, K: 17, splits: 8 }, 720);
     await check({ M: 1, N: 1, K: 1025, transB: true, splits: 'auto' }, 730);
@@ -284,13 +287,13 @@ describe('matmul: split-K', () => {
     const b = upload(rand32(K * N, 801));
     const c1 = output(M * N);
     const c2 = output(M * N);
-    const first = matmul(device, { M, N, K, a, b, c: c1, splits: 'auto' });
+    const first = matmul(arena, { M, N, K, a, b, c: c1, splits: 'auto' });
     expect(first).toHaveLength(2);
     await run(first, 'split-K run 1');
     const r1 = new Uint32Array((await readFloats(device, c1, M * N)).buffer);
     await run(first, 'split-K run 2');
     const r2 = new Uint32Array((await readFloats(device, c1, M * N)).buffer);
-    await run(matmul(device, { M, N, K, a, b, c: c2, splits: 'auto' }), 'split-K rebuilt');
+    await run(matmul(arena, { M, N, K, a, b, c: c2, splits: 'auto' }), 'split-K rebuilt');
     const r3 = new Uint32Array((await readFloats(device, c2, M * N)).buffer);
     expect(Array.from(r2)).toEqual(Array.from(r1));
     expect(Array.from(r3)).toEqual(Array.from(r1));

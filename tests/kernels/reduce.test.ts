@@ -7,18 +7,21 @@
 // term passes through at most `additions(count)` roundings, so the fp32 sum is within additions * u of
 // sum |x_i y_i|; the scale multiply adds one rounding, sqrt halves the relative error and adds one.
 // (Random rounding errors mostly cancel; this worst-case bound is still far tighter than any bug.)
+import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
 import { rng, runDispatches, U } from './harness.ts';
-import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
+import { readFloats } from '../../src/gpu/buffers.ts';
 import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { reduceToMetric } from '../../src/gpu/kernels/reduce.ts';
 import { advanceStep, createTrainState } from '../../src/gpu/kernels/trainState.ts';
 
 
 let device: GPUDevice;
+let arena: GpuArena;
 beforeAll(async () => {
   device = (await testGpu()).device;
+  arena = new GpuArena(device, 'test');
 });
 
 
@@ -34,9 +37,9 @@ const STRIDE = 6;
 
 /** A training state advanced to `step`, with its metrics ring (RING slots of STRIDE fields). */
 async function stateAt(step: number): Promise<{ state: GPUBuffer; metrics: GPUBuffer; advance: Dispatch }> {
-  const state = createTrainState(device, RING, STRIDE);
-  const metrics = storageBuffer(device, 'metrics', RING * STRIDE);
-  const advance = advanceStep(device, state, metrics, 0.9, 0.999);
+  const state = createTrainState(arena, RING, STRIDE);
+  const metrics = arena.storage('metrics', RING * STRIDE);
+  const advance = advanceStep(arena, state, metrics, 0.9, 0.999);
   for (let t = 0; t < step; t++) await run([advance], 'advance');
   return { state, metrics, advance };
 }
@@ -60,8 +63,8 @@ describe('reduceToMetric: sum of squares', () => {
     const { state, metrics } = await stateAt(1);
     for (const count of COUNTS) {
       const x = rand32(count, count, -3, 3);
-      const xBuf = storageBuffer(device, 'x', x);
-      await run(reduceToMetric(device, { x: xBuf, count, scale: 1 / count, sqrt: true, label: `rms${count}`, metrics, state, field: 3 }), `rms ${count}`);
+      const xBuf = arena.storage('x', x);
+      await run(reduceToMetric(arena, { x: xBuf, count, scale: 1 / count, sqrt: true, label: `rms${count}`, metrics, state, field: 3 }), `rms ${count}`);
       const got = (await readFloats(device, metrics, STRIDE))[3];
       let sum = 0;
       for (let i = 0; i < count; i++) sum += x[i] * x[i];
@@ -75,23 +78,23 @@ describe('reduceToMetric: sum of squares', () => {
     const { state, metrics } = await stateAt(1);
     for (const m of [1, 17, 1000]) {
       const r = rand32(m, 7 * m, -10, 10);
-      await run(reduceToMetric(device, { x: storageBuffer(device, 'r', r), count: m, scale: 1 / (2 * m), sqrt: false, label: 'loss', metrics, state, field: 1 }), `loss ${m}`);
+      await run(reduceToMetric(arena, { x: arena.storage('r', r), count: m, scale: 1 / (2 * m), sqrt: false, label: 'loss', metrics, state, field: 1 }), `loss ${m}`);
       const got = (await readFloats(device, metrics, STRIDE))[1];
       let sum = 0;
       for (let i = 0; i < m; i++) sum += r[i] * r[i];
       const want = Math.fround(1 / (2 * m)) * sum;
       expectClose(got, want, (additions(m) + 1) * U * want, `loss of ${m}`);
     }
-    const zeros = storageBuffer(device, 'zeros', new Float32Array(300));
-    await run(reduceToMetric(device, { x: zeros, count: 300, scale: 1 / 300, sqrt: true, label: 'zero', metrics, state, field: 2 }), 'zero');
+    const zeros = arena.storage('zeros', new Float32Array(300));
+    await run(reduceToMetric(arena, { x: zeros, count: 300, scale: 1 / 300, sqrt: true, label: 'zero', metrics, state, field: 2 }), 'zero');
     expect((await readFloats(device, metrics, STRIDE))[2]).toBe(0);
   });
 
   it('is bit-identical from run to run', async () => {
     const { state, metrics } = await stateAt(1);
     const count = 300_000;
-    const x = storageBuffer(device, 'x', rand32(count, 5));
-    const d = reduceToMetric(device, { x, count, scale: 1 / count, sqrt: true, label: 'det', metrics, state, field: 4 });
+    const x = arena.storage('x', rand32(count, 5));
+    const d = reduceToMetric(arena, { x, count, scale: 1 / count, sqrt: true, label: 'det', metrics, state, field: 4 });
     const bits: number[] = [];
     for (let i = 0; i < 3; i++) {
       await run(d, 'determinism');
@@ -112,7 +115,7 @@ describe('reduceToMetric: dot product', () => {
         const y = sqrt ? Float32Array.from(rand32(count, 3 * count + 2), (v, i) => x[i] + 0.5 * v) : rand32(count, 3 * count + 2);
         const scale = 0.37;
         await run(
-          reduceToMetric(device, { x: storageBuffer(device, 'x', x), y: storageBuffer(device, 'y', y), count, scale, sqrt, label: 'dot', metrics, state, field: 5 }),
+          reduceToMetric(arena, { x: arena.storage('x', x), y: arena.storage('y', y), count, scale, sqrt, label: 'dot', metrics, state, field: 5 }),
           `dot ${count}`,
         );
         const got = (await readFloats(device, metrics, STRIDE))[5];
@@ -139,7 +142,7 @@ describe('reduceToMetric: dot product', () => {
     const { state, metrics } = await stateAt(1);
     const x = Float32Array.from({ length: 777 }, (_, i) => (i % 5) - 2.5);
     const y = Float32Array.from(x, (v) => -2 * v);
-    await run(reduceToMetric(device, { x: storageBuffer(device, 'x', x), y: storageBuffer(device, 'y', y), count: 777, scale: 1, sqrt: false, label: 'neg', metrics, state, field: 1 }), 'neg');
+    await run(reduceToMetric(arena, { x: arena.storage('x', x), y: arena.storage('y', y), count: 777, scale: 1, sqrt: false, label: 'neg', metrics, state, field: 1 }), 'neg');
     let want = 0;
     for (let i = 0; i < 777; i++) want += x[i] * y[i];
     expect((await readFloats(device, metrics, STRIDE))[1]).toBe(want); // small integers and halves: exact
@@ -150,11 +153,11 @@ describe('reduceToMetric: metrics slot', () => {
   it('writes field f of slot (step - 1) % ring, and nothing else', async () => {
     const { state, metrics, advance } = await stateAt(0);
     const x = Float32Array.from([3, 4]); // sum of squares 25
-    const xBuf = storageBuffer(device, 'x', x);
+    const xBuf = arena.storage('x', x);
     const snapshots: Float32Array[] = [];
     for (let t = 1; t <= 5; t++) {
       const field = 1 + (t % (STRIDE - 1));
-      await run([advance, ...reduceToMetric(device, { x: xBuf, count: 2, scale: t, sqrt: t % 2 === 0, label: `slot${t}`, metrics, state, field })], `step ${t}`);
+      await run([advance, ...reduceToMetric(arena, { x: xBuf, count: 2, scale: t, sqrt: t % 2 === 0, label: `slot${t}`, metrics, state, field })], `step ${t}`);
       const got = await readFloats(device, metrics, RING * STRIDE);
       const slot = (t - 1) % RING;
       const want = t % 2 === 0 ? Math.sqrt(25 * t) : 25 * t;

@@ -3,18 +3,21 @@
 // Tolerance. Everything here is exact (counters, copies, NaN fills) except Adam's running powers
 // beta^t, an fp32 product of t factors: within (t + 1) * 2^-24 relative of the float64 power of the
 // fp32-rounded beta (one rounding per multiply plus the rounding of beta itself).
+import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
 import { runDispatches, U } from './harness.ts';
-import { readFloats, storageBuffer } from '../../src/gpu/buffers.ts';
+import { readFloats } from '../../src/gpu/buffers.ts';
 import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { advanceStep, createTrainState, gatherRows } from '../../src/gpu/kernels/trainState.ts';
 
 const SENTINEL = -31.5;
 
 let device: GPUDevice;
+let arena: GpuArena;
 beforeAll(async () => {
   device = (await testGpu()).device;
+  arena = new GpuArena(device, 'test');
 });
 
 const run = (dispatches: Dispatch[], what: string) => runDispatches(device, dispatches, what);
@@ -27,7 +30,7 @@ async function readState(state: GPUBuffer): Promise<{ step: number; ring: number
 
 describe('train state: createTrainState + advanceStep', () => {
   it('starts at step 0 with beta powers 1', async () => {
-    const state = createTrainState(device, 4, 3);
+    const state = createTrainState(arena, 4, 3);
     expect(await readState(state)).toEqual({ step: 0, ring: 4, stride: 3, bc1: 0, bc2: 0 });
   });
 
@@ -36,9 +39,9 @@ describe('train state: createTrainState + advanceStep', () => {
     const stride = 5;
     const beta1 = 0.9;
     const beta2 = 0.999;
-    const state = createTrainState(device, ring, stride);
-    const metrics = storageBuffer(device, 'metrics', new Float32Array(ring * stride + 8).fill(SENTINEL));
-    const advance = advanceStep(device, state, metrics, beta1, beta2);
+    const state = createTrainState(arena, ring, stride);
+    const metrics = arena.storage('metrics', new Float32Array(ring * stride + 8).fill(SENTINEL));
+    const advance = advanceStep(arena, state, metrics, beta1, beta2);
     let expected = new Float32Array(ring * stride + 8).fill(SENTINEL);
     for (let t = 1; t <= 7; t++) {
       await run([advance], `advance ${t}`);
@@ -70,9 +73,9 @@ describe('train state: createTrainState + advanceStep', () => {
   });
 
   it('a one-field slot (stride 1) and a one-slot ring keep only the step number', async () => {
-    const state = createTrainState(device, 1, 1);
-    const metrics = storageBuffer(device, 'metrics', new Float32Array(8).fill(SENTINEL));
-    const advance = advanceStep(device, state, metrics, 0.5, 0.25);
+    const state = createTrainState(arena, 1, 1);
+    const metrics = arena.storage('metrics', new Float32Array(8).fill(SENTINEL));
+    const advance = advanceStep(arena, state, metrics, 0.5, 0.25);
     await run([advance, advance, advance], 'advance x3');
     const s = await readState(state);
     expect(s.step).toBe(3);
@@ -98,12 +101,12 @@ describe('train state: gatherRows', () => {
       for (let i = 0; i < indices.length; i++) indices[i] = (i * 7919 + 3) % N;
       indices[0] = N - 1; // the last row
       if (rows > 1) indices[1] = indices[0]; // a repeated row
-      const state = createTrainState(device, 2, 1);
-      const metrics = storageBuffer(device, 'metrics', 2);
-      const out = storageBuffer(device, 'out', new Float32Array(rows * cols + 64).fill(SENTINEL));
-      const advance = advanceStep(device, state, metrics, 0.9, 0.999);
-      const gather = gatherRows(device, {
-        state, src: storageBuffer(device, 'src', src), indices: storageBuffer(device, 'indices', indices), out, rows, cols, stepsStored,
+      const state = createTrainState(arena, 2, 1);
+      const metrics = arena.storage('metrics', 2);
+      const out = arena.storage('out', new Float32Array(rows * cols + 64).fill(SENTINEL));
+      const advance = advanceStep(arena, state, metrics, 0.9, 0.999);
+      const gather = gatherRows(arena, {
+        state, src: arena.storage('src', src), indices: arena.storage('indices', indices), out, rows, cols, stepsStored,
       });
       for (let t = 1; t <= stepsStored + 1; t++) {
         await run([advance, gather], `gather step ${t}`);

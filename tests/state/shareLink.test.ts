@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultToyConfig, TOY_FIELDS, TOY_KEYS, validateToyConfig, type ToyConfig, type ToyKey } from '../../src/experiments/config.ts';
+import { defaultToyConfig, TOY_FIELDS, TOY_KEYS, validateToyConfig, type ToyConfig, type ToyKey } from '../../src/experiments/toy/config.ts';
 import { decodeLink, encodeLink, LINK_VERSION, MAX_LINK_CHARS, MAX_LINK_RUNS, type SharedState } from '../../src/state/shareLink.ts';
 
 /** A small deterministic generator for the fuzz tests (no Math.random: failures must replay). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultToyConfig, TOY_KEYS } from '../../src/experiments/config.ts';
+import { defaultToyConfig, TOY_FIELDS, TOY_KEYS } from '../../src/experiments/toy/config.ts';
 import { checkRaw, rawOf, useConfigStore } from '../../src/state/configStore.ts';
 import { describeRuns, symbolOf } from '../../src/state/describe.ts';
 import { runsToCsv, runsToJson } from '../../src/state/exportData.ts';
@@ -133,16 +133,16 @@ describe('traces and exports keep every step', () => {
 describe('slider stops come from the schema', async () => {
   const { sliderStops, nearestStop } = await import('../../src/state/sliderStops.ts');
   it('powers of two for n and λ, 1-2-5 for η, integers for rank, none for β1', () => {
-    expect(sliderStops('n')).toEqual([16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]);
-    expect(sliderStops('lambda')![0]).toBe(0.0625);
-    expect(sliderStops('lambda')).toContain(16);
-    expect(sliderStops('eta')!.slice(0, 4)).toEqual([1e-7, 2e-7, 5e-7, 1e-6]);
-    expect(sliderStops('eta')).toContain(0.001);
-    expect(sliderStops('steps')).toContain(500);
-    expect(sliderStops('rank')!.length).toBe(64);
-    expect(sliderStops('beta1')).toBeNull();
-    expect(sliderStops('init')).toBeNull();
-    expect(nearestStop(sliderStops('n')!, 1000)).toBe(6);
+    expect(sliderStops(TOY_FIELDS.n)).toEqual([16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]);
+    expect(sliderStops(TOY_FIELDS.lambda)![0]).toBe(0.0625);
+    expect(sliderStops(TOY_FIELDS.lambda)).toContain(16);
+    expect(sliderStops(TOY_FIELDS.eta)!.slice(0, 4)).toEqual([1e-7, 2e-7, 5e-7, 1e-6]);
+    expect(sliderStops(TOY_FIELDS.eta)).toContain(0.001);
+    expect(sliderStops(TOY_FIELDS.steps)).toContain(500);
+    expect(sliderStops(TOY_FIELDS.rank)!.length).toBe(64);
+    expect(sliderStops(TOY_FIELDS.beta1)).toBeNull();
+    expect(sliderStops(TOY_FIELDS.init)).toBeNull();
+    expect(nearestStop(sliderStops(TOY_FIELDS.n)!, 1000)).toBe(6);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSweepLink, encodeSweepLink, gridSize, SWEEP_PRESETS } from '../../src/experiments/sweepSpec.ts';
+import { decodeSweepLink, encodeSweepLink, gridSize, SWEEP_PRESETS } from '../../src/experiments/sweep/spec.ts';
 import { isGpt2Fragment } from '../../src/state/gpt2Link.ts';
 import { decodeLink } from '../../src/state/shareLink.ts';
 import { isSweepFragment } from '../../src/state/sweepLink.ts';

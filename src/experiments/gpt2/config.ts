@@ -1,7 +1,7 @@
 // The one typed schema of a GPT-2 LoRA run (the toy's config.ts pattern): every setting once, with its
 // type, range, default and help. Controls, CLI flags and validation derive from GPT2_FIELDS; the LoRA
 // target set is the one non-scalar setting and is validated beside it.
-import type { FieldSpec } from '../config.ts';
+import { defaultsOf, parseField, validateSettings, type Checked, type FieldSpec, type SettingsOf } from '../schema.ts';
 import { LORA_TARGETS, targetDims, type Gpt2Config, type LoraTarget } from '../../models/gpt2.ts';
 
 export const GPT2_FIELDS = {
@@ -24,8 +24,7 @@ export const GPT2_FIELDS = {
 } as const satisfies Record<string, FieldSpec>;
 
 export type Gpt2Key = keyof typeof GPT2_FIELDS;
-type ValueOf<F> = F extends { kind: 'bool' } ? boolean : F extends { kind: 'enum'; options: readonly (infer O)[] } ? O : number;
-export type Gpt2RunConfig = { -readonly [K in Gpt2Key]: ValueOf<(typeof GPT2_FIELDS)[K]> } & {
+export type Gpt2RunConfig = SettingsOf<typeof GPT2_FIELDS> & {
   /** Adapted modules, in every layer. */
   targets: LoraTarget[];
 };
@@ -33,34 +32,12 @@ export type Gpt2RunConfig = { -readonly [K in Gpt2Key]: ValueOf<(typeof GPT2_FIE
 export const GPT2_KEYS = Object.keys(GPT2_FIELDS) as Gpt2Key[];
 
 export function defaultGpt2RunConfig(): Gpt2RunConfig {
-  const out: Record<string, unknown> = { targets: ['attn.c_attn'] };
-  for (const k of GPT2_KEYS) out[k] = GPT2_FIELDS[k].default;
-  return out as Gpt2RunConfig;
+  return { ...defaultsOf(GPT2_FIELDS), targets: ['attn.c_attn'] };
 }
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
-
-/** Validate one raw value (form field, CLI flag or JSON value) for `key`. */
+/** Validate one raw value for a GPT-2 setting (the schema's parseField over GPT2_FIELDS). */
 export function parseGpt2Field<K extends Gpt2Key>(key: K, raw: unknown): Checked<Gpt2RunConfig[K]> {
-  const spec: FieldSpec = GPT2_FIELDS[key];
-  const ok = (v: unknown) => ({ ok: true as const, value: v as Gpt2RunConfig[K] });
-  if (spec.kind === 'bool') {
-    if (raw === true || raw === 'true' || raw === '1' || raw === 1) return ok(true);
-    if (raw === false || raw === 'false' || raw === '0' || raw === 0) return ok(false);
-    return { ok: false, error: `${spec.label} must be true or false` };
-  }
-  if (spec.kind === 'enum') {
-    if (typeof raw === 'string' && spec.options.includes(raw)) return ok(raw);
-    return { ok: false, error: `${spec.label} must be one of ${spec.options.join(', ')}` };
-  }
-  let v: number;
-  if (typeof raw === 'number') v = raw;
-  else if (typeof raw === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw)) v = Number(raw);
-  else return { ok: false, error: `${spec.label} must be a number` };
-  if (!Number.isFinite(v)) return { ok: false, error: `${spec.label} must be finite` };
-  if (spec.kind === 'int' && !Number.isInteger(v)) return { ok: false, error: `${spec.label} must be a whole number` };
-  if (v < spec.min || v > spec.max) return { ok: false, error: `${spec.label} must be between ${spec.min} and ${spec.max}` };
-  return ok(v);
+  return parseField(GPT2_FIELDS, key, raw) as Checked<Gpt2RunConfig[K]>;
 }
 
 /** "attn.c_attn,mlp.c_fc" (or an array) -> a non-empty list of known targets in GPT-2's order, no repeats. */
@@ -85,23 +62,17 @@ export function gpt2ConfigError(c: Gpt2RunConfig, model: Gpt2Config): string | n
   return null;
 }
 
-/** Validate a whole (partial, untrusted) object: known keys only; defaults fill the rest. */
+/** Validate a whole (partial, untrusted) object: known keys only (and `targets`); defaults fill the rest. */
 export function validateGpt2RunConfig(raw: unknown, model?: Gpt2Config): Checked<Gpt2RunConfig> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: 'config must be an object' };
-  const out = defaultGpt2RunConfig() as Record<string, unknown>;
-  for (const [k, v] of Object.entries(raw)) {
-    if (k === 'targets') {
-      const r = parseTargets(v);
-      if (!r.ok) return r;
-      out.targets = r.value;
-      continue;
-    }
-    if (!(k in GPT2_FIELDS)) return { ok: false, error: `unknown setting "${k.slice(0, 40)}"` };
-    const r = parseGpt2Field(k as Gpt2Key, v);
-    if (!r.ok) return r;
-    out[k] = r.value;
-  }
-  const c = out as Gpt2RunConfig;
+  const r = validateSettings(GPT2_FIELDS, raw, (key, value, out) => {
+    if (key !== 'targets') return undefined;
+    const t = parseTargets(value);
+    if (!t.ok) return t.error;
+    out.targets = t.value;
+    return null;
+  });
+  if (!r.ok) return r;
+  const c = { targets: defaultGpt2RunConfig().targets, ...r.value } as Gpt2RunConfig;
   const cross = model ? gpt2ConfigError(c, model) : null;
   return cross ? { ok: false, error: cross } : { ok: true, value: c };
 }

@@ -2,7 +2,7 @@
 // sampling with optional top-k. One sequence, context window T (the run's sequence length): each new token
 // is one forward over the window (no KV cache: causal attention makes the padding after the last real token
 // irrelevant), then the LM head on that one row and a readback of its V logits for sampling on the CPU.
-import { storageBuffer } from '../../gpu/buffers.ts';
+import type { GpuArena } from '../../gpu/arena.ts';
 import type { LogitChunk } from '../../gpu/kernels/softmaxXent.ts';
 import { encodePass, type Dispatch } from '../../gpu/pipelines.ts';
 import { Stream } from '../rng.ts';
@@ -33,21 +33,25 @@ export class Generator {
   private readonly head: Dispatch[];
   readonly window: number;
 
+  private readonly device: GPUDevice;
+
+  /** Allocates the generation buffers in `arena` (the run's, so they are freed with it). */
   constructor(
-    private readonly device: GPUDevice,
+    arena: GpuArena,
     private readonly model: FrozenGpt2,
     adapters: readonly Adapter[],
     window: number,
   ) {
     const c = model.config;
+    this.device = arena.device;
     this.window = window;
-    this.graph = allocGraph(device, model, adapters, 1, window, true);
-    this.tokens = storageBuffer(device, 'gen.tokens', new Uint32Array(window));
-    this.lastRow = storageBuffer(device, 'gen.lastRow', c.n_embd);
-    this.logits = model.wte.map((ch, i) => ({ v0: ch.v0, cols: ch.rows, logits: storageBuffer(device, `gen.logits[${i}]`, ch.rows) }));
-    this.staging = device.createBuffer({ label: 'gen.staging', size: Math.ceil((c.vocab_size * 4) / 16) * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.body = forward(device, model, adapters, this.graph, this.tokens);
-    this.head = lmHead(device, model, 1, this.lastRow, this.logits);
+    this.graph = allocGraph(arena, model, adapters, 1, window, true);
+    this.tokens = arena.storage('gen.tokens', new Uint32Array(window));
+    this.lastRow = arena.storage('gen.lastRow', c.n_embd);
+    this.logits = model.wte.map((ch, i) => ({ v0: ch.v0, cols: ch.rows, logits: arena.storage(`gen.logits[${i}]`, ch.rows) }));
+    this.staging = arena.buffer({ label: 'gen.staging', size: Math.ceil((c.vocab_size * 4) / 16) * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.body = forward(arena, model, adapters, this.graph, this.tokens);
+    this.head = lmHead(arena, model, 1, this.lastRow, this.logits);
   }
 
   /** Logits (V) of the next token after `context` (its last `window` tokens are used). */

@@ -25,7 +25,7 @@
 //     attn.c_proj (G = dres) -> datt -> attention backward -> dqkv -> c_attn -> dln1
 //     dres += LNback(x_l, dln1)
 // Frozen biases, LayerNorm gains and embeddings get no gradient and no optimizer state.
-import { storageBuffer } from '../../gpu/buffers.ts';
+import type { GpuArena } from '../../gpu/arena.ts';
 import { attentionBackward, attentionForward } from '../../gpu/kernels/attention.ts';
 import { biasRows } from '../../gpu/kernels/bias.ts';
 import { activationBackward, activationForward } from '../../gpu/kernels/elementwise.ts';
@@ -53,27 +53,27 @@ export interface GraphBuffers {
   lora: Map<string, LoraBatch>;
 }
 
-export function allocGraph(device: GPUDevice, model: FrozenGpt2, adapters: readonly Adapter[], B: number, T: number, shared: boolean): GraphBuffers {
+export function allocGraph(arena: GpuArena, model: FrozenGpt2, adapters: readonly Adapter[], B: number, T: number, shared: boolean): GraphBuffers {
   const c = model.config;
   const N = B * T;
   const L = c.n_layer;
   const prefix = shared ? 'gen.' : '';
-  const xs = Array.from({ length: shared ? 2 : L + 1 }, (_, l) => storageBuffer(device, `${prefix}x${l}`, N * c.n_embd));
+  const xs = Array.from({ length: shared ? 2 : L + 1 }, (_, l) => arena.storage(`${prefix}x${l}`, N * c.n_embd));
   const sizes = blockActivations(c, B, T);
   const blocks = Array.from({ length: shared ? 1 : L }, (_, l) => {
     const out = {} as Record<BlockActivation, GPUBuffer>;
-    for (const [name, n] of Object.entries(sizes) as Array<[BlockActivation, number]>) out[name] = storageBuffer(device, `${prefix}h${l}.${name}`, n);
+    for (const [name, n] of Object.entries(sizes) as Array<[BlockActivation, number]>) out[name] = arena.storage(`${prefix}h${l}.${name}`, n);
     return out;
   });
   const g: GraphBuffers = {
     B, T, xs, blocks,
-    lnf: storageBuffer(device, `${prefix}lnf`, N * c.n_embd),
-    lnfStats: storageBuffer(device, `${prefix}lnf.stats`, 2 * N),
+    lnf: arena.storage(`${prefix}lnf`, N * c.n_embd),
+    lnfStats: arena.storage(`${prefix}lnf.stats`, 2 * N),
     lora: new Map(),
   };
   for (const a of adapters) {
     const io = moduleIO(g, a.layer, a.target);
-    g.lora.set(a.label, createLoraBatch(device, a.lora, `${prefix}${a.label}`, N, io.x, io.out));
+    g.lora.set(a.label, createLoraBatch(arena, a.lora, `${prefix}${a.label}`, N, io.x, io.out));
   }
   return g;
 }
@@ -93,17 +93,17 @@ function moduleIO(g: GraphBuffers, l: number, t: LoraTarget): { x: GPUBuffer; ou
 }
 
 /** out = x W + b (+ residual) (+ s (x A^T) B^T when adapted): bias first, then one matmul accumulates onto it. */
-function conv1dForward(device: GPUDevice, model: FrozenGpt2, g: GraphBuffers, l: number, t: LoraTarget, adapter: Adapter | undefined): Dispatch[] {
+function conv1dForward(arena: GpuArena, model: FrozenGpt2, g: GraphBuffers, l: number, t: LoraTarget, adapter: Adapter | undefined): Dispatch[] {
   const rows = g.B * g.T;
   const { in: nIn, out: nOut } = targetDims(model.config, t);
   const { x, out, residual: res } = moduleIO(g, l, t);
   const frozen = model.blocks[l].conv[t];
   const d: Dispatch[] = [];
   const batch = adapter ? g.lora.get(adapter.label)! : undefined;
-  if (adapter && batch) d.push(...matmul(device, { M: rows, N: adapter.lora.rank, K: nIn, a: x, b: adapter.lora.A, c: batch.zA, transB: true, splits: 'auto', label: 'lora.zA' }));
-  d.push(biasRows(device, { rows, cols: nOut, bias: frozen.b, out, residual: res }));
+  if (adapter && batch) d.push(...matmul(arena, { M: rows, N: adapter.lora.rank, K: nIn, a: x, b: adapter.lora.A, c: batch.zA, transB: true, splits: 'auto', label: 'lora.zA' }));
+  d.push(biasRows(arena, { rows, cols: nOut, bias: frozen.b, out, residual: res }));
   d.push(
-    ...matmul(device, {
+    ...matmul(arena, {
       M: rows, N: nOut, K: nIn, a: x, b: frozen.w, c: out, accumulate: true,
       lowrank: adapter && batch ? { z: batch.zA, l: adapter.lora.B, rank: adapter.lora.rank, scale: adapter.lora.scale } : undefined,
       label: adapter ? 'conv1d+lora' : 'conv1d',
@@ -113,47 +113,47 @@ function conv1dForward(device: GPUDevice, model: FrozenGpt2, g: GraphBuffers, l:
 }
 
 /** Adapter gradients from G (= dL/d out) and, when `dx` is given, dX = G W^T (+ U A). */
-function conv1dBackward(device: GPUDevice, model: FrozenGpt2, g: GraphBuffers, l: number, t: LoraTarget, adapter: Adapter | undefined, G: GPUBuffer, dx: GPUBuffer | undefined): Dispatch[] {
+function conv1dBackward(arena: GpuArena, model: FrozenGpt2, g: GraphBuffers, l: number, t: LoraTarget, adapter: Adapter | undefined, G: GPUBuffer, dx: GPUBuffer | undefined): Dispatch[] {
   const rows = g.B * g.T;
   const { in: nIn, out: nOut } = targetDims(model.config, t);
   const d: Dispatch[] = [];
   const batch = adapter ? g.lora.get(adapter.label)! : undefined;
-  if (adapter && batch) d.push(...loraBackward(device, adapter.lora, batch, G));
+  if (adapter && batch) d.push(...loraBackward(arena, adapter.lora, batch, G));
   if (dx) {
-    if (adapter && batch) d.push(...loraBackwardInput(device, adapter.lora, batch, G, dx, { w0Layout: 'inOut' }));
-    else d.push(...matmul(device, { M: rows, N: nIn, K: nOut, a: G, b: model.blocks[l].conv[t].w, c: dx, transB: true, label: 'conv1d.dX' }));
+    if (adapter && batch) d.push(...loraBackwardInput(arena, adapter.lora, batch, G, dx, { w0Layout: 'inOut' }));
+    else d.push(...matmul(arena, { M: rows, N: nIn, K: nOut, a: G, b: model.blocks[l].conv[t].w, c: dx, transB: true, label: 'conv1d.dX' }));
   }
   return d;
 }
 
 /** Embeddings, every block, and the final LayerNorm (lnf): everything before the LM head. */
-export function forward(device: GPUDevice, model: FrozenGpt2, adapters: readonly Adapter[], g: GraphBuffers, tokens: GPUBuffer): Dispatch[] {
+export function forward(arena: GpuArena, model: FrozenGpt2, adapters: readonly Adapter[], g: GraphBuffers, tokens: GPUBuffer): Dispatch[] {
   const c = model.config;
   const N = g.B * g.T;
   const C = c.n_embd;
   const eps = c.layer_norm_epsilon;
   const find = (l: number, t: LoraTarget) => adapters.find((a) => a.layer === l && a.target === t);
-  const d: Dispatch[] = embedding(device, { rows: N, cols: C, seq: g.T, tokens, chunks: model.wte, wpe: model.wpe, out: residual(g, 0) });
+  const d: Dispatch[] = embedding(arena, { rows: N, cols: C, seq: g.T, tokens, chunks: model.wte, wpe: model.wpe, out: residual(g, 0) });
   for (let l = 0; l < c.n_layer; l++) {
     const a = block(g, l);
     const w = model.blocks[l];
-    d.push(layerNormForward(device, { rows: N, cols: C, eps, x: residual(g, l), gamma: w.ln1.g, beta: w.ln1.b, y: a.ln1, stats: a.ln1Stats }));
-    d.push(...conv1dForward(device, model, g, l, 'attn.c_attn', find(l, 'attn.c_attn')));
-    d.push(...attentionForward(device, { batch: g.B, seq: g.T, heads: c.n_head, dim: C / c.n_head, qkv: a.qkv, probs: a.probs, out: a.att }));
-    d.push(...conv1dForward(device, model, g, l, 'attn.c_proj', find(l, 'attn.c_proj')));
-    d.push(layerNormForward(device, { rows: N, cols: C, eps, x: a.xMid, gamma: w.ln2.g, beta: w.ln2.b, y: a.ln2, stats: a.ln2Stats }));
-    d.push(...conv1dForward(device, model, g, l, 'mlp.c_fc', find(l, 'mlp.c_fc')));
-    d.push(activationForward(device, 'gelu', N * c.n_inner, a.fc, a.gelu));
-    d.push(...conv1dForward(device, model, g, l, 'mlp.c_proj', find(l, 'mlp.c_proj')));
+    d.push(layerNormForward(arena, { rows: N, cols: C, eps, x: residual(g, l), gamma: w.ln1.g, beta: w.ln1.b, y: a.ln1, stats: a.ln1Stats }));
+    d.push(...conv1dForward(arena, model, g, l, 'attn.c_attn', find(l, 'attn.c_attn')));
+    d.push(...attentionForward(arena, { batch: g.B, seq: g.T, heads: c.n_head, dim: C / c.n_head, qkv: a.qkv, probs: a.probs, out: a.att }));
+    d.push(...conv1dForward(arena, model, g, l, 'attn.c_proj', find(l, 'attn.c_proj')));
+    d.push(layerNormForward(arena, { rows: N, cols: C, eps, x: a.xMid, gamma: w.ln2.g, beta: w.ln2.b, y: a.ln2, stats: a.ln2Stats }));
+    d.push(...conv1dForward(arena, model, g, l, 'mlp.c_fc', find(l, 'mlp.c_fc')));
+    d.push(activationForward(arena, 'gelu', N * c.n_inner, a.fc, a.gelu));
+    d.push(...conv1dForward(arena, model, g, l, 'mlp.c_proj', find(l, 'mlp.c_proj')));
   }
-  d.push(layerNormForward(device, { rows: N, cols: C, eps, x: residual(g, c.n_layer), gamma: model.lnf.g, beta: model.lnf.b, y: g.lnf, stats: g.lnfStats }));
+  d.push(layerNormForward(arena, { rows: N, cols: C, eps, x: residual(g, c.n_layer), gamma: model.lnf.g, beta: model.lnf.b, y: g.lnf, stats: g.lnfStats }));
   return d;
 }
 
 /** The tied LM head: logits_c (rows x V_c) = x wte_c^T for every vocabulary chunk; x is rows x C. */
-export function lmHead(device: GPUDevice, model: FrozenGpt2, rows: number, x: GPUBuffer, logits: readonly LogitChunk[]): Dispatch[] {
+export function lmHead(arena: GpuArena, model: FrozenGpt2, rows: number, x: GPUBuffer, logits: readonly LogitChunk[]): Dispatch[] {
   return model.wte.flatMap((chunk, i) =>
-    matmul(device, { M: rows, N: chunk.rows, K: model.config.n_embd, a: x, b: chunk.buffer, c: logits[i].logits, transB: true, label: 'lm_head' }),
+    matmul(arena, { M: rows, N: chunk.rows, K: model.config.n_embd, a: x, b: chunk.buffer, c: logits[i].logits, transB: true, label: 'lm_head' }),
   );
 }
 
@@ -166,16 +166,16 @@ export interface LossBuffers {
 }
 
 /** Per-row cross-entropy losses of the head's logits (mean taken by the metrics reduction). */
-export function lossForward(device: GPUDevice, model: FrozenGpt2, g: GraphBuffers, h: LossBuffers): Dispatch[] {
+export function lossForward(arena: GpuArena, model: FrozenGpt2, g: GraphBuffers, h: LossBuffers): Dispatch[] {
   const rows = g.B * g.T;
-  return [...lmHead(device, model, rows, g.lnf, h.logits), ...softmaxXentForward(device, { rows, chunks: h.logits, targets: h.targets, stats: h.xentStats, loss: h.losses })];
+  return [...lmHead(arena, model, rows, g.lnf, h.logits), ...softmaxXentForward(arena, { rows, chunks: h.logits, targets: h.targets, stats: h.xentStats, loss: h.losses })];
 }
 
 export type Scratch = Record<BackwardScratch, GPUBuffer>;
 
-export function allocScratch(device: GPUDevice, model: FrozenGpt2, B: number, T: number): Scratch {
+export function allocScratch(arena: GpuArena, model: FrozenGpt2, B: number, T: number): Scratch {
   const out = {} as Scratch;
-  for (const [name, n] of Object.entries(backwardScratch(model.config, B, T)) as Array<[BackwardScratch, number]>) out[name] = storageBuffer(device, name, n);
+  for (const [name, n] of Object.entries(backwardScratch(model.config, B, T)) as Array<[BackwardScratch, number]>) out[name] = arena.storage(name, n);
   return out;
 }
 
@@ -190,7 +190,7 @@ export function lowestAdapter(adapters: readonly Adapter[]): [number, number] {
 }
 
 /** Loss gradient down to the lowest adapter, leaving every adapter's dA and dB written. */
-export function backward(device: GPUDevice, model: FrozenGpt2, adapters: readonly Adapter[], g: GraphBuffers, h: LossBuffers, s: Scratch): Dispatch[] {
+export function backward(arena: GpuArena, model: FrozenGpt2, adapters: readonly Adapter[], g: GraphBuffers, h: LossBuffers, s: Scratch): Dispatch[] {
   const c = model.config;
   const N = g.B * g.T;
   const C = c.n_embd;
@@ -200,26 +200,26 @@ export function backward(device: GPUDevice, model: FrozenGpt2, adapters: readonl
   if (!adapters.length) return d;
 
   // Head: dlogits in place, dlnf = sum_c dlogits_c wte_c (NN), then through ln_f into the residual stream.
-  d.push(...softmaxXentBackward(device, { rows: N, chunks: h.logits, targets: h.targets, stats: h.xentStats }));
+  d.push(...softmaxXentBackward(arena, { rows: N, chunks: h.logits, targets: h.targets, stats: h.xentStats }));
   model.wte.forEach((chunk, i) => {
-    d.push(...matmul(device, { M: N, N: C, K: chunk.rows, a: h.logits[i].logits, b: chunk.buffer, c: h.dlnf, accumulate: i > 0, label: 'lm_head.dX' }));
+    d.push(...matmul(arena, { M: N, N: C, K: chunk.rows, a: h.logits[i].logits, b: chunk.buffer, c: h.dlnf, accumulate: i > 0, label: 'lm_head.dX' }));
   });
-  d.push(layerNormBackward(device, { rows: N, cols: C, x: residual(g, c.n_layer), gamma: model.lnf.g, stats: g.lnfStats, dy: h.dlnf, dx: s.dres, accumulate: false }));
+  d.push(layerNormBackward(arena, { rows: N, cols: C, x: residual(g, c.n_layer), gamma: model.lnf.g, stats: g.lnfStats, dy: h.dlnf, dx: s.dres, accumulate: false }));
 
   for (let l = c.n_layer - 1; l >= l0; l--) {
     const a = block(g, l);
     const w = model.blocks[l];
     // Module k runs if k >= stop; it passes a gradient down (dX) only if k > stop.
     const stop = l === l0 ? m0 : -1;
-    const step = (k: number, G: GPUBuffer, dx: GPUBuffer) => (k >= stop ? conv1dBackward(device, model, g, l, LORA_TARGETS[k], find(l, LORA_TARGETS[k]), G, k > stop ? dx : undefined) : []);
+    const step = (k: number, G: GPUBuffer, dx: GPUBuffer) => (k >= stop ? conv1dBackward(arena, model, g, l, LORA_TARGETS[k], find(l, LORA_TARGETS[k]), G, k > stop ? dx : undefined) : []);
     d.push(...step(3, s.dres, s.dgelu));
-    if (stop <= 2) d.push(activationBackward(device, 'gelu', N * c.n_inner, a.fc, s.dgelu, s.dfc));
+    if (stop <= 2) d.push(activationBackward(arena, 'gelu', N * c.n_inner, a.fc, s.dgelu, s.dfc));
     d.push(...step(2, s.dfc, s.dln));
-    if (stop <= 1) d.push(layerNormBackward(device, { rows: N, cols: C, x: a.xMid, gamma: w.ln2.g, stats: a.ln2Stats, dy: s.dln, dx: s.dres, accumulate: true }));
+    if (stop <= 1) d.push(layerNormBackward(arena, { rows: N, cols: C, x: a.xMid, gamma: w.ln2.g, stats: a.ln2Stats, dy: s.dln, dx: s.dres, accumulate: true }));
     d.push(...step(1, s.dres, s.datt));
-    if (stop <= 0) d.push(...attentionBackward(device, { batch: g.B, seq: g.T, heads: c.n_head, dim: C / c.n_head, qkv: a.qkv, probs: a.probs, dout: s.datt, dS: s.dS, dqkv: s.dqkv }));
+    if (stop <= 0) d.push(...attentionBackward(arena, { batch: g.B, seq: g.T, heads: c.n_head, dim: C / c.n_head, qkv: a.qkv, probs: a.probs, dout: s.datt, dS: s.dS, dqkv: s.dqkv }));
     d.push(...step(0, s.dqkv, s.dln));
-    if (stop < 0) d.push(layerNormBackward(device, { rows: N, cols: C, x: residual(g, l), gamma: w.ln1.g, stats: a.ln1Stats, dy: s.dln, dx: s.dres, accumulate: true }));
+    if (stop < 0) d.push(layerNormBackward(arena, { rows: N, cols: C, x: residual(g, l), gamma: w.ln1.g, stats: a.ln1Stats, dy: s.dln, dx: s.dres, accumulate: true }));
   }
   return d;
 }

@@ -8,7 +8,7 @@
 // An adapter on module t of block l is a LoraLayer (src/lora/layer.ts) whose W0 is that module's Conv1D
 // weight: NOTE W0 is stored [in, out] here, the transpose of LoraLayer's nn.Linear convention, so every
 // product with it says so (NN forward, NT input gradient, w0Layout 'inOut').
-import { storageBuffer } from '../../gpu/buffers.ts';
+import type { GpuArena } from '../../gpu/arena.ts';
 import type { VocabChunk } from '../../gpu/kernels/embedding.ts';
 import { initLora } from '../../lora/init.ts';
 import { createLoraLayer, type LoraLayer } from '../../lora/layer.ts';
@@ -36,10 +36,10 @@ export interface FrozenGpt2 {
 }
 
 /** Uploads the weights, wte in chunks of `chunkRows` vocabulary rows. */
-export function uploadGpt2(device: GPUDevice, w: Gpt2Weights, chunkRows: number): FrozenGpt2 {
+export function uploadGpt2(arena: GpuArena, w: Gpt2Weights, chunkRows: number): FrozenGpt2 {
   const C = w.config.n_embd;
   const V = w.config.vocab_size;
-  const up = (label: string, data: Float32Array) => storageBuffer(device, label, data);
+  const up = (label: string, data: Float32Array) => arena.storage(label, data);
   const wte: VocabChunk[] = [];
   for (let v0 = 0; v0 < V; v0 += chunkRows) {
     const rows = Math.min(chunkRows, V - v0);
@@ -71,7 +71,7 @@ export interface Adapter {
  * One adapter per (layer, target), in forward order (layer, then GPT-2's module order). Initialised from
  * the seed (lora-math.md section 2; stream "h{l}.{target}.A" / ".B") unless `given` has that module's A and B.
  */
-export function createAdapters(device: GPUDevice, model: FrozenGpt2, run: Gpt2RunConfig, given?: readonly LoraWeights[]): Adapter[] {
+export function createAdapters(arena: GpuArena, model: FrozenGpt2, run: Gpt2RunConfig, given?: readonly LoraWeights[]): Adapter[] {
   const out: Adapter[] = [];
   const scale = gpt2LoraScale(run);
   for (let l = 0; l < model.config.n_layer; l++) {
@@ -82,7 +82,7 @@ export function createAdapters(device: GPUDevice, model: FrozenGpt2, run: Gpt2Ru
       if (init.A.length !== run.rank * nIn || init.B.length !== nOut * run.rank) {
         throw new Error(`adapter ${label}: A must be ${run.rank} x ${nIn} and B ${nOut} x ${run.rank}, got ${init.A.length} and ${init.B.length} values`);
       }
-      const lora = createLoraLayer(device, label, { nIn, nOut, rank: run.rank, scale }, { W0: model.blocks[l].conv[target].w, A: init.A, B: init.B });
+      const lora = createLoraLayer(arena, label, { nIn, nOut, rank: run.rank, scale }, { W0: model.blocks[l].conv[target].w, A: init.A, B: init.B });
       out.push({ layer: l, target, label, lora });
     }
   }

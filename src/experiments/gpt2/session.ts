@@ -13,7 +13,7 @@
 //   plan.chunks (vocabulary chunks, > 1 when the adapter binds < 154 MB); problems: [] or reasons
 //
 //   // 3. Train. create() throws Gpt2FitError (with .problems and .plan) for the same reasons.
-//   const session = await Gpt2Session.create(ctx, weights, config, data, { memoryBudget });
+//   const session = await Gpt2Session.create(host, weights, config, data, { memoryBudget });   // host: src/gpu/host.ts
 //   const off = session.subscribe({
 //     onMetrics(rows) { ... },   // Gpt2StepMetrics[] in step order: loss, perplexity, evalLoss?,
 //                                //   zA[k], zB[k], normA[k], normB[k], normSBA[k] per adapter k
@@ -31,11 +31,11 @@
 // Norms are coordinate RMS (lora-math.md section 1). A run diverges when the loss is non-finite or above
 // 1e6 times its first value; it stops at that step.
 import type { GpuContext } from '../../gpu/device.ts';
-import type { DispatchProfiler } from '../../gpu/pipelines.ts';
 import type { Gpt2Config, Gpt2Weights } from '../../models/gpt2.ts';
 import type { LoraWeights } from '../../models/peft.ts';
-import { DivergenceWatch, StepRate } from '../deliveries.ts';
-import type { RunStatus, StatusEvent } from '../session.ts';
+import { lossDiverges } from '../run/divergence.ts';
+import type { GpuHost } from '../../gpu/host.ts';
+import { RunSession } from '../run/session.ts';
 import type { Gpt2RunConfig } from './config.ts';
 import type { GenerateOptions } from './generate.ts';
 import type { Gpt2StepMetrics } from './metrics.ts';
@@ -48,12 +48,7 @@ export type { Gpt2StepMetrics } from './metrics.ts';
 export type { Gpt2Plan } from './plan.ts';
 export { Gpt2FitError, type AdapterInfo, type Gpt2Data } from './trainer.ts';
 export type { GenerateOptions } from './generate.ts';
-export type { RunStatus, StatusEvent } from '../session.ts';
-
-export interface Gpt2Listener {
-  onMetrics?(rows: Gpt2StepMetrics[]): void;
-  onStatus?(e: StatusEvent): void;
-}
+export type { RunStatus, StatusEvent } from '../run/status.ts';
 
 export interface Gpt2Stats {
   /** Training tokens (batch x seq) per second, over the recent steps (excludes the first step's pipeline builds). */
@@ -78,31 +73,13 @@ export function splitTokens(ids: Uint32Array, evalFraction: number): Gpt2Data {
   return { train: ids.subarray(0, cut), eval: evalFraction > 0 ? ids.subarray(cut) : undefined };
 }
 
-export class Gpt2Session {
-  private status: RunStatus = 'ready';
-  private delivered = 0;
-  private divergedAt: number | undefined;
-  private watch = new DivergenceWatch();
-  private loop: Promise<void> | undefined;
-  private stopRequested = false;
-  private listeners = new Set<Gpt2Listener>();
-  /** A GPT-2 step takes seconds on slow adapters: a longer window than the toy's. */
-  private rate = new StepRate(20_000);
+export class Gpt2Session extends RunSession<Gpt2StepMetrics, Gpt2Trainer> {
   private generating: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly trainer: Gpt2Trainer) {}
-
-  static async create(
-    ctx: GpuContext,
-    weights: Gpt2Weights,
-    config: Gpt2RunConfig,
-    data: Gpt2Data,
-    opts: Omit<Gpt2TrainerOptions, 'onMetrics'> & { profiler?: DispatchProfiler } = {},
-  ): Promise<Gpt2Session> {
-    let session: Gpt2Session | undefined;
-    const trainer = await Gpt2Trainer.create(ctx, weights, config, data, { ...opts, onMetrics: (rows) => session?.receive(rows) });
-    session = new Gpt2Session(trainer);
-    return session;
+  static async create(host: GpuHost, weights: Gpt2Weights, config: Gpt2RunConfig, data: Gpt2Data, opts: Gpt2TrainerOptions = {}): Promise<Gpt2Session> {
+    const trainer = await Gpt2Trainer.create(await host.context(), weights, config, data, opts);
+    // A GPT-2 step takes seconds on slow adapters: a longer rate window than the toy's.
+    return new Gpt2Session(trainer, host, { stopsAt: lossDiverges(), rateWindowMs: 20_000 });
   }
 
   get config(): Gpt2RunConfig {
@@ -117,12 +94,8 @@ export class Gpt2Session {
     return this.trainer.plan;
   }
 
-  get state(): StatusEvent {
-    return { status: this.status, step: this.delivered, divergedAt: this.divergedAt };
-  }
-
   get stats(): Gpt2Stats {
-    const perSecond = this.rate.stepsPerSecond;
+    const perSecond = this.stepsPerSecond;
     const secondsPerStep = perSecond > 0 ? 1 / perSecond : 0;
     return {
       tokensPerSecond: secondsPerStep > 0 ? this.trainer.tokensPerStep / secondsPerStep : 0,
@@ -131,45 +104,6 @@ export class Gpt2Session {
       plannedBytes: this.trainer.plan.total,
       vocabChunks: this.trainer.plan.chunks.length,
     };
-  }
-
-  subscribe(l: Gpt2Listener): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-
-  /** Train until the configured number of steps, a pause, or divergence. Resolves when the loop stops. */
-  start(): Promise<void> {
-    if (this.isFinished() || this.loop) return this.loop ?? Promise.resolve();
-    this.stopRequested = false;
-    this.rate.reset();
-    this.setStatus('running');
-    this.loop = this.runLoop().finally(() => (this.loop = undefined));
-    return this.loop;
-  }
-
-  /** Stop after the step in flight; resolves once every submitted step's metrics are delivered. */
-  async pause(): Promise<void> {
-    this.stopRequested = true;
-    await this.loop;
-  }
-
-  /** One step, with its metrics delivered before this resolves. */
-  async stepOnce(): Promise<void> {
-    if (this.loop || this.isFinished()) return;
-    try {
-      await this.trainer.step({ flushMetrics: true });
-      await this.trainer.flush();
-    } catch (err) {
-      this.setStatus('error', err instanceof Error ? err.message : String(err));
-      return;
-    }
-    if (!this.isFinished()) this.setStatus(this.trainer.stepsSubmitted >= this.config.steps ? 'done' : 'paused');
-  }
-
-  async runToEnd(): Promise<StatusEvent> {
-    await this.start();
-    return this.state;
   }
 
   /**
@@ -186,54 +120,8 @@ export class Gpt2Session {
     return this.trainer.readAdapters();
   }
 
-  dispose(): void {
-    this.stopRequested = true;
-    this.listeners.clear();
-    // Let the step in flight finish before freeing its buffers.
-    const loop = this.loop ?? Promise.resolve();
-    void loop.then(() => this.generating).then(() => this.trainer.destroy());
-  }
-
-  private isFinished(): boolean {
-    return this.status === 'done' || this.status === 'diverged' || this.status === 'error';
-  }
-
-  private async runLoop(): Promise<void> {
-    const { steps } = this.config;
-    try {
-      while (!this.stopRequested && this.divergedAt === undefined && this.trainer.stepsSubmitted < steps) {
-        await this.trainer.step({ flushMetrics: this.trainer.stepsSubmitted + 1 === steps });
-        // A GPT-2 step is long: wait for it before encoding the next (the UI stays responsive, and pause
-        // takes effect after one step instead of after a queue of them).
-        await this.trainer.idle();
-      }
-      await this.trainer.flush();
-      if (this.divergedAt !== undefined) this.setStatus('diverged');
-      else if (this.trainer.stepsSubmitted >= steps) this.setStatus('done');
-      else this.setStatus('paused');
-    } catch (err) {
-      this.setStatus('error', err instanceof Error ? err.message : String(err));
-    }
-  }
-
-  private receive(rows: Gpt2StepMetrics[]): void {
-    if (this.divergedAt !== undefined) return;
-    const bad = this.watch.check(rows);
-    const kept = bad >= 0 ? rows.slice(0, bad + 1) : rows;
-    if (kept.length) {
-      this.delivered = kept[kept.length - 1].step;
-      this.rate.push(this.delivered);
-      for (const l of this.listeners) l.onMetrics?.(kept);
-    }
-    if (bad >= 0) {
-      this.divergedAt = rows[bad].step;
-      this.stopRequested = true;
-    }
-  }
-
-  private setStatus(status: RunStatus, message?: string): void {
-    this.status = status;
-    const e: StatusEvent = { ...this.state, message };
-    for (const l of this.listeners) l.onStatus?.(e);
+  /** Stops, and frees the GPU memory once the step and any generation in flight are done. */
+  override dispose(): Promise<void> {
+    return super.dispose(() => this.generating);
   }
 }

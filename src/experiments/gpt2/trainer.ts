@@ -11,31 +11,27 @@
 //   update    AdamW: A at eta, B at lambda * eta                   (LoRA+; nothing frozen has state)
 //
 // The batch's token ids are written with queue.writeBuffer before the step's submit (queue-ordered).
-import { readFloats, storageBuffer } from '../../gpu/buffers.ts';
+import type { GpuArena } from '../../gpu/arena.ts';
+import { readFloats } from '../../gpu/buffers.ts';
 import type { GpuContext } from '../../gpu/device.ts';
-import { isMatmulPlaceholder } from '../../gpu/kernels/matmul.ts';
 import { reduceToMetric } from '../../gpu/kernels/reduce.ts';
 import type { LogitChunk } from '../../gpu/kernels/softmaxXent.ts';
-import { advanceStep, createTrainState } from '../../gpu/kernels/trainState.ts';
-import { encodePass, type Dispatch, type DispatchProfiler } from '../../gpu/pipelines.ts';
+import { encodePass, type Dispatch } from '../../gpu/pipelines.ts';
 import { loraNorms } from '../../lora/norms.ts';
 import { adamwStep, loraPlusGroups } from '../../lora/optimizer.ts';
 import type { Gpt2Weights, LoraTarget } from '../../models/gpt2.ts';
 import type { LoraWeights } from '../../models/peft.ts';
+import type { Slot } from '../run/metricsLayout.ts';
+import { buildInArena, StepTrainer, type StepTrainerOptions } from '../run/trainer.ts';
 import { gpt2ConfigError, type Gpt2RunConfig } from './config.ts';
 import { BatchSampler, checkTokens, fixedBatch, type TokenBatch } from './data.ts';
 import { Generator, type GenerateOptions } from './generate.ts';
 import { allocGraph, allocScratch, backward, forward, lossForward, type GraphBuffers, type LossBuffers } from './graph.ts';
-import { adapterField, EVAL_FIELD, gpt2Stride, Gpt2MetricsRing, LOSS_FIELD, type Gpt2StepMetrics } from './metrics.ts';
+import { gpt2Layout, gpt2Row, type AdapterField, type Gpt2SharedField, type Gpt2StepMetrics } from './metrics.ts';
 import { createAdapters, uploadGpt2, type Adapter, type FrozenGpt2 } from './model.ts';
 import { DEFAULT_MEMORY_BUDGET, formatBytes, METRICS_RING, planGpt2, planProblems, type Gpt2Plan } from './plan.ts';
 
-export interface Gpt2TrainerOptions {
-  /** Receives metrics in step order, in batches, asynchronously. */
-  onMetrics?: (rows: Gpt2StepMetrics[]) => void;
-  /** Copy metrics out every this many steps (default 1: a GPT-2 step is long, the copy is tiny). */
-  readEvery?: number;
-  profiler?: DispatchProfiler;
+export interface Gpt2TrainerOptions extends StepTrainerOptions {
   /** Start from these adapter weights (e.g. an imported PEFT adapter) instead of the seeded init. */
   adapters?: readonly LoraWeights[];
   /** Force vocabulary chunks of at most this many rows (default: as large as the binding limit allows). */
@@ -68,87 +64,77 @@ export interface AdapterInfo {
   label: string;
 }
 
-const RING = METRICS_RING;
-
-export class Gpt2Trainer {
+export class Gpt2Trainer extends StepTrainer<Gpt2StepMetrics, Gpt2SharedField, AdapterField> {
+  /** A GPT-2 step is long: wait for it before encoding the next (a pause takes effect after one step). */
+  override readonly syncEachStep = true;
   readonly config: Gpt2RunConfig;
   readonly plan: Gpt2Plan;
   readonly adapters: AdapterInfo[];
-  readonly metrics: Gpt2MetricsRing;
-  /** Steps encoded and submitted so far. */
-  stepsSubmitted = 0;
-  private buffers: GPUBuffer[] = [];
   private readonly model: FrozenGpt2;
   private readonly adapterLayers: Adapter[];
   private readonly graph: GraphBuffers;
   private readonly loss: LossBuffers;
   private readonly tokens: GPUBuffer;
-  private readonly pre: Dispatch[];
   private readonly fwd: Dispatch[];
-  private readonly stepMetrics: Dispatch[];
   private readonly bwd: Dispatch[];
-  private readonly update: Dispatch[];
-  private readonly evalPass?: Dispatch[];
   private readonly sampler: BatchSampler;
+  private nextBatch?: TokenBatch;
   private generator?: Generator;
 
-  private constructor(
-    readonly ctx: GpuContext,
-    weights: Gpt2Weights,
-    run: Gpt2RunConfig,
-    data: Gpt2Data,
-    plan: Gpt2Plan,
-    private readonly opts: Gpt2TrainerOptions,
-  ) {
-    const device = ctx.device;
+  private constructor(arena: GpuArena, weights: Gpt2Weights, run: Gpt2RunConfig, data: Gpt2Data, plan: Gpt2Plan, opts: Gpt2TrainerOptions) {
+    const adapterCount = weights.config.n_layer * run.targets.length;
+    const layout = gpt2Layout(adapterCount);
+    const evalEvery = data.eval && run.evalEvery > 0 ? run.evalEvery : 0;
+    // The metrics ring is tiny next to a step: copy it out after every step by default.
+    super(arena, layout, { totalSteps: run.steps, evalEvery, beta1: run.beta1, beta2: run.beta2, ring: METRICS_RING }, opts, 1);
     const c = weights.config;
     const { batch: B, seq: T } = run;
     const N = B * T;
     this.config = run;
     this.plan = plan;
-    this.model = uploadGpt2(device, weights, plan.vocabChunkRows);
-    this.adapterLayers = createAdapters(device, this.model, run, opts.adapters);
+    this.model = uploadGpt2(arena, weights, plan.vocabChunkRows);
+    this.adapterLayers = createAdapters(arena, this.model, run, opts.adapters);
     this.adapters = this.adapterLayers.map(({ layer, target, label }) => ({ layer, target, label }));
 
-    const stride = gpt2Stride(this.adapterLayers.length);
-    this.metrics = new Gpt2MetricsRing(device, RING, stride, this.adapterLayers.length, (rows) => this.opts.onMetrics?.(rows));
-    const state = createTrainState(device, RING, stride);
-    const target = { metrics: this.metrics.buffer, state };
-
-    this.graph = allocGraph(device, this.model, this.adapterLayers, B, T, false);
-    this.tokens = storageBuffer(device, 'tokens', new Uint32Array(N));
-    const logits: LogitChunk[] = plan.chunks.map((ch, i) => ({ v0: ch.v0, cols: ch.rows, logits: storageBuffer(device, `logits[${i}]`, N * ch.rows) }));
+    this.graph = allocGraph(arena, this.model, this.adapterLayers, B, T, false);
+    this.tokens = arena.storage('tokens', new Uint32Array(N));
+    const logits: LogitChunk[] = plan.chunks.map((ch, i) => ({ v0: ch.v0, cols: ch.rows, logits: arena.storage(`logits[${i}]`, N * ch.rows) }));
     this.loss = {
       logits,
-      targets: storageBuffer(device, 'targets', new Uint32Array(N)),
-      xentStats: storageBuffer(device, 'xent.stats', 4 * N),
-      losses: storageBuffer(device, 'losses', N),
-      dlnf: storageBuffer(device, 'dlnf', N * c.n_embd),
+      targets: arena.storage('targets', new Uint32Array(N)),
+      xentStats: arena.storage('xent.stats', 4 * N),
+      losses: arena.storage('losses', N),
+      dlnf: arena.storage('dlnf', N * c.n_embd),
     };
-    const ones = storageBuffer(device, 'ones', new Float32Array(N).fill(1));
-    const scratch = allocScratch(device, this.model, B, T);
-    const meanLoss = (field: number, label: string) => reduceToMetric(device, { x: this.loss.losses, y: ones, count: N, scale: 1 / N, sqrt: false, label, field, ...target });
+    const ones = arena.storage('ones', new Float32Array(N).fill(1));
+    const scratch = allocScratch(arena, this.model, B, T);
+    const meanLoss = (field: number, label: string) => reduceToMetric(arena, { x: this.loss.losses, y: ones, count: N, scale: 1 / N, sqrt: false, label, field, ...this.metricsTarget });
 
-    this.pre = [advanceStep(device, state, this.metrics.buffer, run.beta1, run.beta2)];
-    this.fwd = [...forward(device, this.model, this.adapterLayers, this.graph, this.tokens), ...lossForward(device, this.model, this.graph, this.loss)];
-    this.stepMetrics = [
-      ...meanLoss(LOSS_FIELD, 'loss'),
-      ...this.adapterLayers.flatMap((a, k) =>
-        loraNorms(device, a.lora, this.graph.lora.get(a.label)!, target, {
-          zA: adapterField(k, 'zA'), zB: adapterField(k, 'zB'), normA: adapterField(k, 'normA'), normB: adapterField(k, 'normB'), normSBA: adapterField(k, 'normSBA'),
-        }),
-      ),
+    this.fwd = [...forward(arena, this.model, this.adapterLayers, this.graph, this.tokens), ...lossForward(arena, this.model, this.graph, this.loss)];
+    const stepMetrics = [
+      ...meanLoss(layout.fieldOf('loss'), 'loss'),
+      ...this.adapterLayers.flatMap((a, k) => {
+        const f = (name: AdapterField) => layout.groupFieldOf(k, name);
+        return loraNorms(arena, a.lora, this.graph.lora.get(a.label)!, this.metricsTarget, { zA: f('zA'), zB: f('zB'), normA: f('normA'), normB: f('normB'), normSBA: f('normSBA') });
+      }),
     ];
-    this.bwd = backward(device, this.model, this.adapterLayers, this.graph, this.loss, scratch);
+    this.bwd = backward(arena, this.model, this.adapterLayers, this.graph, this.loss, scratch);
     const groups = loraPlusGroups(this.adapterLayers.map((a) => ({ label: a.label, ...a.lora })), run.eta, run.lambda, run.wd);
-    this.update = adamwStep(device, groups, { beta1: run.beta1, beta2: run.beta2, eps: run.eps }, state);
+    const update = adamwStep(arena, groups, { beta1: run.beta1, beta2: run.beta2, eps: run.eps }, this.state);
 
-    if (data.eval && run.evalEvery > 0) {
-      const held = fixedBatch(data.eval, B, T);
-      const evalTokens = storageBuffer(device, 'eval.tokens', held.tokens);
-      const evalLoss = { ...this.loss, targets: storageBuffer(device, 'eval.targets', held.targets) };
-      this.evalPass = [...forward(device, this.model, this.adapterLayers, this.graph, evalTokens), ...lossForward(device, this.model, this.graph, evalLoss), ...meanLoss(EVAL_FIELD, 'evalLoss')];
+    if (evalEvery > 0) {
+      const held = fixedBatch(data.eval!, B, T);
+      const evalTokens = arena.storage('eval.tokens', held.tokens);
+      const evalLoss = { ...this.loss, targets: arena.storage('eval.targets', held.targets) };
+      const evalPass = [...forward(arena, this.model, this.adapterLayers, this.graph, evalTokens), ...lossForward(arena, this.model, this.graph, evalLoss), ...meanLoss(layout.fieldOf('evalLoss'), 'evalLoss')];
+      this.phases.push({ label: 'eval', dispatches: evalPass, evalOnly: true });
     }
+    this.phases.push(
+      { label: 'forward', dispatches: this.fwd },
+      { label: 'metrics', dispatches: stepMetrics },
+      { label: 'backward', dispatches: this.bwd },
+      { label: 'update', dispatches: update },
+    );
     this.sampler = new BatchSampler(data.train, B, T, run.seed);
   }
 
@@ -166,32 +152,16 @@ export class Gpt2Trainer {
     const plan = planGpt2(weights.config, run, ctx.limits, { maxVocabChunk: opts.maxVocabChunk });
     const problems = planProblems(plan, ctx.limits, opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
     if (problems.length) throw new Gpt2FitError(problems, plan);
+    return buildInArena(ctx.device, 'gpt2', `allocating ${formatBytes(plan.total)} for this GPT-2 configuration`, (arena) => new Gpt2Trainer(arena, weights, run, data, plan, opts));
+  }
 
-    const device = ctx.device;
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
-    let trainer: Gpt2Trainer | undefined;
-    const buffers: GPUBuffer[] = [];
-    let thrown: unknown;
-    try {
-      trainer = trackBuffers(device, buffers, () => new Gpt2Trainer(ctx, weights, run, data, plan, opts));
-      trainer.buffers = buffers;
-    } catch (e) {
-      thrown = e;
-    }
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
-    if (thrown || validation || oom) {
-      for (const b of buffers) b.destroy();
-      if (thrown) throw thrown;
-      throw new Error(oom ? `Out of GPU memory while allocating ${formatBytes(plan.total)} for this configuration (the adapter has less free memory than that)` : `WebGPU validation error building the GPT-2 trainer: ${validation!.message}`);
-    }
-    return trainer!;
+  protected toRow(slot: Slot<Gpt2SharedField, AdapterField>): Gpt2StepMetrics {
+    return gpt2Row(slot);
   }
 
   /** Bytes of every GPU buffer this trainer has allocated (the generation buffers once generate() has run). */
   get memoryBytes(): number {
-    return this.buffers.reduce((s, b) => s + b.size, 0);
+    return this.arena.bytes;
   }
 
   /** Tokens in one training step (batch x sequence length). */
@@ -199,55 +169,31 @@ export class Gpt2Trainer {
     return this.config.batch * this.config.seq;
   }
 
-  isEvalStep(step: number): boolean {
-    const k = this.config.evalEvery;
-    return !!this.evalPass && k > 0 && (step === 1 || step % k === 0 || step === this.config.steps);
-  }
-
   private writeBatch(b: TokenBatch): void {
     const N = this.tokensPerStep;
     if (b.tokens.length !== N || b.targets.length !== N) throw new Error(`a batch must hold ${N} tokens and ${N} targets`);
     const V = this.model.config.vocab_size;
     for (const ids of [b.tokens, b.targets]) for (const id of ids) if (id >= V) throw new Error(`token ${id} is outside the vocabulary (${V})`);
-    const q = this.ctx.device.queue;
+    const q = this.arena.device.queue;
     q.writeBuffer(this.tokens, 0, b.tokens.buffer, b.tokens.byteOffset, b.tokens.byteLength);
     q.writeBuffer(this.loss.targets, 0, b.targets.buffer, b.targets.byteOffset, b.targets.byteLength);
   }
 
-  /** Encode and submit one training step (on `batch`, or the sampler's next batch). */
-  async step(opts: { flushMetrics?: boolean; batch?: TokenBatch } = {}): Promise<void> {
-    const device = this.ctx.device;
-    const step = this.stepsSubmitted + 1;
-    this.writeBatch(opts.batch ?? this.sampler.next());
-    const copyNow = opts.flushMetrics || this.metrics.due(step, this.opts.readEvery ?? 1);
-    const staging = copyNow ? await this.metrics.acquire() : undefined;
-    const profiler = this.opts.profiler;
-    const encoder = device.createCommandEncoder({ label: `gpt2 step ${step}` });
-    encodePass(encoder, this.pre, profiler, 'advance');
-    if (this.evalPass && this.isEvalStep(step)) encodePass(encoder, this.evalPass, profiler, 'eval');
-    encodePass(encoder, this.fwd, profiler, 'forward');
-    encodePass(encoder, this.stepMetrics, profiler, 'metrics');
-    encodePass(encoder, this.bwd, profiler, 'backward');
-    encodePass(encoder, this.update, profiler, 'update');
-    const afterSubmit = staging ? this.metrics.copy(encoder, staging, step) : undefined;
-    device.queue.submit([encoder.finish()]);
-    this.stepsSubmitted = step;
-    afterSubmit?.();
+  /** One training step on `batch`, or on the sampler's next batch. */
+  override step(opts: { flushMetrics?: boolean; batch?: TokenBatch } = {}): Promise<void> {
+    this.nextBatch = opts.batch;
+    return super.step(opts);
   }
 
-  /** Copy out any metrics not yet read and wait for all deliveries. */
-  async flush(): Promise<void> {
-    await this.metrics.flush(this.ctx.device, this.stepsSubmitted);
-  }
-
-  /** Waits until the GPU has finished everything submitted so far. */
-  async idle(): Promise<void> {
-    await this.ctx.device.queue.onSubmittedWorkDone();
+  protected override beforeStep(): void {
+    const batch = this.nextBatch ?? this.sampler.next();
+    this.nextBatch = undefined;
+    this.writeBatch(batch);
   }
 
   /** Current adapter weights, in PEFT's layout (A: r x in, B: out x r). A readback: for export, not per step. */
   async readAdapters(): Promise<LoraWeights[]> {
-    const device = this.ctx.device;
+    const device = this.arena.device;
     const out: LoraWeights[] = [];
     for (const a of this.adapterLayers) {
       const { rank, nIn, nOut } = a.lora;
@@ -261,9 +207,7 @@ export class Gpt2Trainer {
    * (counted in the plan and in memoryBytes). Safe between steps; it queues behind submitted steps.
    */
   async generate(prompt: readonly number[], opts: GenerateOptions): Promise<number[]> {
-    if (!this.generator) {
-      this.generator = trackBuffers(this.ctx.device, this.buffers, () => new Generator(this.ctx.device, this.model, this.adapterLayers, this.config.seq));
-    }
+    this.generator ??= new Generator(this.arena.child('generation'), this.model, this.adapterLayers, this.config.seq);
     return this.generator.generate(prompt, opts);
   }
 
@@ -271,7 +215,7 @@ export class Gpt2Trainer {
 
   /** Forward only on `batch`: logits (N x V, row-major) and per-row losses. No metrics, no update. */
   async evaluate(batch: TokenBatch): Promise<{ logits: Float32Array; losses: Float32Array }> {
-    const device = this.ctx.device;
+    const device = this.arena.device;
     this.writeBatch(batch);
     const enc = device.createCommandEncoder({ label: 'gpt2 evaluate' });
     encodePass(enc, this.fwd);
@@ -288,7 +232,7 @@ export class Gpt2Trainer {
 
   /** Forward and backward on `batch` without an update: every adapter's dL/dA and dL/dB. */
   async gradients(batch: TokenBatch): Promise<Array<{ label: string; dA: Float32Array; dB: Float32Array }>> {
-    const device = this.ctx.device;
+    const device = this.arena.device;
     this.writeBatch(batch);
     const enc = device.createCommandEncoder({ label: 'gpt2 gradients' });
     encodePass(enc, this.fwd);
@@ -300,32 +244,5 @@ export class Gpt2Trainer {
       out.push({ label: a.label, dA: await readFloats(device, a.lora.dA, rank * nIn), dB: await readFloats(device, a.lora.dB, nOut * rank) });
     }
     return out;
-  }
-
-  destroy(): void {
-    for (const b of this.buffers) if (!isMatmulPlaceholder(b)) b.destroy(); // NOTE: matmul's placeholder may be created inside trackBuffers
-    this.buffers = [];
-  }
-}
-
-/**
- * Runs `build` (synchronous) and appends to `created` every GPU buffer it made, including those made inside
- * kernel wrappers (uniforms, split-K partials, AdamW moments, staging buffers), so that a trainer knows its
- * exact memory and can free all of it, even when `build` throws half-way. NOTE: works by shadowing
- * device.createBuffer for the duration of the call; `build` must not await.
- */
-export function trackBuffers<T>(device: GPUDevice, created: GPUBuffer[], build: () => T): T {
-  const original = device.createBuffer;
-  const wrapped = (descriptor: GPUBufferDescriptor) => {
-    const b = original.call(device, descriptor);
-    created.push(b);
-    return b;
-  };
-  Object.defineProperty(device, 'createBuffer', { value: wrapped, configurable: true, writable: true });
-  try {
-    return build();
-  } finally {
-    delete (device as { createBuffer?: unknown }).createBuffer;
-    if (device.createBuffer !== original) Object.defineProperty(device, 'createBuffer', { value: original, configurable: true, writable: true });
   }
 }

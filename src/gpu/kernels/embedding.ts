@@ -1,5 +1,5 @@
 import code from '../../../shaders/embedding.wgsl?raw';
-import { uniformBuffer } from '../buffers.ts';
+import type { GpuArena } from '../arena.ts';
 import { bindBuffers, grid1d, pipeline, type Dispatch } from '../pipelines.ts';
 
 export const embeddingShader = { name: 'embedding', code };
@@ -15,18 +15,18 @@ export interface VocabChunk {
  * out (N x C) = wte[tokens] + wpe[n % seq], N = tokens.length: one dispatch per vocabulary chunk (the first
  * writes, the rest add their rows). Token ids must be < the vocabulary size (checked on the CPU side).
  */
-export function embedding(device: GPUDevice, spec: { rows: number; cols: number; seq: number; tokens: GPUBuffer; chunks: readonly VocabChunk[]; wpe: GPUBuffer; out: GPUBuffer }): Dispatch[] {
+export function embedding(arena: GpuArena, spec: { rows: number; cols: number; seq: number; tokens: GPUBuffer; chunks: readonly VocabChunk[]; wpe: GPUBuffer; out: GPUBuffer }): Dispatch[] {
   const count = spec.rows * spec.cols;
   return spec.chunks.map((chunk, i) => {
-    const pipe = pipeline(device, embeddingShader, 'embed', { FIRST: i === 0 });
-    const params = uniformBuffer(device, 'embedding.params', [
+    const pipe = pipeline(arena.device, embeddingShader, 'embed', { FIRST: i === 0 });
+    const params = arena.uniform('embedding.params', [
       ['u32', count], ['u32', spec.cols], ['u32', spec.seq], ['u32', chunk.v0],
       ['u32', chunk.rows], ['u32', 0], ['u32', 0], ['u32', 0],
     ]);
     return {
       label: 'embedding',
       pipeline: pipe,
-      bindGroup: bindBuffers(device, pipe, `embedding.${i}`, [params, spec.tokens, chunk.buffer, spec.wpe, spec.out]),
+      bindGroup: bindBuffers(arena.device, pipe, `embedding.${i}`, [params, spec.tokens, chunk.buffer, spec.wpe, spec.out]),
       workgroups: grid1d(Math.ceil(count / 256)),
     };
   });

@@ -1,5 +1,5 @@
 import code from '../../../shaders/matmul.wgsl?raw';
-import { storageBuffer, uniformBuffer } from '../buffers.ts';
+import type { GpuArena } from '../arena.ts';
 import { bindBuffers, grid1d, pipeline, type Dispatch } from '../pipelines.ts';
 
 export const matmulShader = { name: 'matmul', code };
@@ -86,30 +86,24 @@ export function autoSplits(M: number, N: number, K: number, batch = 1): number {
   return Math.max(1, Math.min(Math.floor(K / 256), Math.ceil(128 / tiles), 64));
 }
 
-// One placeholder per device, bound where a product has no low-rank operands.
+// One placeholder per device, bound where a product has no low-rank operands. It lives as long as the
+// device (a few bytes), outside every arena.
 const dummies = new WeakMap<GPUDevice, GPUBuffer>();
-const placeholders = new WeakSet<GPUBuffer>();
 function dummy(device: GPUDevice): GPUBuffer {
   let d = dummies.get(device);
-  if (!d) {
-    dummies.set(device, (d = storageBuffer(device, 'unused', 4)));
-    placeholders.add(d);
-  }
+  if (!d) dummies.set(device, (d = device.createBuffer({ label: 'matmul.unused', size: 16, usage: GPUBufferUsage.STORAGE })));
   return d;
 }
-
-/** True for the shared placeholder: code that tracks the buffers it creates must not destroy it. */
-export const isMatmulPlaceholder = (b: GPUBuffer): boolean => placeholders.has(b);
 
 export function variantName(s: Pick<MatmulSpec, 'transA' | 'transB'>): string {
   return `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
 }
 
-export function matmul(device: GPUDevice, s: MatmulSpec): Dispatch[] {
+export function matmul(arena: GpuArena, s: MatmulSpec): Dispatch[] {
   // NOTE: operands are bound as arrays of vec4 (see the WGSL); a size that is not a multiple of 16 bytes would
-  // hide the last floats behind the robustness clamp. storageBuffer() always pads.
+  // hide the last floats behind the robustness clamp. GpuArena.storage() always pads.
   for (const [name, buf] of [['a', s.a], ['b', s.b]] as const) {
-    if (buf.size % 16 !== 0) throw new Error(`matmul: operand ${name} (${buf.label}) is ${buf.size} bytes; allocate it with storageBuffer() (16-byte padded)`);
+    if (buf.size % 16 !== 0) throw new Error(`matmul: operand ${name} (${buf.label}) is ${buf.size} bytes; allocate it with GpuArena.storage() (16-byte padded)`);
   }
   const batch = s.batch ?? 1;
   const strideA = s.strideA ?? s.M * s.K;
@@ -131,10 +125,10 @@ export function matmul(device: GPUDevice, s: MatmulSpec): Dispatch[] {
     VEC_A: aligned(s.transA ? s.M : s.K, strideA), VEC_B: aligned(s.transB ? s.K : s.N, strideB),
     ...tile,
   };
-  const pipe = pipeline(device, matmulShader, 'main', constants);
-  const target = splits > 1 ? storageBuffer(device, `${label}.partials`, batch * splits * s.M * s.N) : s.c;
+  const pipe = pipeline(arena.device, matmulShader, 'main', constants);
+  const target = splits > 1 ? arena.storage(`${label}.partials`, batch * splits * s.M * s.N) : s.c;
   const params = (alpha: number, stride: number) =>
-    uniformBuffer(device, `${label}.params`, [
+    arena.uniform(`${label}.params`, [
       ['u32', s.M], ['u32', s.N], ['u32', s.K], ['u32', kChunk],
       ['u32', splits], ['u32', strideA], ['u32', strideB], ['u32', stride],
       ['f32', alpha], ['u32', lr?.rank ?? 0], ['f32', lr?.scale ?? 0], ['u32', lr?.strideZ ?? s.M * (lr?.rank ?? 0)],
@@ -143,17 +137,17 @@ export function matmul(device: GPUDevice, s: MatmulSpec): Dispatch[] {
   const main: Dispatch = {
     label,
     pipeline: pipe,
-    bindGroup: bindBuffers(device, pipe, label, [
-      params(s.alpha ?? 1, splits > 1 ? s.M * s.N : strideC), s.a, s.b, target, lr?.z ?? dummy(device), lr?.l ?? dummy(device),
+    bindGroup: bindBuffers(arena.device, pipe, label, [
+      params(s.alpha ?? 1, splits > 1 ? s.M * s.N : strideC), s.a, s.b, target, lr?.z ?? dummy(arena.device), lr?.l ?? dummy(arena.device),
     ]),
     workgroups: [Math.ceil(s.N / (4 * tile.QN * tile.WX)), Math.ceil(s.M / (4 * tile.QM * tile.WY)), batch * splits],
   };
   if (splits === 1) return [main];
-  const rpipe = pipeline(device, matmulShader, 'reduce_splits', { ACCUMULATE: !!s.accumulate });
+  const rpipe = pipeline(arena.device, matmulShader, 'reduce_splits', { ACCUMULATE: !!s.accumulate });
   const reduce: Dispatch = {
     label: `${label}.reduce`,
     pipeline: rpipe,
-    bindGroup: bindBuffers(device, rpipe, `${label}.reduce`, [params(s.alpha ?? 1, strideC), target, s.c]),
+    bindGroup: bindBuffers(arena.device, rpipe, `${label}.reduce`, [params(s.alpha ?? 1, strideC), target, s.c]),
     workgroups: grid1d(Math.ceil((batch * s.M * s.N) / 256)),
   };
   return [main, reduce];

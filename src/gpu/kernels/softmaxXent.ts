@@ -1,6 +1,6 @@
 import code from '../../../shaders/softmax_xent.wgsl?raw';
-import { uniformBuffer } from '../buffers.ts';
-import { grid1d, pipeline, type Dispatch } from '../pipelines.ts';
+import type { GpuArena } from '../arena.ts';
+import { bindBuffers, grid1d, pipeline, type Dispatch } from '../pipelines.ts';
 
 export const softmaxXentShader = { name: 'softmax_xent', code };
 
@@ -11,47 +11,43 @@ export interface LogitChunk {
   logits: GPUBuffer;
 }
 
-function params(device: GPUDevice, rows: number, cols: number, v0: number): GPUBuffer {
-  return uniformBuffer(device, 'xent.params', [['u32', rows], ['u32', cols], ['u32', v0], ['u32', 0], ['f32', 1 / rows], ['f32', 0], ['f32', 0], ['f32', 0]]);
-}
-
-function bind(device: GPUDevice, pipe: GPUComputePipeline, label: string, entries: Array<[number, GPUBuffer]>): GPUBindGroup {
-  return device.createBindGroup({ label, layout: pipe.getBindGroupLayout(0), entries: entries.map(([binding, buffer]) => ({ binding, resource: { buffer } })) });
+function params(arena: GpuArena, rows: number, cols: number, v0: number): GPUBuffer {
+  return arena.uniform('xent.params', [['u32', rows], ['u32', cols], ['u32', v0], ['u32', 0], ['f32', 1 / rows], ['f32', 0], ['f32', 0], ['f32', 0]]);
 }
 
 /**
  * Forward: per-row loss (rows) = logsumexp(logits row) - logit of the target, folding the chunks in order
  * into stats (rows x 4: running max, running sum, target logit, logsumexp).
  */
-export function softmaxXentForward(device: GPUDevice, s: { rows: number; chunks: readonly LogitChunk[]; targets: GPUBuffer; stats: GPUBuffer; loss: GPUBuffer }): Dispatch[] {
+export function softmaxXentForward(arena: GpuArena, s: { rows: number; chunks: readonly LogitChunk[]; targets: GPUBuffer; stats: GPUBuffer; loss: GPUBuffer }): Dispatch[] {
   const out: Dispatch[] = s.chunks.map((c, i) => {
     const WG = c.cols >= 2048 ? 256 : 64;
-    const pipe = pipeline(device, softmaxXentShader, 'chunk_stats', { FIRST: i === 0, WG });
+    const pipe = pipeline(arena.device, softmaxXentShader, 'chunk_stats', { FIRST: i === 0, WG });
     return {
       label: 'xent.chunk_stats',
       pipeline: pipe,
-      bindGroup: bind(device, pipe, `xent.stats.${i}`, [[0, params(device, s.rows, c.cols, c.v0)], [1, s.targets], [2, s.stats], [3, c.logits]]),
+      bindGroup: bindBuffers(arena.device, pipe, `xent.stats.${i}`, { 0: params(arena, s.rows, c.cols, c.v0), 1: s.targets, 2: s.stats, 3: c.logits }),
       workgroups: grid1d(s.rows),
     };
   });
-  const fin = pipeline(device, softmaxXentShader, 'finalize');
+  const fin = pipeline(arena.device, softmaxXentShader, 'finalize');
   out.push({
     label: 'xent.finalize',
     pipeline: fin,
-    bindGroup: bind(device, fin, 'xent.finalize', [[0, params(device, s.rows, 0, 0)], [2, s.stats], [3, s.loss]]),
+    bindGroup: bindBuffers(arena.device, fin, 'xent.finalize', { 0: params(arena, s.rows, 0, 0), 2: s.stats, 3: s.loss }),
     workgroups: [Math.ceil(s.rows / 64), 1, 1],
   });
   return out;
 }
 
 /** Backward: each logits chunk becomes dL/dlogits = (softmax - onehot) / rows, in place (after the forward). */
-export function softmaxXentBackward(device: GPUDevice, s: { rows: number; chunks: readonly LogitChunk[]; targets: GPUBuffer; stats: GPUBuffer }): Dispatch[] {
+export function softmaxXentBackward(arena: GpuArena, s: { rows: number; chunks: readonly LogitChunk[]; targets: GPUBuffer; stats: GPUBuffer }): Dispatch[] {
   return s.chunks.map((c, i) => {
-    const pipe = pipeline(device, softmaxXentShader, 'chunk_backward');
+    const pipe = pipeline(arena.device, softmaxXentShader, 'chunk_backward');
     return {
       label: 'xent.chunk_backward',
       pipeline: pipe,
-      bindGroup: bind(device, pipe, `xent.backward.${i}`, [[0, params(device, s.rows, c.cols, c.v0)], [1, s.targets], [2, s.stats], [3, c.logits]]),
+      bindGroup: bindBuffers(arena.device, pipe, `xent.backward.${i}`, { 0: params(arena, s.rows, c.cols, c.v0), 1: s.targets, 2: s.stats, 3: c.logits }),
       workgroups: grid1d(Math.ceil((s.rows * c.cols) / 256)),
     };
   });

@@ -1,11 +1,15 @@
 import code from '../../../shaders/train_state.wgsl?raw';
-import { storageBuffer, uniformBuffer } from '../buffers.ts';
+import stateCode from '../../../shaders/state.wgsl?raw';
+import type { GpuArena } from '../arena.ts';
 import { bindBuffers, grid1d, pipeline, type Dispatch } from '../pipelines.ts';
 
-export const trainStateShader = { name: 'train_state', code };
+/** The State struct (shaders/state.wgsl), appended to every module that reads the training state. */
+export const STATE_WGSL = stateCode;
+
+export const trainStateShader = { name: 'train_state', code: `${code}\n${STATE_WGSL}` };
 
 /** Layout of the GPU training state (must match `struct State` in the shaders). */
-export function createTrainState(device: GPUDevice, ring: number, stride: number): GPUBuffer {
+export function createTrainState(arena: GpuArena, ring: number, stride: number): GPUBuffer {
   const words = new Uint32Array(8);
   const f = new Float32Array(words.buffer);
   words[0] = 0; // step: incremented at the start of each step, so the first step is 1
@@ -13,23 +17,23 @@ export function createTrainState(device: GPUDevice, ring: number, stride: number
   words[2] = stride;
   f[4] = 0; // bc1 = 1 - beta1^t at t = 0
   f[5] = 0; // bc2 = 1 - beta2^t
-  return storageBuffer(device, 'train.state', words);
+  return arena.storage('train.state', words);
 }
 
-export function advanceStep(device: GPUDevice, state: GPUBuffer, metrics: GPUBuffer, beta1: number, beta2: number): Dispatch {
-  const pipe = pipeline(device, trainStateShader, 'advance');
-  const params = uniformBuffer(device, 'advance.params', [['f32', beta1], ['f32', beta2], ['u32', 0], ['u32', 0]]);
-  return { label: 'train.advance', pipeline: pipe, bindGroup: bindBuffers(device, pipe, 'train.advance', [params, state, metrics]), workgroups: [1, 1, 1] };
+export function advanceStep(arena: GpuArena, state: GPUBuffer, metrics: GPUBuffer, beta1: number, beta2: number): Dispatch {
+  const pipe = pipeline(arena.device, trainStateShader, 'advance');
+  const params = arena.uniform('advance.params', [['f32', beta1], ['f32', beta2], ['u32', 0], ['u32', 0]]);
+  return { label: 'train.advance', pipeline: pipe, bindGroup: bindBuffers(arena.device, pipe, 'train.advance', [params, state, metrics]), workgroups: [1, 1, 1] };
 }
 
 /** out (rows x cols) = src rows picked by this step's slice of `indices` (stepsStored x rows, cycled). */
-export function gatherRows(device: GPUDevice, spec: { state: GPUBuffer; src: GPUBuffer; indices: GPUBuffer; out: GPUBuffer; rows: number; cols: number; stepsStored: number }): Dispatch {
-  const pipe = pipeline(device, trainStateShader, 'gather');
-  const params = uniformBuffer(device, 'gather.params', [['u32', spec.rows], ['u32', spec.cols], ['u32', spec.stepsStored], ['u32', 0]]);
+export function gatherRows(arena: GpuArena, spec: { state: GPUBuffer; src: GPUBuffer; indices: GPUBuffer; out: GPUBuffer; rows: number; cols: number; stepsStored: number }): Dispatch {
+  const pipe = pipeline(arena.device, trainStateShader, 'gather');
+  const params = arena.uniform('gather.params', [['u32', spec.rows], ['u32', spec.cols], ['u32', spec.stepsStored], ['u32', 0]]);
   return {
     label: 'train.gather',
     pipeline: pipe,
-    bindGroup: bindBuffers(device, pipe, 'train.gather', [params, spec.state, spec.src, spec.indices, spec.out]),
+    bindGroup: bindBuffers(arena.device, pipe, 'train.gather', [params, spec.state, spec.src, spec.indices, spec.out]),
     workgroups: grid1d(Math.ceil((spec.rows * spec.cols) / 256)),
   };
 }

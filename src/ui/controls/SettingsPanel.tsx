@@ -1,11 +1,11 @@
 // The control panel: every setting of the schema, in schema order; the ones a first run rarely
 // touches fold under "More settings". Nothing here lists what a setting is — TOY_FIELDS does.
 import { useState } from 'react';
-import { TOY_KEYS, type ToyKey } from '../../experiments/config.ts';
+import { TOY_KEYS, type ToyKey } from '../../experiments/toy/config.ts';
 import { resetSettings } from '../../state/runner.ts';
 import { useConfigStore } from '../../state/configStore.ts';
 import { PresetPicker } from './PresetPicker.tsx';
-import { SettingField } from './SettingField.tsx';
+import { ToySettingField } from './SettingField.tsx';
 
 /** Settings folded away by default (layout only; any new schema entry shows up in the main list). */
 const FOLDED: ReadonlySet<ToyKey> = new Set<ToyKey>(['d', 'nTrain', 'nTest', 'noise', 'beta1', 'beta2', 'eps', 'testEvery']);
@@ -28,7 +28,7 @@ export function SettingsPanel() {
       {errorCount > 0 && <p className="form-error" role="status">{errorCount === 1 ? '1 setting needs fixing' : `${errorCount} settings need fixing`} before a run.</p>}
       <div className="fields">
         {main.map((k) => (
-          <SettingField key={k} k={k} />
+          <ToySettingField key={k} k={k} />
         ))}
       </div>
       <button className="fold" aria-expanded={more || foldedErrors > 0} onClick={() => setMore(!more)}>
@@ -37,7 +37,7 @@ export function SettingsPanel() {
       {(more || foldedErrors > 0) && (
         <div className="fields">
           {folded.map((k) => (
-            <SettingField key={k} k={k} />
+            <ToySettingField key={k} k={k} />
           ))}
         </div>
       )}

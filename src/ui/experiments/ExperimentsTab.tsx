@@ -2,8 +2,8 @@
 // settings, validated as typed by sweepSpec's validator), the run bar (Run/Cancel, progress, runs/s,
 // exports, link) and the views, which fill in as the sweep's batches finish.
 import { useEffect, useMemo } from 'react';
-import { aggregateSweep, sweepToCsv, type Heatmap, type RunSummary, type SweepResult } from '../../experiments/sweepAggregate.ts';
-import { gridPoints, type AxisName, type ResolvedSweep } from '../../experiments/sweepSpec.ts';
+import { aggregateSweep, sweepToCsv, type Heatmap, type RunSummary, type SweepResult } from '../../experiments/sweep/aggregate.ts';
+import { gridPoints, type AxisName, type ResolvedSweep } from '../../experiments/sweep/spec.ts';
 import { useGpuStore } from '../../state/gpuStore.ts';
 import { cancelSweep, startSweep } from '../../state/sweepRunner.ts';
 import { BASE_FIELDS, choosePreset, sizeDefaultForAdapter, editAxis, editBase, formFields, formRuns, PRESET_TITLES, SWEEP_PRESET_IDS, useSweepStore, type BaseField, type SweepPresetId } from '../../state/sweepStore.ts';
@@ -19,7 +19,7 @@ const AXIS_HINT: Record<AxisName, string> = { init: 'A,B', n: '64,128,256', lamb
 const BASE_LABEL: Record<BaseField, string> = { n: 'Width n', eta: 'Learning rate η', lambda: 'LoRA+ ratio λ', steps: 'Steps', testEvery: 'Test every' };
 const INIT_COLOR = { A: '#0072B2', B: '#D55E00' } as const;
 
-/** The result so far: runs not finished yet are 'pending' cells (aggregateSweep fills them in). */
+/** The result so far: runs not finished yet are 'queued' cells (aggregateSweep fills them in). */
 function liveResult(s: ResolvedSweep, finished: Record<number, RunSummary>): SweepResult {
   return aggregateSweep(s, gridPoints(s).map((p) => finished[p.index]));
 }

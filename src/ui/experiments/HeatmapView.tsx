@@ -2,24 +2,9 @@
 // with its legend, diverged cells hatched and marked ×, cells still to run left blank, the best cell of
 // each row outlined, and a read-out of the cell under the pointer.
 import { useState } from 'react';
-import type { Heatmap, HeatCell, RunSummary } from '../../experiments/sweepAggregate.ts';
+import type { Heatmap, HeatCell, RunSummary } from '../../experiments/sweep/aggregate.ts';
+import { VIRIDIS, viridis } from '../../experiments/sweep/viridis.ts';
 import { fmt } from './format.ts';
-
-// viridis, 9 stops
-const STOPS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
-
-function lerp(a: string, b: string, t: number): string {
-  const pa = [1, 3, 5].map((i) => parseInt(a.slice(i, i + 2), 16));
-  const pb = [1, 3, 5].map((i) => parseInt(b.slice(i, i + 2), 16));
-  return `rgb(${pa.map((v, i) => Math.round(v + (pb[i] - v) * t)).join(',')})`;
-}
-
-/** Colour of t in [0, 1] (0 = lowest loss = dark). */
-export function colourAt(t: number): string {
-  const x = Math.min(1, Math.max(0, t)) * (STOPS.length - 1);
-  const i = Math.min(STOPS.length - 2, Math.floor(x));
-  return lerp(STOPS[i], STOPS[i + 1], x - i);
-}
 
 interface Props {
   heatmap: Heatmap;
@@ -56,17 +41,17 @@ export function HeatmapView({ heatmap: h, finished, range, testId }: Props) {
             <line x1="0" y1="0" x2="0" y2="6" stroke="#d9534f" strokeWidth="2" />
           </pattern>
           <linearGradient id={`grad-${testId}`} x1="0" y1="1" x2="0" y2="0">
-            {STOPS.map((c, i) => (
-              <stop key={i} offset={`${(100 * i) / (STOPS.length - 1)}%`} stopColor={c} />
+            {VIRIDIS.map((c, i) => (
+              <stop key={i} offset={`${(100 * i) / (VIRIDIS.length - 1)}%`} stopColor={c} />
             ))}
           </linearGradient>
         </defs>
         {h.cells.map((c) => {
           const x = LEFT + c.xi * cellW;
           const y = TOP + (ny - 1 - c.yi) * CELL_H; // smallest y at the bottom
-          const done = c.status !== 'pending' && finished[c.run] !== undefined;
+          const done = c.status !== 'queued' && finished[c.run] !== undefined;
           const status = !done ? 'pending' : c.status === 'done' && c.value !== null ? 'done' : c.status === 'diverged' ? 'diverged' : 'error';
-          const fill = status === 'done' ? colourAt(t(c.value!)) : status === 'diverged' ? `url(#hatch-${testId})` : status === 'error' ? '#e4e7ec' : '#f4f6f9';
+          const fill = status === 'done' ? viridis(t(c.value!)) : status === 'diverged' ? `url(#hatch-${testId})` : status === 'error' ? '#e4e7ec' : '#f4f6f9';
           return (
             <g key={`${c.xi}.${c.yi}`} className="heat-cell" data-status={status} onMouseEnter={() => setHover(c)}>
               <rect x={x + 0.5} y={y + 0.5} width={cellW - 1} height={CELL_H - 1} fill={fill} stroke={hover === c ? '#1b2330' : '#fff'} strokeWidth={hover === c ? 1.5 : 1} />
@@ -116,7 +101,7 @@ export function HeatmapView({ heatmap: h, finished, range, testId }: Props) {
               {h.y.name} = {fmt(h.y.values[hover.yi], 4)}, {h.x.name} = {fmt(h.x.values[hover.xi], 3)}
             </b>
             {' — '}
-            {run === undefined || run.status === 'pending'
+            {run === undefined || run.status === 'queued'
               ? 'not run yet'
               : run.status === 'done'
                 ? `final test loss ${fmt(run.finalTestLoss, 4)}; best ${fmt(run.bestTestLoss, 4)}; max ‖Z_A‖ ${fmt(run.maxZA, 3)}, ‖Z_B‖ ${fmt(run.maxZB, 3)}${hover.rowBest ? ' (best of the row)' : ''}`

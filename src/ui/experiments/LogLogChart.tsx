@@ -1,7 +1,7 @@
 // A log-log line chart (recharts, log axes): measured series with dots, reference slopes dashed and
 // grey, fitted lines dotted; the fitted slopes are printed under the title (and go into the PNG).
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { LogLogFit, RefLine } from '../../experiments/sweepAggregate.ts';
+import type { LogLogFit, RefLine } from '../../experiments/sweep/aggregate.ts';
 import { SweepFigure } from './SweepFigure.tsx';
 import { fmt } from './format.ts';
 

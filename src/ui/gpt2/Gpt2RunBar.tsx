@@ -106,7 +106,7 @@ export function Gpt2RunBar() {
             <button className="btn btn-primary" onClick={() => void train(false)} disabled={!canTrain} title={tip}>▶ Train</button>
           )}
           {paused && !busy && <button className="btn" onClick={() => void resume()}>Resume</button>}
-          <button className="btn btn-compare" onClick={() => void train(true)} disabled={!canTrain} title={tip ?? 'Train Init[A] and then Init[B] from the same seed: same weights, data order and adapter draws'}>Compare Init[A] vs Init[B]</button>
+          <button className="btn btn-compare" onClick={() => void train(true)} disabled={!canTrain} title={tip ?? 'Train Init[A] and Init[B] side by side from the same seed: same weights, data order and adapter draws'}>Compare Init[A] vs Init[B]</button>
         </div>
         {runs.length === 0 && !busy && <span className="progress-text muted">Train fine-tunes the chosen model with LoRA on the text; the loss, the per-adapter norms and samples update live.</span>}
         {busy && phaseText && <span className="progress-text" data-testid="gpt2-phase">{phaseText}</span>}

@@ -1,6 +1,7 @@
 // The GPT-2 run's settings: model, text (bundled, pasted or dropped), LoRA targets, then every field
 // of GPT2_FIELDS (validated as typed, the message beside the field).
-import { useId, useState, type DragEvent } from 'react';
+import { useState, type DragEvent } from 'react';
+import { SettingField } from '../controls/SettingField.tsx';
 import { GPT2_FIELDS, type Gpt2Key } from '../../experiments/gpt2/config.ts';
 import { LORA_TARGETS, targetDims, type LoraTarget } from '../../models/gpt2.ts';
 import { MAX_TEXT_CHARS, MODEL_CHOICES, modelConfig, useGpt2Store, type Gpt2ModelChoice } from '../../state/gpt2Store.ts';
@@ -14,41 +15,13 @@ const TARGET_LABEL: Record<LoraTarget, string> = {
   'mlp.c_proj': 'MLP c_proj',
 };
 
+/** A GPT-2 setting, bound to the GPT-2 tab's form (gpt2Store). */
 function Field({ k, disabled }: { k: Gpt2Key; disabled: boolean }) {
-  const spec = GPT2_FIELDS[k];
   const raw = useGpt2Store((s) => s.raw[k]);
   const error = useGpt2Store((s) => s.errors[k]);
+  const lastValid = useGpt2Store((s) => s.config?.[k]);
   const setField = useGpt2Store((s) => s.setField);
-  const id = useId();
-  if (spec.kind === 'enum') {
-    return (
-      <div className="field" title={spec.help}>
-        <span className="field-label" id={id}>{spec.label}</span>
-        <div className="segmented" role="radiogroup" aria-labelledby={id}>
-          {spec.options.map((o) => (
-            <button key={o} role="radio" name={k} aria-checked={raw === o} className={raw === o ? 'seg on' : 'seg'} disabled={disabled} onClick={() => setField(k, o)}>
-              {k === 'init' ? `Init[${o}]` : o}
-            </button>
-          ))}
-        </div>
-      </div>
-    );
-  }
-  if (spec.kind === 'bool') {
-    return (
-      <label className="field field-bool" title={spec.help}>
-        <span className="field-label">{spec.label}</span>
-        <input type="checkbox" name={k} checked={raw === 'true'} disabled={disabled} onChange={(e) => setField(k, e.target.checked ? 'true' : 'false')} />
-      </label>
-    );
-  }
-  return (
-    <div className={error ? 'field field-num invalid' : 'field field-num'} title={spec.help}>
-      <label className="field-label" htmlFor={id}>{spec.label}</label>
-      <input id={id} name={k} className="num" type="text" inputMode="decimal" spellCheck={false} autoComplete="off" value={raw} disabled={disabled} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-e` : undefined} onChange={(e) => setField(k, e.target.value)} />
-      {error && <span className="field-error" id={`${id}-e`} data-field={k} role="alert">{error}</span>}
-    </div>
-  );
+  return <SettingField k={k} spec={GPT2_FIELDS[k]} raw={raw} error={error} lastValid={lastValid ?? GPT2_FIELDS[k].default} setField={(v) => setField(k, v)} disabled={disabled} />;
 }
 
 function TextChooser({ disabled }: { disabled: boolean }) {

@@ -1,12 +1,14 @@
 // From per-step metrics to what a view draws: each run's summary (RunAccumulator), then per kind the
 // heatmaps, optimal-eta series, one-step norms and log-log fits (aggregateSweep). Pure: no GPU, so the
 // tests feed it hand-made rows. Everything here is JSON-safe: non-finite numbers become null.
-import type { InitScheme } from '../lora/init.ts';
-import type { StepMetrics } from './metrics.ts';
-import { gridPoints, type AxisName, type GridPoint, type ResolvedSweep, type SweepKind, type SweepSpec } from './sweepSpec.ts';
+import type { InitScheme } from '../../lora/init.ts';
+import { isDivergedLoss } from '../run/divergence.ts';
+import type { RunStatus } from '../run/status.ts';
+import type { StepMetrics } from '../toy/metrics.ts';
+import { gridPoints, type AxisName, type GridPoint, type ResolvedSweep, type SweepKind, type SweepSpec } from './spec.ts';
 
-/** 'pending': not finished yet (a live view of a running sweep). */
-export type RunStatus = 'done' | 'diverged' | 'error' | 'pending';
+/** A run of a sweep: 'queued' is not finished yet (a live view of a running sweep); 'lost' stopped with the device. */
+export type SweepRunStatus = Extract<RunStatus, 'done' | 'diverged' | 'error' | 'lost' | 'queued'>;
 
 /** Per-step curves of one run (only when the sweep keeps curves). */
 export interface RunCurve {
@@ -22,7 +24,7 @@ export interface RunSummary {
   /** Position in the grid (gridPoints order). */
   index: number;
   point: { init: InitScheme; n: number; lambda: number; eta: number };
-  status: RunStatus;
+  status: SweepRunStatus;
   /** The step whose loss was non-finite or above 1e6 x the first loss; null if the run did not diverge. */
   divergedAt: number | null;
   /** Steps with metrics recorded (up to and including the divergence step). */
@@ -104,7 +106,7 @@ export class RunAccumulator {
         s.firstLoss = fin(r.loss);
       }
       const first = this.firstLoss;
-      const bad = r.alive === false || !Number.isFinite(r.loss) || (first !== undefined && Number.isFinite(first) && r.loss > 1e6 * first);
+      const bad = r.alive === false || isDivergedLoss(r.loss, first);
       s.steps = r.step;
       const max = (a: number | null, v: number) => (Number.isFinite(v) ? (a === null ? v : Math.max(a, v)) : a);
       s.maxZA = max(s.maxZA, r.zA);
@@ -137,11 +139,17 @@ export class RunAccumulator {
     }
   }
 
-  /** Marks the run failed (e.g. the GPU refused it); its metrics so far are kept. */
-  fail(message: string): void {
-    this.s.status = 'error';
+  /** Marks the run failed (e.g. the GPU refused it) or cut short by a lost device; its metrics so far are kept. */
+  fail(message: string, status: 'error' | 'lost' = 'error'): void {
+    if (this.ended) return;
+    this.s.status = status;
     this.s.error = message;
     this.ended = true;
+  }
+
+  /** Steps recorded so far. */
+  get steps(): number {
+    return this.s.steps;
   }
 
   summary(): RunSummary {
@@ -232,7 +240,7 @@ export interface HeatCell {
   yi: number;
   /** Index of the run in SweepResult.runs. */
   run: number;
-  status: RunStatus;
+  status: SweepRunStatus;
   /** The plotted value (final test loss); null when diverged or failed. */
   value: number | null;
   divergedAt: number | null;
@@ -286,7 +294,7 @@ export interface LambdaEtaInitView {
 export interface WidthSeriesPoint {
   n: number;
   run: number;
-  status: RunStatus;
+  status: SweepRunStatus;
   divergedAt: number | null;
   zB1: number | null;
   zB2: number | null;
@@ -398,19 +406,19 @@ function rowOptima(h: Heatmap): OptimumPoint[] {
 }
 
 /** A placeholder summary for a run that has not finished. */
-export function pendingSummary(p: GridPoint): RunSummary {
+export function queuedSummary(p: GridPoint): RunSummary {
   const s = new RunAccumulator(p, 0, 1, false).summary();
-  return { ...s, status: 'pending' };
+  return { ...s, status: 'queued' };
 }
 
 /**
  * Build the view data of a sweep from its run summaries (in grid order). Missing entries (a sweep still
- * running) become 'pending' cells, so a view can draw the same result type live and at the end.
+ * running) become 'queued' cells, so a view can draw the same result type live and at the end.
  */
 export function aggregateSweep(s: ResolvedSweep, summaries: ReadonlyArray<RunSummary | undefined>, timing?: SweepTiming): SweepResult {
   const points = gridPoints(s);
   if (summaries.length !== points.length) throw new Error(`aggregateSweep: ${summaries.length} summaries for a grid of ${points.length}`);
-  const runs = points.map((p, i) => summaries[i] ?? pendingSummary(p));
+  const runs = points.map((p, i) => summaries[i] ?? queuedSummary(p));
   const id = (init: number, n: number, lambda: number, eta: number) => points.findIndex((p) => p.at.init === init && p.at.n === n && p.at.lambda === lambda && p.at.eta === eta);
   const { init, n, lambda, eta } = s.axes;
   const base: ResultBase = {

@@ -6,8 +6,8 @@
 //   lr-width        init x n x eta           (lambda from base)                  E4 heatmaps, optimal eta vs n
 //   lambda-eta      init x lambda x eta      (n from base)                       E6 heatmap, best loss vs lambda
 //   width-scaling   init x n                 (eta, lambda from base)             E3 one-step ||Z_B||, E5 norms vs n
-import { crossFieldError, defaultToyConfig, parseField, TOY_FIELDS, TOY_KEYS, type Checked, type ToyConfig, type ToyKey } from './config.ts';
-import type { InitScheme } from '../lora/init.ts';
+import { crossFieldError, defaultToyConfig, parseToyField, TOY_FIELDS, TOY_KEYS, type Checked, type ToyConfig, type ToyKey } from '../toy/config.ts';
+import type { InitScheme } from '../../lora/init.ts';
 
 export const SWEEP_VERSION = 1;
 export const SWEEP_KINDS = ['lr-width', 'lambda-eta', 'width-scaling'] as const;
@@ -103,7 +103,7 @@ function checkNumericAxis(name: NumericAxisName, raw: unknown): Checked<{ axis: 
   const where = `axes.${name}`;
   const key = AXIS_KEY[name];
   const one = (v: unknown, at: string): Checked<number> => {
-    const r = parseField(key, v);
+    const r = parseToyField(key, v);
     return r.ok ? { ok: true, value: r.value as number } : { ok: false, error: `${at}: ${r.error}` };
   };
   let axis: NumericAxis;
@@ -177,7 +177,7 @@ export function validateSweepSpec(raw: unknown): Checked<ResolvedSweep> {
     for (const [k, v] of Object.entries(o.base)) {
       if (!(k in TOY_FIELDS)) return { ok: false, error: `base: unknown setting "${k.slice(0, 40)}"` };
       if ((allowed as string[]).includes(k)) return { ok: false, error: `base.${k}: ${k} is an axis of ${kind} sweeps; give it in axes.${k}` };
-      const r = parseField(k as ToyKey, v);
+      const r = parseToyField(k as ToyKey, v);
       if (!r.ok) return { ok: false, error: `base.${k}: ${r.error}` };
       base[k] = r.value;
     }

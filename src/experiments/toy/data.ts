@@ -1,7 +1,7 @@
 // The toy teacher-student data (lora-math.md section 4), drawn from named streams of one seed, and the
 // tensor exchange file (section 6) that pins every tensor for parity checks.
-import { gaussian, Stream } from './rng.ts';
-import { initLora } from '../lora/init.ts';
+import { gaussian, Stream } from '../rng.ts';
+import { initLora } from '../../lora/init.ts';
 import { validateToyConfig, type ToyConfig } from './config.ts';
 
 /** Every tensor of a toy run, row-major f32. Y_* may be absent until the teacher has run. */

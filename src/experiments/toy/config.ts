@@ -1,11 +1,9 @@
 // The one typed schema of a toy experiment. Controls, the share link, the CLI flags, validation and
 // defaults are all derived from TOY_FIELDS: adding a setting is one entry here.
 
-export type FieldSpec =
-  | { kind: 'int'; default: number; min: number; max: number; label: string; help: string; log?: boolean; short: string }
-  | { kind: 'number'; default: number; min: number; max: number; label: string; help: string; log?: boolean; short: string }
-  | { kind: 'enum'; default: string; options: readonly string[]; label: string; help: string; short: string }
-  | { kind: 'bool'; default: boolean; label: string; help: string; short: string };
+import { defaultsOf, parseField, validateSettings, type Checked, type FieldSpec, type SettingsOf } from '../schema.ts';
+
+export type { Checked, FieldSpec } from '../schema.ts';
 
 export const TOY_FIELDS = {
   init: { kind: 'enum', default: 'A', options: ['A', 'B'], label: 'Init scheme', help: 'Init[A]: B = 0, A random (PEFT default). Init[B]: A = 0, B random.', short: 'i' },
@@ -33,40 +31,17 @@ export const TOY_FIELDS = {
 } as const satisfies Record<string, FieldSpec>;
 
 export type ToyKey = keyof typeof TOY_FIELDS;
-type ValueOf<F> = F extends { kind: 'bool' } ? boolean : F extends { kind: 'enum'; options: readonly (infer O)[] } ? O : number;
-export type ToyConfig = { -readonly [K in ToyKey]: ValueOf<(typeof TOY_FIELDS)[K]> };
+export type ToyConfig = SettingsOf<typeof TOY_FIELDS>;
 
 export const TOY_KEYS = Object.keys(TOY_FIELDS) as ToyKey[];
 
 export function defaultToyConfig(): ToyConfig {
-  const out: Record<string, unknown> = {};
-  for (const k of TOY_KEYS) out[k] = TOY_FIELDS[k].default;
-  return out as ToyConfig;
+  return defaultsOf(TOY_FIELDS);
 }
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
-
-/** Validate one raw value (string from a form field, URL or CLI flag, or a JSON value) for `key`. */
-export function parseField<K extends ToyKey>(key: K, raw: unknown): Checked<ToyConfig[K]> {
-  const spec: FieldSpec = TOY_FIELDS[key];
-  const name = spec.label;
-  if (spec.kind === 'bool') {
-    if (raw === true || raw === 'true' || raw === '1' || raw === 1) return { ok: true, value: true as ToyConfig[K] };
-    if (raw === false || raw === 'false' || raw === '0' || raw === 0) return { ok: true, value: false as ToyConfig[K] };
-    return { ok: false, error: `${name} must be true or false` };
-  }
-  if (spec.kind === 'enum') {
-    if (typeof raw === 'string' && spec.options.includes(raw)) return { ok: true, value: raw as ToyConfig[K] };
-    return { ok: false, error: `${name} must be one of ${spec.options.join(', ')}` };
-  }
-  let v: number;
-  if (typeof raw === 'number') v = raw;
-  else if (typeof raw === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw)) v = Number(raw);
-  else return { ok: false, error: `${name} must be a number` };
-  if (!Number.isFinite(v)) return { ok: false, error: `${name} must be finite` };
-  if (spec.kind === 'int' && !Number.isInteger(v)) return { ok: false, error: `${name} must be a whole number` };
-  if (v < spec.min || v > spec.max) return { ok: false, error: `${name} must be between ${spec.min} and ${spec.max}` };
-  return { ok: true, value: v as ToyConfig[K] };
+/** Validate one raw value for a toy setting (the schema's parseField over TOY_FIELDS). */
+export function parseToyField<K extends ToyKey>(key: K, raw: unknown): Checked<ToyConfig[K]> {
+  return parseField(TOY_FIELDS, key, raw) as Checked<ToyConfig[K]>;
 }
 
 /** Constraints between fields; returns the offending key and a message, or null. */
@@ -79,17 +54,10 @@ export function crossFieldError(c: ToyConfig): { key: ToyKey; error: string } | 
 
 /** Validate a whole (possibly partial, untrusted) object: known keys only, each checked; defaults fill the rest. */
 export function validateToyConfig(raw: unknown): Checked<ToyConfig> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: 'config must be an object' };
-  const out = defaultToyConfig() as Record<string, unknown>;
-  for (const [k, v] of Object.entries(raw)) {
-    if (!(k in TOY_FIELDS)) return { ok: false, error: `unknown setting "${k.slice(0, 40)}"` };
-    const r = parseField(k as ToyKey, v);
-    if (!r.ok) return r;
-    out[k] = r.value;
-  }
-  const cross = crossFieldError(out as ToyConfig);
-  if (cross) return { ok: false, error: cross.error };
-  return { ok: true, value: out as ToyConfig };
+  const r = validateSettings(TOY_FIELDS, raw);
+  if (!r.ok) return r;
+  const cross = crossFieldError(r.value);
+  return cross ? { ok: false, error: cross.error } : r;
 }
 
 /** The LoRA scale s = alpha / r, or alpha / sqrt(r) with rsLoRA. */

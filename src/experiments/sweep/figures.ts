@@ -1,6 +1,7 @@
 // Static figures of a SweepResult as SVG strings (no DOM, no dependencies): the pictures the playground's
 // views show, for the CLI's --png output and the findings page. The CLI rasterises them with Chromium.
-import type { Heatmap, LogLogFit, RefLine, SweepResult } from './sweepAggregate.ts';
+import { viridis } from './viridis.ts';
+import type { Heatmap, LogLogFit, RefLine, SweepResult } from './aggregate.ts';
 
 export interface Figure {
   name: string;
@@ -149,17 +150,6 @@ function wrap(text: string, width: number): string[] {
   }
   if (cur) lines.push(cur);
   return lines;
-}
-
-// viridis, 9 stops
-const VIRIDIS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
-function viridis(t: number): string {
-  const u = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(u));
-  const f = u - i;
-  const c = (hex: string) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16));
-  const [a, b] = [c(VIRIDIS[i]), c(VIRIDIS[i + 1])];
-  return `rgb(${a.map((v, k) => Math.round(v + (b[k] - v) * f)).join(',')})`;
 }
 
 /** A heatmap with a log colour scale (low = dark), diverged cells crossed out, each row's best outlined. */

@@ -2,7 +2,7 @@
 // examples per epoch from the seed's "batch" stream. The indices live in a GPU buffer that
 // train_state.wgsl's gather reads at slot (step - 1) % stepsPerEpoch, so steps need no CPU work
 // except one write per epoch.
-import { Stream } from './rng.ts';
+import { Stream } from '../rng.ts';
 
 export const stepsPerEpoch = (N: number, batch: number): number => Math.floor(N / batch);
 
