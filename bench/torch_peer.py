@@ -219,7 +219,7 @@ class ToyStep:
         self.B = torch.nn.Parameter(torch.zeros((n, rank), device=device))            #          B = 0
         self.opt = lora_plus_adamw([self.A], [self.B], eta, lam, 0.0)
         self.metrics = torch.zeros((256, 6), device=device)  # loss, ||Z_A||, ||Z_B||, ||A||, ||B||, ||s B A|| (a ring)
-        self.order_gen = torch.Generator().manual_seed(1)
+        self.order_gen = torch.Generator(device=device).manual_seed(1)
         self.steps_per_epoch = n_train // m
         self.step_count = 0
         self.order = None
@@ -227,8 +227,9 @@ class ToyStep:
     def step(self) -> None:
         m, s = self.m, self.s
         if self.step_count % self.steps_per_epoch == 0:
-            # A fresh order per epoch, uploaded once per epoch (as src/experiments/toy/epochOrder.ts does).
-            self.order = torch.randperm(self.N, generator=self.order_gen).to(self.device, non_blocking=True)
+            # A fresh order per epoch, drawn on the device: no host round trip in the loop (ours writes it
+            # into the queue once per epoch, src/experiments/toy/epochOrder.ts).
+            self.order = torch.randperm(self.N, generator=self.order_gen, device=self.device)
         offset = (self.step_count % self.steps_per_epoch) * m
         idx = self.order[offset:offset + m]
         h = self.H1.index_select(0, idx)                         # m x n
