@@ -10,8 +10,8 @@
 #   bash dist-gpu/run.sh cli ARGS...  one CLI command (`cli help` lists them; `cli bench --help`)
 #
 # Parts of the full run (limit in seconds; override with e.g. T_BENCH=200) and what each writes in $OUT:
-#   selfcheck   T_SELFCHECK=75   selfcheck.json   every kernel variant against the float64 reference
-#   bench       T_BENCH=100      bench.json       kernels and toy steps at GPU sizes, against TF.js-WebGPU
+#   selfcheck   T_SELFCHECK=60   selfcheck.json   every kernel variant against the float64 reference
+#   bench       T_BENCH=120      bench.json       kernels and toy steps at GPU sizes, against TF.js-WebGPU
 #   sweep-e4    T_E4=60          sweep-e4.json    E4 (lr x width) to n = 8192, with runs/s
 #   sweep-e6    T_E6=75          sweep-e6.json    E6 (LoRA+) as preset
 #   gpt2        T_GPT2=35, T_GPT2_LARGE=50   gpt2.jsonl   GPT-2 (124M, random weights) LoRA, 5 steps at
@@ -136,7 +136,7 @@ case $MODE in
   selfcheck)
     header
     if ! has_command selfcheck; then say "this pack's CLI has no selfcheck command"; exit 2; fi
-    part selfcheck "${T_SELFCHECK:-75}" selfcheck.json "${CLI[@]}" selfcheck --json
+    part selfcheck "${T_SELFCHECK:-60}" selfcheck.json "${CLI[@]}" selfcheck --json
     rc=$?
     footer
     exit $rc ;;
@@ -149,9 +149,9 @@ case $MODE in
     exit $FAILED ;;
   all)
     header
-    if has_command selfcheck; then part selfcheck "${T_SELFCHECK:-75}" selfcheck.json "${CLI[@]}" selfcheck --json
+    if has_command selfcheck; then part selfcheck "${T_SELFCHECK:-60}" selfcheck.json "${CLI[@]}" selfcheck --json
     else skip selfcheck "not in this build"; fi
-    part bench "${T_BENCH:-100}" bench.json "${CLI[@]}" bench --json
+    part bench "${T_BENCH:-120}" bench.json "${CLI[@]}" bench --json
     part sweep-e4 "${T_E4:-60}" sweep-e4.json "${CLI[@]}" sweep --preset e4 --n 64:8192:8 --quiet
     part sweep-e6 "${T_E6:-75}" sweep-e6.json "${CLI[@]}" sweep --preset e6 --quiet
     : > "$OUT/gpt2.jsonl"

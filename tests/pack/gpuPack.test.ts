@@ -75,7 +75,7 @@ describe('dist-gpu (npm run pack:gpu)', () => {
     const out = join(tmp, 'out-selfcheck');
     const help = runSh(['cli', 'help'], out);
     expect(help.status).toBe(0);
-    // run.sh's limit (75 s) is sized for a GPU; SwiftShader gets longer.
+    // run.sh's limit (60 s) is sized for a GPU; SwiftShader gets longer.
     const r = runSh(['selfcheck'], out, { T_SELFCHECK: '420' }, 480_000);
     if (!/^ {2}selfcheck /m.test(help.stdout)) {
       // Until `selfcheck` exists (issue 12, section 1), run.sh says so and exits 2.
