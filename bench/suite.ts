@@ -29,6 +29,8 @@ export interface Plan {
   m: number;
   matmulN: number[];
   ranks: number[];
+  /** Square n^3 products (a GPU's fp32 matmul against cuBLAS: bench/torch_peer.py runs the same). */
+  squareN: number[];
   loraN: number[];
   loraRank: number;
   toyN: number[];
@@ -42,12 +44,12 @@ export function planFor(ctx: GpuContext, opts: { quick?: boolean } = {}): Plan {
   const fit = (ns: number[]) => ns.filter((n) => n <= maxN);
   if (ctx.isSoftware) {
     return opts.quick
-      ? { m: 100, matmulN: [256], ranks: [4], loraN: [256], loraRank: 4, toyN: [256], reps: 3, targetMs: 60 }
-      : { m: 100, matmulN: [256, 512, 1024], ranks: [4, 32], loraN: [256, 1024], loraRank: 4, toyN: [256, 1024], reps: 5, targetMs: 120 };
+      ? { m: 100, matmulN: [256], ranks: [4], squareN: [], loraN: [256], loraRank: 4, toyN: [256], reps: 3, targetMs: 60 }
+      : { m: 100, matmulN: [256, 512, 1024], ranks: [4, 32], squareN: [], loraN: [256, 1024], loraRank: 4, toyN: [256, 1024], reps: 5, targetMs: 120 };
   }
   return opts.quick
-    ? { m: 100, matmulN: fit([1024]), ranks: [4], loraN: fit([1024]), loraRank: 4, toyN: fit([1024]), reps: 5, targetMs: 20 }
-    : { m: 100, matmulN: fit([256, 512, 1024, 2048, 4096]), ranks: [4, 32], loraN: fit([256, 1024, 4096]), loraRank: 4, toyN: fit([256, 1024, 4096]), reps: 10, targetMs: 40 };
+    ? { m: 100, matmulN: fit([1024]), ranks: [4], squareN: [], loraN: fit([1024]), loraRank: 4, toyN: fit([1024]), reps: 5, targetMs: 20 }
+    : { m: 100, matmulN: fit([256, 512, 1024, 2048, 4096]), ranks: [4, 32], squareN: fit([1024, 2048, 4096]), loraN: fit([256, 1024, 4096]), loraRank: 4, toyN: fit([256, 1024, 4096]), reps: 10, targetMs: 40 };
 }
 
 export interface ReferenceResult {
@@ -256,6 +258,7 @@ async function matmulRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, pee
       shapes.push({ name: `dA = U^T X (r=${r})`, M: r, N: n, K: m, transA: true, splits: 'auto' });
     }
   }
+  for (const n of plan.squareN) shapes.push({ name: 'square', M: n, N: n, K: n });
   let seed = 1;
   for (const s of shapes) {
     const a = rand(s.M * s.K, seed++);
@@ -434,10 +437,10 @@ async function toyParity(ctx: GpuContext, peer: TfjsPeer, log: Log): Promise<Par
 export async function runSuite(ctx: GpuContext, opts: { quick?: boolean; peer: TfjsPeer | null; peerError?: string; log: Log; only?: string[]; n?: number[] }): Promise<SuiteResult> {
   const t0 = performance.now();
   const plan = planFor(ctx, opts);
-  if (opts.n) Object.assign(plan, { matmulN: opts.n, loraN: opts.n, toyN: opts.n });
+  if (opts.n) Object.assign(plan, { matmulN: opts.n, squareN: plan.squareN.length ? opts.n : [], loraN: opts.n, toyN: opts.n });
   const want = (part: string) => !opts.only || opts.only.includes(part);
   opts.log(`adapter: ${ctx.adapterName}${ctx.isSoftware ? ' (software)' : ''}; timestamps ${ctx.hasTimestamps ? 'yes' : 'no'}; peer: ${opts.peer?.name ?? `none (${opts.peerError ?? 'disabled'})`}`);
-  opts.log(`plan: matmul n = ${plan.matmulN.join(', ')}; LoRA kernels n = ${plan.loraN.join(', ')}; toy n = ${plan.toyN.join(', ')}; ${plan.reps} samples after warm-up`);
+  opts.log(`plan: matmul n = ${plan.matmulN.join(', ')}${plan.squareN.length ? ` (square ${plan.squareN.join(', ')})` : ''}; LoRA kernels n = ${plan.loraN.join(', ')}; toy n = ${plan.toyN.join(', ')}; ${plan.reps} samples after warm-up`);
   const ref = await reference(ctx, plan, opts.log);
   const matmulResult = want('matmul') ? await matmulRows(ctx, plan, ref, opts.peer, opts.log) : [];
   const kernels = want('kernels') ? await kernelRows(ctx, plan, ref, opts.log) : [];
