@@ -15,13 +15,13 @@ import { DEFAULT_MEMORY_BUDGET, formatBytes, type Gpt2Plan } from '../experiment
 import { GpuHost } from '../gpu/host.ts';
 import { nodeGpuContext } from '../gpu/node.ts';
 import { createProfiler, type ProfileSummary } from '../gpu/timing.ts';
-import { GPT2_MODELS, loadGpt2, type Gpt2Config, type Gpt2Weights } from '../models/gpt2.ts';
+import { GPT2_DROPOUT, GPT2_MODELS, loadGpt2, type Gpt2Config, type Gpt2Weights } from '../models/gpt2.ts';
 import { downloadGpt2 } from '../models/load.ts';
 import { BUNDLED_TOKENIZER_PATH, encodeCorpus, tokenizerFromJson, type Tokenizer } from '../models/tokenizer.ts';
 import { kebab, UsageError } from './args.ts';
 
 /** A GPT-2-shaped model small enough for SwiftShader smoke runs (the tests' fixture dimensions). */
-const TINY: Gpt2Config = { model_type: 'gpt2', n_embd: 32, n_layer: 2, n_head: 4, n_positions: 64, vocab_size: 320, layer_norm_epsilon: 1e-5, n_inner: 128, activation_function: 'gelu_new' };
+const TINY: Gpt2Config = { model_type: 'gpt2', n_embd: 32, n_layer: 2, n_head: 4, n_positions: 64, vocab_size: 320, layer_norm_epsilon: 1e-5, n_inner: 128, activation_function: 'gelu_new', ...GPT2_DROPOUT };
 
 const OPTIONS: Record<string, boolean> = {
   model: false, weights: false, random: true, text: false, 'text-chars': false, targets: false, plan: true, json: true,
@@ -192,14 +192,13 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   const secondsPerStep = timed.reduce((a, r) => a + r.seconds, 0) / Math.max(1, timed.length);
   const tokensPerSecond = (run.batch * run.seq) / secondsPerStep;
   const cpuSecondsPerStep = timed.reduce((a, r) => a + r.cpuSeconds, 0) / Math.max(1, timed.length);
-  let generation: { prompt: string; text: string; ids: number[]; secondsPerToken: number } | undefined;
+  let generation: { prompt: string; text: string; ids: number[]; promptSeconds: number; tokensPerSecond: number } | undefined;
   const prompt = opts.get('generate');
   if (typeof prompt === 'string') {
     const promptIds = tokenizer ? tokenizer.encode(prompt) : [1, 2, 3];
-    const g0 = performance.now();
     const gen = await session.generate(promptIds, { maxNewTokens: num(opts, 'max-new-tokens', 20), temperature: num(opts, 'temperature', 0), topK: num(opts, 'top-k', 0), seed: run.seed });
-    generation = { prompt, ids: gen, text: tokenizer ? tokenizer.decode(gen) : gen.join(' '), secondsPerToken: (performance.now() - g0) / 1000 / Math.max(1, gen.length) };
-    log(`generation: ${JSON.stringify(prompt)} -> ${JSON.stringify(generation.text)}`);
+    generation = { prompt, ids: gen.ids, text: tokenizer ? tokenizer.decode(gen.ids) : gen.ids.join(' '), promptSeconds: gen.promptSeconds, tokensPerSecond: gen.tokensPerSecond };
+    log(`generation: ${JSON.stringify(prompt)} -> ${JSON.stringify(generation.text)} (${gen.tokensPerSecond.toFixed(2)} tokens/s after ${gen.promptSeconds.toFixed(2)} s for the prompt)`);
   }
   const summary = {
     model,

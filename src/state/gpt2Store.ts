@@ -6,7 +6,7 @@ import { create } from 'zustand';
 import { GPT2_FIELDS, GPT2_KEYS, defaultGpt2RunConfig, gpt2ConfigError, parseGpt2Field, type Gpt2Key, type Gpt2RunConfig } from '../experiments/gpt2/config.ts';
 import type { Gpt2StepMetrics } from '../experiments/gpt2/metrics.ts';
 import type { Gpt2Plan } from '../experiments/gpt2/plan.ts';
-import { GPT2_MODELS, LORA_TARGETS, type Gpt2Config, type LoraTarget } from '../models/gpt2.ts';
+import { GPT2_DROPOUT, GPT2_MODELS, LORA_TARGETS, type Gpt2Config, type LoraTarget } from '../models/gpt2.ts';
 import type { FileProgress } from '../models/hub.ts';
 
 export type Gpt2ModelChoice = 'tiny' | 'distilgpt2' | 'gpt2';
@@ -14,7 +14,7 @@ export type TextSource = 'shakespeare' | 'custom';
 
 /** A GPT-2 with the real vocabulary and tokenizer but tiny widths, random weights from the seed: no download. */
 export const TINY_GPT2_CONFIG: Gpt2Config = {
-  model_type: 'gpt2', n_embd: 64, n_layer: 2, n_head: 4, n_positions: 256, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 256, activation_function: 'gelu_new',
+  model_type: 'gpt2', n_embd: 64, n_layer: 2, n_head: 4, n_positions: 256, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 256, activation_function: 'gelu_new', ...GPT2_DROPOUT,
 };
 
 export const MODEL_CHOICES: ReadonlyArray<{ id: Gpt2ModelChoice; label: string; short: string; config: Gpt2Config }> = [
@@ -100,7 +100,9 @@ export interface Gpt2State {
 }
 
 export function formatGpt2Raw(k: Gpt2Key, v: unknown): string {
-  return GPT2_FIELDS[k].kind === 'bool' ? (v ? 'true' : 'false') : String(v);
+  const spec = GPT2_FIELDS[k];
+  if (v === null && 'auto' in spec) return spec.auto;
+  return spec.kind === 'bool' ? (v ? 'true' : 'false') : String(v);
 }
 
 function rawOf(c: Gpt2RunConfig): Record<Gpt2Key, string> {

@@ -22,8 +22,8 @@
 //   session.adapters             // [{ layer, target, label }], the k of the metric arrays
 //   session.start(); await session.pause(); await session.stepOnce(); await session.runToEnd();
 //   session.stats                // { tokensPerSecond, secondsPerStep, memoryBytes, plannedBytes, ... }
-//   await session.generate(promptIds, { maxNewTokens: 40, temperature: 0.8, topK: 40, onToken });
-//   const adapters = await session.readAdapters();   // -> exportPeftAdapter(weights.config, settings, adapters)
+//   const { ids, tokensPerSecond } = await session.generate(promptIds, { maxNewTokens: 40, temperature: 0.8, topK: 40, onToken });
+//   const adapters = await session.readAdapters();   // -> adapterFolder(...) (adapterFiles.ts): PEFT files + model card
 //   session.dispose();
 //
 // Loss and perplexity are the batch's mean next-token cross-entropy and its exp, measured in the step's
@@ -37,7 +37,7 @@ import { lossDiverges } from '../run/divergence.ts';
 import type { GpuHost } from '../../gpu/host.ts';
 import { RunSession } from '../run/session.ts';
 import type { Gpt2RunConfig } from './config.ts';
-import type { GenerateOptions } from './generate.ts';
+import type { GenerateOptions, GenerateResult } from './generate.ts';
 import type { Gpt2StepMetrics } from './metrics.ts';
 import { DEFAULT_MEMORY_BUDGET, planGpt2, planProblems, type Gpt2Plan } from './plan.ts';
 import { Gpt2Trainer, type AdapterInfo, type Gpt2Data, type Gpt2TrainerOptions } from './trainer.ts';
@@ -47,7 +47,7 @@ export { defaultGpt2RunConfig, GPT2_FIELDS, validateGpt2RunConfig } from './conf
 export type { Gpt2StepMetrics } from './metrics.ts';
 export type { Gpt2Plan } from './plan.ts';
 export { Gpt2FitError, type AdapterInfo, type Gpt2Data } from './trainer.ts';
-export type { GenerateOptions } from './generate.ts';
+export type { GenerateOptions, GenerateResult } from './generate.ts';
 export type { RunStatus, StatusEvent } from '../run/status.ts';
 
 export interface Gpt2Stats {
@@ -110,7 +110,7 @@ export class Gpt2Session extends RunSession<Gpt2StepMetrics, Gpt2Trainer> {
    * Continue `prompt` (token ids) with the adapters as they are now: greedy at temperature 0, sampled
    * otherwise. Calls are serialised; during training each forward queues between steps.
    */
-  generate(prompt: readonly number[], opts: GenerateOptions): Promise<number[]> {
+  generate(prompt: readonly number[], opts: GenerateOptions): Promise<GenerateResult> {
     const next = this.generating.then(() => this.trainer.generate(prompt, opts));
     this.generating = next.catch(() => undefined);
     return next;
