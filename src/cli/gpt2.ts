@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { adapterFolder, type AdapterOrigin, type LoadedAdapter } from '../experiments/gpt2/adapterFiles.ts';
-import { evenlySpacedStarts, windowsAt } from '../experiments/gpt2/data.ts';
+import { evaluateText } from '../experiments/gpt2/evaluate.ts';
 import { Gpt2Trainer } from '../experiments/gpt2/trainer.ts';
 import { defaultGpt2RunConfig, GPT2_FIELDS, GPT2_KEYS, gpt2ConfigError, parseGpt2Field, parseTargets, type Gpt2Key, type Gpt2RunConfig } from '../experiments/gpt2/config.ts';
 import { randomGpt2Weights } from '../experiments/gpt2/random.ts';
@@ -204,7 +204,7 @@ export async function gpt2Command(argv: string[]): Promise<string> {
     ids = syntheticTokens(config.vocab_size, Math.max(needed, 20 * (run.seq + 1)));
   }
   log(`weights and ${ids.length} tokens ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  if (evalOnly) return evaluateOnly(ctx, limits, weights, run, ids, adapter, { model, tokenizer, opts, log, memoryBudget, maxVocabChunk });
+  if (evalOnly) return evaluateOnly(ctx, limits, weights, run, ids, adapter, { model, opts, log, memoryBudget, maxVocabChunk });
   const data = splitTokens(ids, num(opts, 'eval-fraction', 0.1));
 
   const prof = opts.has('profile') ? createProfiler(ctx, 2048) : undefined;
@@ -297,27 +297,17 @@ async function evaluateOnly(
   run: Gpt2RunConfig,
   ids: Uint32Array,
   adapter: LoadedAdapter | undefined,
-  o: { model: string; tokenizer?: Tokenizer; opts: Map<string, string | true>; log: (s: string) => void; memoryBudget: number; maxVocabChunk?: number },
+  o: { model: string; opts: Map<string, string | true>; log: (s: string) => void; memoryBudget: number; maxVocabChunk?: number },
 ): Promise<string> {
-  const T = run.seq;
-  if (ids.length < T + 1) throw new UsageError(`--eval-only: the text has ${ids.length} tokens; a window of --seq ${T} needs ${T + 1}`);
-  const fit = Math.floor((ids.length - 1) / T);
-  const windows = Math.min(fit, Math.max(1, Math.floor(num(o.opts, 'windows', 64))));
-  const starts = evenlySpacedStarts(ids.length, windows, T);
+  if (ids.length < run.seq + 1) throw new UsageError(`--eval-only: the text has ${ids.length} tokens; a window of --seq ${run.seq} needs ${run.seq + 1}`);
   // No adapter: a zero one (B = 0) adds exactly nothing, so this is the base model's loss.
   const trainer = await Gpt2Trainer.create({ ...ctx, limits }, weights, { ...run, init: 'A', steps: 1 }, { train: ids }, { memoryBudget: o.memoryBudget, maxVocabChunk: o.maxVocabChunk, adapters: adapter?.weights });
-  const perWindow: number[] = [];
   try {
-    for (let b = 0; b < windows; b += run.batch) {
-      const chunk = starts.slice(b, b + run.batch);
-      const padded = [...chunk, ...Array<number>(run.batch - chunk.length).fill(chunk[0])];
-      const { losses } = await trainer.evaluate(windowsAt(ids, padded, T), { logits: false });
-      chunk.forEach((_, i) => perWindow.push(losses.subarray(i * T, (i + 1) * T).reduce((a, x) => a + x, 0) / T));
-    }
-    const loss = perWindow.reduce((a, x) => a + x, 0) / perWindow.length;
-    const out = { model: o.model, adapter: adapter ? String(o.opts.get('adapter')) : null, modelConfig: weights.config, seq: T, tokens: ids.length, windows, starts, loss, perplexity: Math.exp(loss), perWindow };
-    o.log(`${o.model}${adapter ? ` + adapter ${o.opts.get('adapter')}` : ''}: loss ${loss.toFixed(4)}, perplexity ${Math.exp(loss).toFixed(2)} over ${windows} windows of ${T} tokens (${ids.length} tokens of text)`);
-    return o.opts.has('json') ? JSON.stringify(out) : `loss\t${loss}\nperplexity\t${Math.exp(loss)}`;
+    const e = await evaluateText(trainer, ids, num(o.opts, 'windows', 64));
+    const adapterDir = adapter ? String(o.opts.get('adapter')) : null;
+    o.log(`${o.model}${adapterDir ? ` + adapter ${adapterDir}` : ''}: loss ${e.loss.toFixed(4)}, perplexity ${e.perplexity.toFixed(2)} over ${e.starts.length} windows of ${e.seq} tokens (${ids.length} tokens of text)`);
+    const out = { model: o.model, adapter: adapterDir, modelConfig: weights.config, tokens: ids.length, windows: e.starts.length, ...e };
+    return o.opts.has('json') ? JSON.stringify(out) : `loss\t${e.loss}\nperplexity\t${e.perplexity}`;
   } finally {
     trainer.destroy();
   }

@@ -155,3 +155,33 @@ export function adapterConflicts(s: AdapterSettings, given: Partial<Pick<Gpt2Run
   }
   return out;
 }
+
+/** A dropped or chosen file: its path (within a folder, when a folder was given) and bytes. */
+export interface GivenFile {
+  path: string;
+  bytes: Uint8Array;
+}
+
+const base = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+const dir = (path: string) => path.slice(0, path.lastIndexOf('/') + 1);
+
+/**
+ * The two files of a PEFT adapter among what was given: the files themselves, a folder's files, or a
+ * .zip holding them (a folder with checkpoints picks the shallowest pair). Throws with what was found.
+ */
+export async function findAdapterFiles(given: readonly GivenFile[], unzip: (bytes: Uint8Array) => Promise<Map<string, Uint8Array>>): Promise<{ configJson: string; safetensors: Uint8Array; folder: string }> {
+  const files: GivenFile[] = [];
+  for (const f of given) {
+    if (f.path.toLowerCase().endsWith('.zip')) for (const [path, bytes] of await unzip(f.bytes)) files.push({ path: `${f.path}/${path}`, bytes });
+    else files.push(f);
+  }
+  const configs = files.filter((f) => base(f.path) === 'adapter_config.json').sort((a, b) => a.path.split('/').length - b.path.split('/').length);
+  for (const c of configs) {
+    const weights = files.find((f) => dir(f.path) === dir(c.path) && base(f.path) === 'adapter_model.safetensors');
+    if (weights) return { configJson: new TextDecoder().decode(c.bytes), safetensors: weights.bytes, folder: dir(c.path).replace(/\/$/, '') };
+  }
+  const names = files.map((f) => base(f.path));
+  if (names.includes('adapter_model.bin')) throw new Error('adapter_model.bin is a PyTorch pickle; save the adapter as safetensors (PEFT’s default: save_pretrained(..., safe_serialization=True))');
+  const missing = configs.length ? 'adapter_model.safetensors beside adapter_config.json' : names.includes('adapter_model.safetensors') ? 'adapter_config.json beside adapter_model.safetensors' : 'adapter_config.json and adapter_model.safetensors';
+  throw new Error(`no PEFT adapter here: need ${missing}; got ${names.slice(0, 5).join(', ') || 'no files'}${names.length > 5 ? ', …' : ''}`);
+}

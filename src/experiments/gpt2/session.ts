@@ -37,6 +37,7 @@ import { lossDiverges } from '../run/divergence.ts';
 import type { GpuHost } from '../../gpu/host.ts';
 import { RunSession } from '../run/session.ts';
 import type { Gpt2RunConfig } from './config.ts';
+import { evaluateText, type TextEvaluation } from './evaluate.ts';
 import type { GenerateOptions, GenerateResult } from './generate.ts';
 import type { Gpt2StepMetrics } from './metrics.ts';
 import { DEFAULT_MEMORY_BUDGET, planGpt2, planProblems, type Gpt2Plan } from './plan.ts';
@@ -48,6 +49,7 @@ export type { Gpt2StepMetrics } from './metrics.ts';
 export type { Gpt2Plan } from './plan.ts';
 export { Gpt2FitError, type AdapterInfo, type Gpt2Data } from './trainer.ts';
 export type { GenerateOptions, GenerateResult } from './generate.ts';
+export type { TextEvaluation } from './evaluate.ts';
 export type { RunStatus, StatusEvent } from '../run/status.ts';
 
 export interface Gpt2Stats {
@@ -112,6 +114,13 @@ export class Gpt2Session extends RunSession<Gpt2StepMetrics, Gpt2Trainer> {
    */
   generate(prompt: readonly number[], opts: GenerateOptions): Promise<GenerateResult> {
     const next = this.generating.then(() => this.trainer.generate(prompt, opts));
+    this.generating = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Loss and perplexity over `windows` evenly spaced windows of `ids` (evaluation mode), queued like generations. */
+  evaluate(ids: Uint32Array, windows: number): Promise<TextEvaluation> {
+    const next = this.generating.then(() => evaluateText(this.trainer, ids, windows));
     this.generating = next.catch(() => undefined);
     return next;
   }
