@@ -105,6 +105,16 @@ describe('GPT-2 LoRA training on the tiny model', () => {
     trainer.destroy();
   });
 
+  it('allocates what the plan says with every Trainer option on (dropout scratch, micro-batches, clipping)', async () => {
+    const run = tinyRun({ dropout: 0.1, loraDropout: 0.1, gradAccum: 3, maxGradNorm: 1, schedule: 'cosine' });
+    const trainer = await Gpt2Trainer.create(ctx, w, run, splitTokens(patternStream(V, 400), 0.5));
+    await trainer.generate([1, 2, 3], { maxNewTokens: 1 });
+    expect(trainer.plan.buffers.map((b) => b.name)).toEqual(expect.arrayContaining(['dropout.proj', 'dropout.loraX', 'step.tokens', 'clip.sums', 'gen.kvCache']));
+    expect(trainer.memoryBytes).toBeGreaterThanOrEqual(trainer.plan.total);
+    expect(trainer.memoryBytes - trainer.plan.total).toBeLessThan(0.05 * trainer.plan.total);
+    trainer.destroy();
+  });
+
   it('refuses a configuration over the memory budget before allocating, saying what it needs', async () => {
     const run = tinyRun();
     const { plan } = checkGpt2Run(ctx, w.config, run);

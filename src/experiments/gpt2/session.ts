@@ -8,14 +8,17 @@
 //
 //   // 2. Say what a configuration needs before it starts (no allocation), refuse what will not fit.
 //   const config = { ...defaultGpt2RunConfig(), targets: ['attn.c_attn'], rank: 8, seq: 128, batch: 4 };
+//   // Hugging Face Trainer + PEFT defaults: schedule 'linear', warmup 0, maxGradNorm 1, dropout null (the
+//   // model's 0.1s in training), loraDropout 0, gradAccum 1, order 'random' (PLAIN_TRAINING: none of them).
 //   const { plan, problems } = checkGpt2Run(ctx, weights.config, config, { memoryBudget });
 //   plan.total, plan.byGroup (weights / activations / logits / lora / optimizer / scratch / generation),
 //   plan.chunks (vocabulary chunks, > 1 when the adapter binds < 154 MB); problems: [] or reasons
 //
 //   // 3. Train. create() throws Gpt2FitError (with .problems and .plan) for the same reasons.
 //   const session = await Gpt2Session.create(host, weights, config, data, { memoryBudget });   // host: src/gpu/host.ts
+//   //   { adapters: loadAdapter(...).weights } starts from a PEFT adapter (adapterFiles.ts); onBatch(step, starts)
 //   const off = session.subscribe({
-//     onMetrics(rows) { ... },   // Gpt2StepMetrics[] in step order: loss, perplexity, evalLoss?,
+//     onMetrics(rows) { ... },   // Gpt2StepMetrics[] in step order: loss, perplexity, evalLoss?, lrScale, gradNorm?,
 //                                //   zA[k], zB[k], normA[k], normB[k], normSBA[k] per adapter k
 //     onStatus(e) { ... },       // StatusEvent: ready | running | paused | done | diverged | error
 //   });
@@ -23,6 +26,7 @@
 //   session.start(); await session.pause(); await session.stepOnce(); await session.runToEnd();
 //   session.stats                // { tokensPerSecond, secondsPerStep, memoryBytes, plannedBytes, ... }
 //   const { ids, tokensPerSecond } = await session.generate(promptIds, { maxNewTokens: 40, temperature: 0.8, topK: 40, onToken });
+//   const { loss, perplexity } = await session.evaluate(heldOutIds, 32);   // evenly spaced windows, no dropout
 //   const adapters = await session.readAdapters();   // -> adapterFolder(...) (adapterFiles.ts): PEFT files + model card
 //   session.dispose();
 //
