@@ -24,6 +24,14 @@ export interface Gpt2Config {
   n_inner: number;
   /** GPT-2's GELU is the tanh approximation ("gelu_new" == "gelu_pytorch_tanh"). */
   activation_function: 'gelu_new' | 'gelu_pytorch_tanh';
+  /**
+   * Dropout probabilities HF's GPT-2 applies in train mode (0.1 each in GPT-2's config.json and in
+   * GPT2Config's defaults): after the embeddings, on the attention probabilities, and on each residual
+   * branch (attn.c_proj and mlp.c_proj outputs) before it is added to the stream.
+   */
+  embd_pdrop: number;
+  attn_pdrop: number;
+  resid_pdrop: number;
 }
 
 export class Gpt2Error extends Error {
@@ -58,6 +66,11 @@ export function parseGpt2Config(json: unknown): Gpt2Config {
   refuse('reorder_and_upcast_attn', false);
   refuse('add_cross_attention', false);
   refuse('tie_word_embeddings', true);
+  const pdrop = (key: string): number => {
+    const v = c[key] ?? 0.1; // GPT2Config's default
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Gpt2Error(`config.json: ${key} must be a probability in [0, 1), got ${JSON.stringify(v)}`);
+    return v;
+  };
   return {
     model_type: 'gpt2',
     n_embd,
@@ -68,8 +81,14 @@ export function parseGpt2Config(json: unknown): Gpt2Config {
     layer_norm_epsilon: eps,
     n_inner: c.n_inner == null ? 4 * n_embd : int('n_inner'),
     activation_function: act,
+    embd_pdrop: pdrop('embd_pdrop'),
+    attn_pdrop: pdrop('attn_pdrop'),
+    resid_pdrop: pdrop('resid_pdrop'),
   };
 }
+
+/** GPT-2's own dropout probabilities (config.json of distilgpt2 and gpt2; GPT2Config's defaults). */
+export const GPT2_DROPOUT = { embd_pdrop: 0.1, attn_pdrop: 0.1, resid_pdrop: 0.1 } as const;
 
 /** The models the playground offers. Configs are the hub's config.json values (used to estimate memory before downloading). */
 export const GPT2_MODELS = {
@@ -77,13 +96,13 @@ export const GPT2_MODELS = {
     id: 'distilgpt2',
     repo: 'distilbert/distilgpt2',
     label: 'DistilGPT-2 (82M parameters, 6 layers)',
-    config: { model_type: 'gpt2', n_embd: 768, n_layer: 6, n_head: 12, n_positions: 1024, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 3072, activation_function: 'gelu_new' },
+    config: { model_type: 'gpt2', n_embd: 768, n_layer: 6, n_head: 12, n_positions: 1024, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 3072, activation_function: 'gelu_new', ...GPT2_DROPOUT },
   },
   gpt2: {
     id: 'gpt2',
     repo: 'openai-community/gpt2',
     label: 'GPT-2 small (124M parameters, 12 layers)',
-    config: { model_type: 'gpt2', n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 3072, activation_function: 'gelu_new' },
+    config: { model_type: 'gpt2', n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 3072, activation_function: 'gelu_new', ...GPT2_DROPOUT },
   },
 } as const satisfies Record<string, { id: string; repo: string; label: string; config: Gpt2Config }>;
 export type Gpt2ModelId = keyof typeof GPT2_MODELS;

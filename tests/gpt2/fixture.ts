@@ -1,7 +1,7 @@
 // Shared fixture for the GPT-2 tests: the tiny GPT-2 (d = 32, 2 layers, 4 heads, vocab 320) read back from
 // a real safetensors file, adapters with both A and B nonzero (so every gradient is nontrivial), and
 // batches at awkward sizes (T = 13: not a multiple of any tile, vector width or workgroup).
-import { defaultGpt2RunConfig, gpt2LoraScale, type Gpt2RunConfig } from '../../src/experiments/gpt2/config.ts';
+import { defaultGpt2RunConfig, gpt2LoraScale, PLAIN_TRAINING, type Gpt2RunConfig } from '../../src/experiments/gpt2/config.ts';
 import type { TokenBatch } from '../../src/experiments/gpt2/data.ts';
 import { LORA_TARGETS, loadGpt2, targetDims, type Gpt2Weights, type LoraTarget } from '../../src/models/gpt2.ts';
 import type { LoraWeights } from '../../src/models/peft.ts';
@@ -13,8 +13,9 @@ export function tinyWeights(seed = 3): Gpt2Weights {
   return loadGpt2(tiny.configJson, tiny.safetensorsBytes);
 }
 
+/** The tiny run of the tests: plain training (no dropout, clipping or schedule) unless `over` asks for them. */
 export function tinyRun(over: Partial<Gpt2RunConfig> = {}): Gpt2RunConfig {
-  return { ...defaultGpt2RunConfig(), rank: 3, alpha: 5, seq: 13, batch: 2, steps: 10, evalEvery: 0, eta: 1e-2, targets: [...LORA_TARGETS], ...over };
+  return { ...defaultGpt2RunConfig(), ...PLAIN_TRAINING, rank: 3, alpha: 5, seq: 13, batch: 2, steps: 10, evalEvery: 0, eta: 1e-2, targets: [...LORA_TARGETS], ...over };
 }
 
 /** A and B both random, O(1/sqrt(fan_in)), so Z_B, dA and dB are all nonzero. */

@@ -131,6 +131,9 @@ export function makeTinyGpt2(seed = 1, dims: TinyDims = TINY_DIMS, opts: { prefi
     layer_norm_epsilon: 1e-5,
     n_inner: inner,
     activation_function: 'gelu_new',
+    embd_pdrop: 0.1,
+    attn_pdrop: 0.1,
+    resid_pdrop: 0.1,
   };
   const prefix = opts.prefix ?? '';
   const toWrite = new Map<string, TensorToWrite>();
