@@ -58,7 +58,9 @@ describe('GPU memory is returned when trainers end', () => {
       await s.dispose();
     };
     const gpt2Run = async (i: number) => {
-      const s = await Gpt2Session.create(host, w, tinyRun({ steps: 2, evalEvery: 1, seed: i }), data);
+      // Every other run with HF's training options on: dropout, clipping, a schedule, gradient accumulation.
+      const options = i % 2 ? { dropout: 0.1, loraDropout: 0.05, maxGradNorm: 1, gradAccum: 2, schedule: 'cosine' as const, warmup: 1 } : {};
+      const s = await Gpt2Session.create(host, w, tinyRun({ steps: 2, evalEvery: 1, seed: i, ...options }), data);
       await s.runToEnd();
       if (i % 4 === 0) await s.generate([1, 2, 3], { maxNewTokens: 2 }); // the generation buffers are freed too
       await s.dispose();
@@ -68,6 +70,7 @@ describe('GPU memory is returned when trainers end', () => {
     await toyRun(0);
     await batchRun(0);
     await gpt2Run(0);
+    await gpt2Run(1);
     const baseline = counted.live();
 
     for (let i = 1; i <= 200; i++) await toyRun(i);
