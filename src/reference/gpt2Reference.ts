@@ -9,7 +9,7 @@
 //   logits = LN_f(x_L) wte^T;  loss = mean_n (logsumexp(logits_n) - logits_n[target_n])
 // Conv1D weights are [in, out]; A is r x in, B is out x r (lora-math.md section 1).
 
-import type { Gpt2Config, Gpt2Weights, LoraTarget } from '../../src/models/gpt2.ts';
+import type { Gpt2Config, Gpt2Weights, LoraTarget } from '../models/gpt2.ts';
 import { dphi, phi } from './toyReference.ts';
 
 type Arr = ArrayLike<number>;
