@@ -1,0 +1,74 @@
+// The self-check (src/selfcheck/suite.ts) on this machine's adapter (SwiftShader here): every check passes;
+// a wrong result (a planted corruption of what the GPU returns) is reported as a failure naming the kernel,
+// with an error above the tolerance; the engines that use that kernel are refused, the others are not; the
+// CLI command maps a failure to exit code 1.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFloats } from '../../src/gpu/buffers.ts';
+import { selfcheckCommand } from '../../src/cli/selfcheck.ts';
+import { refusalFor } from '../../src/selfcheck/families.ts';
+import { runSelfcheck, selfcheckPlan, type SelfcheckReport } from '../../src/selfcheck/suite.ts';
+import { testGpu, testHost } from '../gpu.ts';
+
+/** A GPU that is wrong by 0.1% in the first value of every readback. */
+async function corruptRead(buffer: GPUBuffer, floats: number): Promise<Float32Array> {
+  const x = await readFloats((await testGpu()).device, buffer, floats);
+  x[0] = x[0] * 1.001 + 1e-3;
+  return x;
+}
+
+describe('selfcheck on this adapter', () => {
+  let report: SelfcheckReport;
+  const seen: number[] = [];
+  beforeAll(async () => {
+    report = await runSelfcheck(testHost(), { onProgress: (done, total) => seen.push(done / total) });
+  }, 300_000);
+
+  it('runs every check of the plan and every one passes', () => {
+    expect(report.checks.map((c) => c.name)).toEqual(selfcheckPlan().map((c) => c.name));
+    for (const c of report.checks) {
+      expect(c.pass, `${c.name}: ${c.detail}`).toBe(true);
+      expect(c.maxRelError).toBeLessThanOrEqual(c.tolerance);
+    }
+    expect(report.pass).toBe(true);
+    expect(seen[seen.length - 1]).toBe(1);
+    expect(report.adapter.name).toMatch(/swiftshader/i);
+    expect(report.adapter.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(report.adapter.features).toContain('timestamp-query');
+  });
+
+  it('covers every kernel family, both toy_batch forward kernels and both AdamW entry points', () => {
+    const families = new Set(report.checks.map((c) => c.family));
+    for (const f of ['matmul', 'activation', 'loss', 'reduce', 'train_state', 'adamw', 'embedding', 'bias', 'layernorm', 'attention', 'softmax_xent', 'toy_batch', 'toy', 'gpt2']) expect(families.has(f as never), f).toBe(true);
+    const names = report.checks.map((c) => c.name).join('\n');
+    for (const part of ['rows_thread', 'toy_batch rows:', 'step_runs', 'adamw step (', 'splits=', 'lowrank', 'batch=', 'two passes', 'chunks of 100', '256 and 64 threads', 'E0 parity', 'batched vs single', 'gpt2 tiny step']) expect(names).toContain(part);
+  });
+
+  it('reports a wrong result as a failure naming the kernel, and refuses the engines that use it', async () => {
+    const planted = await runSelfcheck(testHost(), { only: ['matmul NN 17x65x33 tile', 'adamw step_runs'], read: corruptRead });
+    expect(planted.checks.length).toBeGreaterThanOrEqual(2);
+    expect(planted.pass).toBe(false);
+    for (const c of planted.checks) {
+      expect(c.pass, c.name).toBe(false);
+      expect(c.maxRelError).toBeGreaterThan(c.tolerance);
+    }
+    const failed = planted.checks.filter((c) => !c.pass);
+    expect(failed.map((c) => c.family)).toContain('matmul');
+    const refusal = refusalFor('gpt2', failed);
+    expect(refusal).toMatch(/matmul.*wrong results on this GPU .*matmul NN 17x65x33/);
+    expect(refusal).toMatch(/Update the GPU driver/);
+    expect(refusalFor('playground', failed.filter((c) => c.family === 'adamw'))).toMatch(/adamw/);
+    expect(refusalFor('gpt2', report.checks.filter((c) => !c.pass))).toBeNull();
+  });
+
+  it('the CLI command exits 1 on a failed check, 0 when all pass, and prints the JSON report', async () => {
+    const bad = await selfcheckCommand(['--json', '--only', 'loss mse'], { read: corruptRead });
+    expect(bad.exitCode).toBe(1);
+    const json = JSON.parse(bad.output);
+    expect(json.pass).toBe(false);
+    expect(json.checks[0]).toMatchObject({ name: 'loss mse m=257', family: 'loss', pass: false });
+    const good = await selfcheckCommand(['--only', 'loss mse']);
+    expect(good.exitCode).toBe(0);
+    expect(good.output).toMatch(/loss mse m=257 +pass/);
+    expect(good.output).toMatch(/1 check: 1 passed, 0 failed/);
+  });
+});
