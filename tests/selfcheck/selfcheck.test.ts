@@ -1,11 +1,14 @@
 // The self-check (src/selfcheck/suite.ts) on this machine's adapter (SwiftShader here): every check passes;
 // a wrong result (a planted corruption of what the GPU returns) is reported as a failure naming the kernel,
 // with an error above the tolerance; the engines that use that kernel are refused, the others are not; the
-// CLI command maps a failure to exit code 1.
+// CLI command maps a failure to exit code 1. The page's short benchmark runs at tiny sizes after it (sharing
+// its compiled pipelines) and yields every figure.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runGpuBenchmark } from '../../src/bench/gpuBench.ts';
 import { readFloats } from '../../src/gpu/buffers.ts';
 import { selfcheckCommand } from '../../src/cli/selfcheck.ts';
 import { refusalFor } from '../../src/selfcheck/families.ts';
+import { tinyWeights } from '../../src/selfcheck/gpt2Fixture.ts';
 import { runSelfcheck, selfcheckPlan, type SelfcheckReport } from '../../src/selfcheck/suite.ts';
 import { testGpu, testHost } from '../gpu.ts';
 
@@ -70,5 +73,21 @@ describe('selfcheck on this adapter', () => {
     expect(good.exitCode).toBe(0);
     expect(good.output).toMatch(/loss mse m=257 +pass/);
     expect(good.output).toMatch(/1 check: 1 passed, 0 failed/);
+  });
+
+  it('the short benchmark (tiny sizes here) measures the roofline, a matmul, toy steps and a GPT-2 step', async () => {
+    const stages: string[] = [];
+    const r = await runGpuBenchmark(await testGpu(), {
+      plan: { matmulN: [64], toyN: [37], toyBatch: 23, gpt2: { model: 'tiny', config: tinyWeights().config, seq: 13, batch: 2, rank: 3, steps: 1 }, measure: { reps: 1, targetMs: 5 }, scaled: 'tiny' },
+      onProgress: (stage) => stages.push(stage),
+    });
+    expect(stages).toEqual(['FMA peak and copy bandwidth', 'matmul 64 x 64 x 64', 'toy training step at n = 37', 'GPT-2 step (tiny shape, random weights, 2 x 13 tokens)', 'done']);
+    expect(r.roofline.peakGFLOPs).toBeGreaterThan(0);
+    expect(r.roofline.copyGBs).toBeGreaterThan(0);
+    expect(r.matmul[0].gflops).toBeGreaterThan(0);
+    expect(r.matmul[0].maxRelError).toBeLessThan(1e-5);
+    expect(r.toy[0].stepsPerSecond).toBeGreaterThan(0);
+    expect(r.gpt2).toMatchObject({ model: 'tiny', seq: 13, batch: 2 });
+    expect('tokensPerSecond' in r.gpt2 && r.gpt2.tokensPerSecond).toBeGreaterThan(0);
   });
 });
