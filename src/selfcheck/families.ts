@@ -46,5 +46,5 @@ export function refusalFor(engine: Engine, failed: ReadonlyArray<{ name: string;
   const hit = failed.filter((c) => ENGINE_FAMILIES[engine].includes(c.family));
   if (!hit.length) return null;
   const families = [...new Set(hit.map((c) => c.family))].join(', ');
-  return `Training is refused: the self-check found the ${families} kernel${hit.length > 1 && families.includes(',') ? 's' : ''} giving wrong results on this GPU (${hit[0].name}: ${hit[0].detail}), so the numbers would be wrong. ${FAILED_KERNEL_ADVICE}`;
+  return `Training is refused: the self-check found the ${families} kernel${families.includes(',') ? 's' : ''} giving wrong results on this GPU (${hit[0].name}: ${hit[0].detail}), so the numbers would be wrong. ${FAILED_KERNEL_ADVICE}`;
 }

@@ -28,6 +28,7 @@ import { checkReduce } from './kernels/reduce.ts';
 import { checkAdvance, checkGather } from './kernels/trainState.ts';
 import { checkAttention, checkBias, checkEmbedding, checkLayerNorm, checkSoftmaxXent } from './kernels/transformer.ts';
 import { checkBatchParity, checkBatchVsSingle, checkToyParity, smallConfig } from './toyRuns.ts';
+import { adapterReport, type AdapterReport } from './adapter.ts';
 import type { KernelFamily } from './families.ts';
 
 /** What a check needs: a kernel check gets an arena of its own (freed after it); a run gets the host. */
@@ -136,38 +137,19 @@ export function selfcheckPlan(): Check[] {
   return checks;
 }
 
-export interface AdapterReport {
-  name: string;
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  software: boolean;
-  features: string[];
-  limits: Record<string, number>;
-}
-
 export interface CheckRow extends CheckResult {
   name: string;
   family: KernelFamily;
   seconds: number;
 }
 
+export type { AdapterReport };
+
 export interface SelfcheckReport {
   adapter: AdapterReport;
   checks: CheckRow[];
   pass: boolean;
   seconds: number;
-}
-
-export function adapterReport(ctx: GpuContext): AdapterReport {
-  const limits: Record<string, number> = {};
-  // Limits are attributes on the prototype: for-in sees them where JSON.stringify does not.
-  for (const key in ctx.limits) {
-    const v = (ctx.limits as unknown as Record<string, unknown>)[key];
-    if (typeof v === 'number') limits[key] = v;
-  }
-  return { name: ctx.adapterName, ...ctx.info, software: ctx.isSoftware, features: ctx.features, limits };
 }
 
 export interface SelfcheckOptions {
