@@ -161,12 +161,15 @@ export interface SelfcheckOptions {
   read?: CheckEnv['read'];
 }
 
-/** Runs the checks in order on the host's device; a check that throws fails with its message. */
+/** Runs the checks in order on the host's device; a check that throws fails with its message. Throws if the device is lost. */
 export async function runSelfcheck(host: GpuHost, opts: SelfcheckOptions = {}): Promise<SelfcheckReport> {
   const t0 = performance.now();
   const ctx = await host.context();
   const plan = selfcheckPlan().filter((c) => !opts.only || opts.only.some((s) => c.name.includes(s)));
   const checks: CheckRow[] = [];
+  // A lost device fails whatever runs on it: that says nothing about the kernels, so the run stops instead.
+  let lost: GPUDeviceLostInfo | null = null;
+  void ctx.lost.then((info) => (lost = info));
   for (const check of plan) {
     const started = performance.now();
     const arena = new GpuArena(ctx.device, `selfcheck ${check.name}`);
@@ -179,6 +182,7 @@ export async function runSelfcheck(host: GpuHost, opts: SelfcheckOptions = {}): 
     } finally {
       arena.destroy();
     }
+    if (lost) throw new Error(`the GPU device was lost during the self-check (${(lost as GPUDeviceLostInfo).message || (lost as GPUDeviceLostInfo).reason}); run it again`);
     const row: CheckRow = { name: check.name, family: check.family, ...result, seconds: (performance.now() - started) / 1000 };
     checks.push(row);
     opts.onProgress?.(checks.length, plan.length, row);

@@ -10,6 +10,8 @@ import { selfcheckCommand } from '../../src/cli/selfcheck.ts';
 import { refusalFor } from '../../src/selfcheck/families.ts';
 import { tinyWeights } from '../../src/selfcheck/gpt2Fixture.ts';
 import { runSelfcheck, selfcheckPlan, type SelfcheckReport } from '../../src/selfcheck/suite.ts';
+import { GpuHost } from '../../src/gpu/host.ts';
+import { openFresh } from '../../src/gpu/node.ts';
 import { testGpu, testHost } from '../gpu.ts';
 
 /** A GPU that is wrong by 0.1% in the first value of every readback. */
@@ -61,6 +63,13 @@ describe('selfcheck on this adapter', () => {
     expect(refusal).toMatch(/Update the GPU driver/);
     expect(refusalFor('playground', failed.filter((c) => c.family === 'adamw'))).toMatch(/adamw/);
     expect(refusalFor('gpt2', report.checks.filter((c) => !c.pass))).toBeNull();
+  });
+
+  it('a device lost mid-run stops the self-check with an error instead of failing kernels', async () => {
+    const ctx = await openFresh();
+    const host = new GpuHost(async () => ctx);
+    const run = runSelfcheck(host, { only: ['activation'], onProgress: (done) => done === 1 && ctx.device.destroy() });
+    await expect(run).rejects.toThrow(/device was lost during the self-check/);
   });
 
   it('the CLI command exits 1 on a failed check, 0 when all pass, and prints the JSON report', async () => {
