@@ -102,8 +102,8 @@ export async function checkBatchParity(host: GpuHost, config: ToyConfig, rowsKer
 }
 
 /**
- * The batched engine against the per-run engine on the same runs (mini-batches: the shared gather; test
- * loss every few steps; per-run lr, lambda, weight decay): every step's metrics and the final adapters.
+ * The batched engine against the per-run engine on the same runs (per-run init, lr, lambda, weight decay;
+ * test loss every few steps): every step's metrics, the test losses and the final adapters.
  */
 export async function checkBatchVsSingle(host: GpuHost, config: ToyConfig, runs: BatchRun[]): Promise<CheckResult> {
   const batch = await trainBatch(host, config, runs, { readEvery: 4, splitsPerRun: true });
