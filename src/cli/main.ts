@@ -6,13 +6,20 @@ import { exportTensorsCommand } from './exportTensors.ts';
 import { SWEEP_SUMMARY, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
 
-type Command = (argv: string[]) => Promise<string>;
+/** What a command prints on stdout, and its exit code when that is not 0 (selfcheck: 1 on a failed check). */
+export interface CommandResult {
+  output: string;
+  exitCode: number;
+}
+
+type Command = (argv: string[]) => Promise<string | CommandResult>;
 
 export const COMMANDS: Record<string, { run: Command; summary: string }> = {
   train: { run: trainCommand, summary: 'train one toy run; prints {"steps":[...],"final":{A,B},"diverged":null|step} (--csv for a table, --tensors FILE to train from an exchange file)' },
   sweep: { run: sweepCommand, summary: SWEEP_SUMMARY },
   'export-tensors': { run: exportTensorsCommand, summary: 'write the tensor exchange file of a seeded configuration (--out FILE.json)' },
   gpt2: { run: (argv) => import('./gpt2.ts').then((m) => m.gpt2Command(argv)), summary: 'LoRA-fine-tune GPT-2 (--model distilgpt2|gpt2|tiny, --random weights, --plan for memory only; flags in src/cli/gpt2.ts)' },
+  selfcheck: { run: (argv) => import('./selfcheck.ts').then((m) => m.selfcheckCommand(argv)), summary: 'check every kernel and variant on this adapter against the float64 reference (--json; exit 1 when a check fails)' },
 };
 
 function usage(): string {
@@ -38,8 +45,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    process.stdout.write((await command.run(rest)) + '\n');
-    return 0;
+    const result = await command.run(rest);
+    const { output, exitCode } = typeof result === 'string' ? { output: result, exitCode: 0 } : result;
+    process.stdout.write(output + '\n');
+    return exitCode;
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n`);

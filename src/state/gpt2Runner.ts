@@ -15,6 +15,7 @@ import { downloadGpt2 } from '../models/load.ts';
 import type { LoraWeights } from '../models/peft.ts';
 import { adapterFolder, type AdapterFolder, type AdapterOrigin } from '../experiments/gpt2/adapterFiles.ts';
 import { BUNDLED_TOKENIZER_PATH, encodeCorpus, loadTokenizerFromUrl, type Tokenizer } from '../models/tokenizer.ts';
+import { trainingRefusal } from './gpuCheckStore.ts';
 import { pageHost } from './pageGpu.ts';
 import { BUNDLED_TEXT_PATH, modelConfig, RUN_COLORS, TINY_GPT2_CONFIG, useGpt2Store, type Generation, type Gpt2ModelChoice, type Gpt2Run } from './gpt2Store.ts';
 
@@ -171,6 +172,8 @@ export async function train(compare: boolean): Promise<void> {
   const s = store();
   const config = s.config;
   if (!config || s.phase !== 'idle') return;
+  const refused = trainingRefusal('gpt2');
+  if (refused) return s.set({ failure: refused });
   stopRequested = false;
   disposeAll();
   s.set({ failure: null, runs: [], generations: [] });

@@ -16,6 +16,7 @@ import { batchKey, batchSession, MAX_BATCH_RANK, ToyBatchTrainer, type BatchStep
 import type { RunSession } from '../experiments/run/session.ts';
 import type { RunStatus, StatusEvent } from '../experiments/run/status.ts';
 import { useConfigStore } from './configStore.ts';
+import { trainingRefusal } from './gpuCheckStore.ts';
 import { useGpuStore } from './gpuStore.ts';
 import { currentGpu, onGpuReady, pageHost } from './pageGpu.ts';
 import { resolvePreset, type Preset } from './presets.ts';
@@ -65,8 +66,10 @@ onGpuReady(() => pump());
 
 // ---- resources ----
 
-/** Why this configuration cannot run on this adapter, or null. */
+/** Why this configuration cannot run on this adapter (too large, or a kernel it needs failed the self-check), or null. */
 export function resourceError(config: ToyConfig): string | null {
+  const refused = trainingRefusal('playground');
+  if (refused) return refused;
   const ctx = currentGpu();
   if (!ctx) return null;
   const fits = checkFits(ctx, config);

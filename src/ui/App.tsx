@@ -1,5 +1,6 @@
 import { useGpuStore } from '../state/gpuStore.ts';
 import { useUiStore } from '../state/uiStore.ts';
+import { GpuCheck } from './GpuCheck.tsx';
 import { Header } from './Header.tsx';
 import { NoticeBar } from './NoticeBar.tsx';
 import { NoWebGpuPage } from './NoWebGpuPage.tsx';
@@ -14,6 +15,7 @@ export function App() {
       <Header />
       <NoticeBar />
       {gpu === 'unavailable' ? <NoWebGpuPage /> : <main className="tab-body">{current.render()}</main>}
+      <GpuCheck />
     </div>
   );
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeTinyGpt2 } from '../models/tinyGpt2.ts';
+import { makeTinyGpt2 } from '../../src/reference/tinyGpt2.ts';
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(process.execPath, ['--import', 'tsx', '--import', './scripts/register-wgsl.mjs', 'src/cli/main.ts', 'gpt2', ...args], { encoding: 'utf8', timeout: 300_000 });

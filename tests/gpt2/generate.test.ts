@@ -10,8 +10,8 @@ import { sampleToken, windowStart } from '../../src/experiments/gpt2/generate.ts
 import { Gpt2Trainer } from '../../src/experiments/gpt2/trainer.ts';
 import { Stream } from '../../src/experiments/rng.ts';
 import { testGpu } from '../gpu.ts';
-import { rng, runDispatches } from '../kernels/harness.ts';
-import { attForward } from '../reference/gpt2Reference.ts';
+import { rng, runDispatches } from '../../src/selfcheck/harness.ts';
+import { attForward } from '../../src/reference/gpt2Reference.ts';
 import { patternStream, randomAdapters, relErr, tinyRun, tinyWeights } from './fixture.ts';
 
 let ctx: GpuContext;

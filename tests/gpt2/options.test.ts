@@ -17,9 +17,9 @@ import { BatchSampler, type TokenBatch } from '../../src/experiments/gpt2/data.t
 import type { Gpt2StepMetrics } from '../../src/experiments/gpt2/metrics.ts';
 import { Gpt2Trainer } from '../../src/experiments/gpt2/trainer.ts';
 import { testGpu } from '../gpu.ts';
-import { rng, runDispatches } from '../kernels/harness.ts';
-import { dropoutMask, pcg4d } from '../reference/dropoutMask.ts';
-import { attBackward, attForward, gpt2TrainReference, hfLrFactor } from '../reference/gpt2Reference.ts';
+import { rng, runDispatches } from '../../src/selfcheck/harness.ts';
+import { dropoutMask, pcg4d } from '../../src/reference/dropoutMask.ts';
+import { attBackward, attForward, gpt2TrainReference, hfLrFactor } from '../../src/reference/gpt2Reference.ts';
 import { patternStream, randomAdapters, randomBatch, refAdapters, relErr, tinyRun, tinyWeights } from './fixture.ts';
 
 let ctx: GpuContext;

@@ -2,8 +2,8 @@
 // differences of its own loss, for every adapter of the tiny GPT-2. This is what makes it a reference
 // for the GPU path (a shared mistake in the chain rule would otherwise pass unnoticed).
 import { describe, expect, it } from 'vitest';
-import { gpt2Reference, type RefDropout } from '../reference/gpt2Reference.ts';
-import { FixtureRng } from '../models/tinyGpt2.ts';
+import { gpt2Reference, type RefDropout } from '../../src/reference/gpt2Reference.ts';
+import { FixtureRng } from '../../src/reference/tinyGpt2.ts';
 import { randomAdapters, randomBatch, refAdapters, tinyRun, tinyWeights } from './fixture.ts';
 
 describe('GPT-2 float64 reference', () => {

@@ -9,7 +9,7 @@ import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2StepMetr
 import { Gpt2Trainer } from '../../src/experiments/gpt2/trainer.ts';
 import { planGpt2, planProblems } from '../../src/experiments/gpt2/plan.ts';
 import { GPT2_MODELS } from '../../src/models/gpt2.ts';
-import { gpt2Reference } from '../reference/gpt2Reference.ts';
+import { gpt2Reference } from '../../src/reference/gpt2Reference.ts';
 import { patternStream, randomAdapters, randomBatch, refAdapters, relErr, tinyRun, tinyWeights } from './fixture.ts';
 
 let ctx: GpuContext;

@@ -9,8 +9,8 @@ import { readFloats } from '../../src/gpu/buffers.ts';
 import { clipByGlobalNorm } from '../../src/gpu/kernels/gradClip.ts';
 import { advanceStep, createTrainState, type ScheduleSpec } from '../../src/gpu/kernels/trainState.ts';
 import { testGpu } from '../gpu.ts';
-import { hfLrFactor } from '../reference/gpt2Reference.ts';
-import { rng, runDispatches } from './harness.ts';
+import { hfLrFactor } from '../../src/reference/gpt2Reference.ts';
+import { rng, runDispatches } from '../../src/selfcheck/harness.ts';
 
 let device: GPUDevice;
 let arena: GpuArena;

@@ -13,7 +13,7 @@ import {
 } from '../../src/models/peft.ts';
 import { GPT2_MODELS, LORA_TARGETS, targetDims, type Gpt2Config, type LoraTarget } from '../../src/models/gpt2.ts';
 import { readSafetensorsHeader, parseSafetensors, writeSafetensors } from '../../src/models/safetensors.ts';
-import { FixtureRng, makeTinyGpt2 } from './tinyGpt2.ts';
+import { FixtureRng, makeTinyGpt2 } from '../../src/reference/tinyGpt2.ts';
 
 const gpt2 = GPT2_MODELS.gpt2.config;
 

@@ -15,9 +15,9 @@
 // gpt2TrainReference: AdamW steps with the learning-rate schedule, clipping by global norm and gradient
 // accumulation, as Hugging Face's Trainer does them (optimizer step after k micro-batches).
 
-import type { DropoutRates } from '../../src/experiments/gpt2/config.ts';
-import { dropoutSite } from '../../src/experiments/gpt2/graph.ts';
-import type { Gpt2Config, Gpt2Weights, LoraTarget } from '../../src/models/gpt2.ts';
+import type { DropoutRates } from '../experiments/gpt2/config.ts';
+import { dropoutSite } from '../experiments/gpt2/graph.ts';
+import type { Gpt2Config, Gpt2Weights, LoraTarget } from '../models/gpt2.ts';
 import { dropoutMask } from './dropoutMask.ts';
 import { dphi, phi } from './toyReference.ts';
 
