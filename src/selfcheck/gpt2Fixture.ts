@@ -7,10 +7,11 @@ import type { TokenBatch } from '../experiments/gpt2/data.ts';
 import { LORA_TARGETS, loadGpt2, targetDims, type Gpt2Weights, type LoraTarget } from '../models/gpt2.ts';
 import type { LoraWeights } from '../models/peft.ts';
 import type { RefAdapter } from '../reference/gpt2Reference.ts';
-import { FixtureRng, makeTinyGpt2 } from '../reference/tinyGpt2.ts';
+import { FixtureRng, makeTinyGpt2, TINY_DIMS, type TinyDims } from '../reference/tinyGpt2.ts';
 
-export function tinyWeights(seed = 3): Gpt2Weights {
-  const tiny = makeTinyGpt2(seed);
+/** The tiny GPT-2 (TINY_DIMS), or one with some of its sizes changed (e.g. fewer positions). */
+export function tinyWeights(seed = 3, dims: Partial<TinyDims> = {}): Gpt2Weights {
+  const tiny = makeTinyGpt2(seed, { ...TINY_DIMS, ...dims });
   return loadGpt2(tiny.configJson, tiny.safetensorsBytes);
 }
 
@@ -54,4 +55,9 @@ export function patternStream(vocab: number, length: number, period = 17, seed =
   const rng = new FixtureRng(seed);
   const phrase = Uint32Array.from({ length: period }, () => rng.u32() % vocab);
   return Uint32Array.from({ length }, (_, i) => phrase[i % period]);
+}
+
+/** `count` steps of k micro-batches of B x T each (gradient accumulation), seeded from `seed` on. */
+export function microBatches(vocab: number, count: number, k: number, B: number, T: number, seed = 1): TokenBatch[][] {
+  return Array.from({ length: count }, (_, i) => Array.from({ length: k }, (_, j) => randomBatch(vocab, B, T, seed + 10 * i + j)));
 }

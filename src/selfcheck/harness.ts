@@ -61,3 +61,11 @@ export function sentinelOutput(arena: GpuArena, count: number, sentinel: number,
   if (fill) data.set(fill);
   return arena.storage(label, data);
 }
+
+/**
+ * A training state (shaders/state.wgsl) as `advance` leaves it at `step`, with micro-batch `micro`: what
+ * keys the dropout masks. The counters only: nothing that reads bc1, bc2, lr_scale or clip uses it.
+ */
+export function stateAt(arena: GpuArena, step: number, micro = 0): GPUBuffer {
+  return arena.storage('state', Uint32Array.of(step, 1, 1, micro, 0, 0, 0, 0));
+}

@@ -1,7 +1,8 @@
 // The transformer kernels one by one (shaders/{embedding,bias,layernorm,attention,softmax_xent}.wgsl
-// through src/gpu/kernels/*.ts) against float64, at sizes that are multiples of nothing. The checks and
-// their tolerances are src/selfcheck/kernels/transformer.ts (the self-check's own); the attention's
-// behaviour at huge scores is pinned here.
+// through src/gpu/kernels/*.ts) against float64, at sizes that are multiples of nothing (the dropout and
+// decoding variants of attention: options.test.ts, generate.test.ts). The checks and their tolerances
+// are src/selfcheck/kernels/transformer.ts (the self-check's own); the attention's behaviour at huge
+// scores is pinned here.
 import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
@@ -34,6 +35,9 @@ const expectPass = (r: CheckResult) => expect(r.pass, r.detail).toBe(true);
 describe('embedding', () => {
   for (const chunkRows of [333, 100]) {
     it(`out = wte[tok] + wpe[n % T] with the vocabulary in chunks of ${chunkRows}`, async () => expectPass(await checkEmbedding(env, chunkRows)));
+    it(`embed_at (decoding): out = wte[tok] + wpe[position + n] from positions 0 and 13, vocabulary in chunks of ${chunkRows}`, async () => {
+      for (const position of [0, 13]) expectPass(await checkEmbedding(env, chunkRows, position));
+    });
   }
 });
 
@@ -73,4 +77,7 @@ describe('softmax cross-entropy', () => {
     it(`loss and dlogits over 333 classes in chunks of ${chunkCols} (online max/sum)`, async () => expectPass(await checkSoftmaxXent(env, 7, 333, chunkCols)));
   }
   it('chunks of 2048 columns or more (the 256-thread variant) beside a short one: 2100 classes in 2048 + 52', async () => expectPass(await checkSoftmaxXent(env, 3, 2100, 2048)));
+  it('gradient accumulation: micro-batch i of k writes loss rows from i N, dlogits scaled 1/(k N)', async () => {
+    for (const [i, k] of [[1, 2], [2, 3]]) expectPass(await checkSoftmaxXent(env, 7, 333, 100, { lossOffset: 7 * i, invCount: 1 / (7 * k) }));
+  });
 });

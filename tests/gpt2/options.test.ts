@@ -1,4 +1,5 @@
-// The Hugging Face training options of the GPT-2 engine against float64:
+// The Hugging Face training options of the GPT-2 engine against float64 (the checks and their tolerances
+// are the self-check's own: src/selfcheck/kernels/dropout.ts, kernels/transformer.ts, gpt2Train.ts):
 //   dropout.wgsl / counter_rng.wgsl: the masks equal the TypeScript mirror bit for bit, their rate is p
 //     within 1% on 10^6 draws, masks of other steps, sites, micro-batches and seeds are independent;
 //   attention dropout (attention.wgsl *_drop) forward and backward at awkward sizes;
@@ -7,49 +8,37 @@
 //   gradient accumulation k against one batch of k times the size; dropout deterministic per seed;
 //   the sequential batch order.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GpuArena } from '../../src/gpu/arena.ts';
-import { readFloats } from '../../src/gpu/buffers.ts';
 import type { GpuContext } from '../../src/gpu/device.ts';
-import { attentionBackward, attentionForward } from '../../src/gpu/kernels/attention.ts';
-import { dropout, dropThreshold } from '../../src/gpu/kernels/dropout.ts';
-import { dropoutRates, type Gpt2RunConfig } from '../../src/experiments/gpt2/config.ts';
-import { BatchSampler, type TokenBatch } from '../../src/experiments/gpt2/data.ts';
+import { dropThreshold } from '../../src/gpu/kernels/dropout.ts';
+import { GpuArena } from '../../src/gpu/arena.ts';
+import { BatchSampler } from '../../src/experiments/gpt2/data.ts';
 import type { Gpt2StepMetrics } from '../../src/experiments/gpt2/metrics.ts';
 import { Gpt2Trainer } from '../../src/experiments/gpt2/trainer.ts';
 import { testGpu } from '../gpu.ts';
-import { rng, runDispatches } from '../../src/selfcheck/harness.ts';
+import type { CheckResult } from '../../src/selfcheck/compare.ts';
+import { microBatches } from '../../src/selfcheck/gpt2Fixture.ts';
+import { checkGpt2Training, trainTinyGpt2 } from '../../src/selfcheck/gpt2Train.ts';
+import { checkEnv, type CheckEnv } from '../../src/selfcheck/harness.ts';
+import { checkDropout } from '../../src/selfcheck/kernels/dropout.ts';
+import { checkAttention } from '../../src/selfcheck/kernels/transformer.ts';
 import { dropoutMask, pcg4d } from '../../src/reference/dropoutMask.ts';
-import { attBackward, attForward, gpt2TrainReference, hfLrFactor } from '../../src/reference/gpt2Reference.ts';
-import { patternStream, randomAdapters, randomBatch, refAdapters, relErr, tinyRun, tinyWeights } from './fixture.ts';
+import { hfLrFactor } from '../../src/reference/gpt2Reference.ts';
+import { patternStream, relErr, tinyRun, tinyWeights } from './fixture.ts';
 
 let ctx: GpuContext;
-let arena: GpuArena;
+let env: CheckEnv;
 beforeAll(async () => {
   ctx = await testGpu();
-  arena = new GpuArena(ctx.device, 'options-test');
+  env = checkEnv(new GpuArena(ctx.device, 'options-test'));
 });
 
-/** A training state whose step counter (and micro-batch index) is `step` (`micro`). */
-const stateAt = (step: number, micro = 0) => arena.storage('state', Uint32Array.of(step, 1, 1, micro, 0, 0, 0, 0));
+const expectPass = (r: CheckResult) => expect(r.pass, r.detail).toBe(true);
 
 describe('dropout masks (counter_rng.wgsl, dropout.wgsl)', () => {
-  const COUNT = 1_000_003; // 10^6 draws, not a multiple of the workgroup
-
   for (const p of [0.1, 0.5]) {
-    it(`p = ${p}: the mask is the TypeScript mirror's bit for bit; its rate is p within 1% on 10^6 draws`, async () => {
-      const ones = arena.storage('ones', new Float32Array(COUNT).fill(1));
-      const out = arena.storage('out', COUNT);
-      const mask = { p, site: 77, seed: 12345 };
-      await runDispatches(ctx.device, dropout(arena, 'drop', { count: COUNT, mask, x: ones, out, state: stateAt(9, 2) }), 'drop');
-      const got = await readFloats(ctx.device, out, COUNT);
-      const want = dropoutMask({ ...mask, step: 9, micro: 2 }, COUNT)!;
-      let dropped = 0;
-      for (let i = 0; i < COUNT; i++) {
-        if (got[i] === 0) dropped++;
-        if ((got[i] === 0) !== (want[i] === 0)) throw new Error(`element ${i}: GPU ${got[i]}, mirror ${want[i]}`);
-      }
-      expect(Math.abs(dropped / COUNT - p)).toBeLessThan(0.01 * p);
-      expect(got.find((v) => v !== 0)).toBe(Math.fround(1 / (1 - p)));
+    it(`p = ${p}: drop, drop_add, drop_acc with the TypeScript mirror's mask bit for bit; its rate is p within 1% on 10^6 draws`, async () => {
+      // 10^6 draws, not a multiple of the workgroup.
+      expectPass(await checkDropout(env, { p, count: 1_000_003, site: 77, seed: 12345, step: 9, micro: 2, rateBound: 0.01 * p }));
     });
   }
 
@@ -71,49 +60,15 @@ describe('dropout masks (counter_rng.wgsl, dropout.wgsl)', () => {
     expect(dropThreshold(0)).toBe(0);
   });
 
-  it('drop_add and drop_acc: res + m x s, out + m x s (37 elements)', async () => {
-    const n = 37;
-    const r = rng(4);
-    const x = Float32Array.from({ length: n }, () => 2 * r() - 1);
-    const res = Float32Array.from({ length: n }, () => 2 * r() - 1);
-    const mask = { p: 0.4, site: 3, seed: 8 };
-    const state = stateAt(2);
-    const add = arena.storage('add', n + 4);
-    const acc = arena.storage('acc', Float32Array.from({ length: n + 4 }, (_, i) => (i < n ? res[i] : -7)));
-    await runDispatches(ctx.device, [
-      dropout(arena, 'drop_add', { count: n, mask, x: arena.storage('x', x), res: arena.storage('res', res), out: add, state }),
-      dropout(arena, 'drop_acc', { count: n, mask, x: arena.storage('x', x), out: acc, state }),
-    ], 'drop_add/acc');
-    const m = dropoutMask({ ...mask, step: 2 }, n)!;
-    const want = Array.from({ length: n }, (_, i) => Math.fround(res[i] + Math.fround(x[i] * Math.fround(m[i]))));
-    expect(Array.from((await readFloats(ctx.device, add, n + 4)).subarray(0, n))).toEqual(want);
-    const gotAcc = await readFloats(ctx.device, acc, n + 4);
-    expect(Array.from(gotAcc.subarray(0, n))).toEqual(want);
-    expect(Array.from(gotAcc.subarray(n))).toEqual([-7, -7, -7, -7]);
+  it('37 elements at another step, micro-batch 0', async () => {
+    expectPass(await checkDropout(env, { p: 0.4, count: 37, site: 3, seed: 8, step: 2, rateBound: 0.4 }));
   });
 });
 
 describe('attention dropout (attention.wgsl forward_values_drop, backward_*_drop)', () => {
-  for (const [B, T, H, D] of [[2, 13, 3, 5], [1, 1, 2, 4], [3, 6, 1, 7]]) {
-    it(`B ${B}, T ${T}, H ${H}, D ${D}: out and dqkv with the mask, P undropped`, async () => {
-      const C = H * D, N = B * T;
-      const r = rng(T * 7 + D);
-      const qkv = Float32Array.from({ length: N * 3 * C }, () => 2 * (2 * r() - 1));
-      const dout = Float32Array.from({ length: N * C }, () => 2 * r() - 1);
-      const mask = { p: 0.35, site: 9, seed: 5 };
-      const drop = { mask, state: stateAt(6) };
-      const probs = arena.storage('probs', B * H * T * T), att = arena.storage('att', N * C), dS = arena.storage('dS', B * H * T * T), dqkv = arena.storage('dqkv', N * 3 * C);
-      const q = arena.storage('qkv', qkv);
-      const shape = { batch: B, seq: T, heads: H, dim: D };
-      await runDispatches(ctx.device, [
-        ...attentionForward(arena, { ...shape, qkv: q, probs, out: att, dropout: drop }),
-        ...attentionBackward(arena, { ...shape, qkv: q, probs, dout: arena.storage('dout', dout), dS, dqkv, dropout: drop }),
-      ], 'attention dropout');
-      const m = dropoutMask({ ...mask, step: 6 }, B * H * T * T);
-      const ref = attForward(Float64Array.from(qkv), B, T, H, D, m);
-      expect(relErr(await readFloats(ctx.device, probs, B * H * T * T), ref.P)).toBeLessThan(1e-5);
-      expect(relErr(await readFloats(ctx.device, att, N * C), ref.out)).toBeLessThan(1e-5);
-      expect(relErr(await readFloats(ctx.device, dqkv, N * 3 * C), attBackward(Float64Array.from(qkv), ref, Float64Array.from(dout), B, T, H, D))).toBeLessThan(1e-5);
+  for (const shape of [[2, 13, 3, 5], [1, 1, 2, 4], [3, 6, 1, 7]] as const) {
+    it(`B ${shape[0]}, T ${shape[1]}, H ${shape[2]}, D ${shape[3]}: out and dqkv with the mask, P undropped`, async () => {
+      expectPass(await checkAttention(env, shape, { p: 0.35, site: 9, seed: 5, step: 6 }));
     });
   }
 });
@@ -121,70 +76,27 @@ describe('attention dropout (attention.wgsl forward_values_drop, backward_*_drop
 describe('training steps against the float64 reference', () => {
   const w = tinyWeights();
   const V = w.config.vocab_size;
-
-  /** GPU steps on the given micro-batches (each step: k micro-batches of B x T), with the metrics of each. */
-  async function gpuRun(run: Gpt2RunConfig, steps: TokenBatch[][], adapters = randomAdapters(w, run)) {
-    const trainer = await Gpt2Trainer.create(ctx, w, run, { train: patternStream(V, 200) }, { adapters });
-    const rows: Gpt2StepMetrics[] = [];
-    trainer.onRows = (r) => rows.push(...r);
-    for (const micro of steps) {
-      const cat = (f: 'tokens' | 'targets') => Uint32Array.from(micro.flatMap((m) => Array.from(m[f])));
-      await trainer.step({ batch: { tokens: cat('tokens'), targets: cat('targets') } });
-    }
-    await trainer.flush();
-    const after = await trainer.readAdapters();
-    trainer.destroy();
-    return { rows, after, adapters };
-  }
-
-  function compare(run: Gpt2RunConfig, steps: TokenBatch[][], got: Awaited<ReturnType<typeof gpuRun>>, dropout = false) {
-    const ref = gpt2TrainReference(w, refAdapters(got.adapters, run), steps, run.batch, run.seq, {
-      ...run, dropout: dropout ? { rates: dropoutRates(run, w.config), seed: run.seed } : undefined,
-    });
-    expect(got.rows.map((r) => r.step)).toEqual(steps.map((_, i) => i + 1));
-    ref.steps.forEach((s, i) => {
-      const row = got.rows[i];
-      expect(Math.abs(row.loss - s.loss) / s.loss, `loss ${i + 1}`).toBeLessThan(2e-6);
-      expect(Math.abs(row.lrScale - s.lrScale), `lr factor ${i + 1}`).toBeLessThan(1e-6);
-      if (run.maxGradNorm > 0) expect(Math.abs(row.gradNorm! - s.gradNorm) / s.gradNorm, `grad norm ${i + 1}`).toBeLessThan(2e-5);
-      else expect(row.gradNorm).toBeUndefined();
-    });
-    ref.adapters.forEach((a, k) => {
-      expect(relErr(got.after[k].A, a.A), `${a.layer}.${a.target} A`).toBeLessThan(1e-4);
-      expect(relErr(got.after[k].B, a.B), `${a.layer}.${a.target} B`).toBeLessThan(1e-4);
-    });
-    return ref;
-  }
-
-  const batches = (count: number, k: number, B: number, T: number, seed = 1) =>
-    Array.from({ length: count }, (_, i) => Array.from({ length: k }, (_, j) => randomBatch(V, B, T, seed + 10 * i + j)));
+  const batches = (count: number, k: number, B: number, T: number, seed = 1) => microBatches(V, count, k, B, T, seed);
 
   it('dropout on (embd, attn, resid and lora_dropout) matches the reference masks and gradients', async () => {
-    // eps large next to the gradients: the update then follows them proportionally (a sign flip of a
-    // near-zero gradient in float32 would otherwise move an entry by a whole lr).
     const run = tinyRun({ dropout: 0.2, loraDropout: 0.3, steps: 3, eta: 1e-3, lambda: 4, eps: 1e-2, seed: 7 });
     const steps = batches(3, 1, run.batch, run.seq);
-    const got = await gpuRun(run, steps);
-    compare(run, steps, got, true);
+    const { result, trajectory } = await checkGpt2Training(ctx, w, run, steps);
+    expectPass(result);
     // Dropout changes the trajectory: the same run without it ends elsewhere.
-    const plain = await gpuRun({ ...run, dropout: 0, loraDropout: 0 }, steps, got.adapters);
-    expect(relErr(plain.after[0].B, got.after[0].B)).toBeGreaterThan(1e-3);
+    const plain = await trainTinyGpt2(ctx, w, { ...run, dropout: 0, loraDropout: 0 }, steps, trajectory.adapters);
+    expect(relErr(plain.after[0].B, trajectory.after[0].B)).toBeGreaterThan(1e-3);
   });
 
-  it('clipping by global norm (active) and the linear schedule with warmup', async () => {
+  it('clipping by global norm (active at every step) and the linear schedule with warmup', async () => {
     const run = tinyRun({ maxGradNorm: 0.05, schedule: 'linear', warmup: 2, steps: 5, eta: 1e-2, lambda: 2, eps: 1e-2 });
-    const steps = batches(5, 1, run.batch, run.seq);
-    const got = await gpuRun(run, steps);
-    const ref = compare(run, steps, got);
-    expect(ref.steps.map((s) => s.lrScale)).toEqual([0, 0.5, 1, 2 / 3, 1 / 3]);
-    expect(ref.steps.every((s) => s.gradNorm > 0.05)).toBe(true); // clipping was active at every step
+    expectPass((await checkGpt2Training(ctx, w, run, batches(5, 1, run.batch, run.seq), { clipping: 'active' })).result);
+    expect(Array.from({ length: 5 }, (_, t) => hfLrFactor(run, t))).toEqual([0, 0.5, 1, 2 / 3, 1 / 3]);
   });
 
   it('the cosine schedule with gradient accumulation (k = 3) and dropout', async () => {
     const run = tinyRun({ schedule: 'cosine', warmup: 1, steps: 4, gradAccum: 3, maxGradNorm: 1, dropout: 0.1, eta: 1e-2, eps: 1e-2, seed: 3 });
-    const steps = batches(4, 3, run.batch, run.seq, 40);
-    const got = await gpuRun(run, steps);
-    compare(run, steps, got, true);
+    expectPass((await checkGpt2Training(ctx, w, run, batches(4, 3, run.batch, run.seq, 40))).result);
   });
 
   it('HF schedule factors: warmup, then constant, linear to 0, cosine to 0', () => {
@@ -199,8 +111,8 @@ describe('training steps against the float64 reference', () => {
     const micro = batches(2, k, 2, 13, 70);
     const big = micro.map((m) => [{ tokens: Uint32Array.from(m.flatMap((b) => Array.from(b.tokens))), targets: Uint32Array.from(m.flatMap((b) => Array.from(b.targets))) }]);
     const base = tinyRun({ steps: 2, eta: 1e-2, eps: 1e-2, maxGradNorm: 0.5, schedule: 'linear' });
-    const accumulated = await gpuRun({ ...base, batch: 2, gradAccum: k }, micro);
-    const together = await gpuRun({ ...base, batch: 2 * k, gradAccum: 1 }, big, accumulated.adapters);
+    const accumulated = await trainTinyGpt2(ctx, w, { ...base, batch: 2, gradAccum: k }, micro);
+    const together = await trainTinyGpt2(ctx, w, { ...base, batch: 2 * k, gradAccum: 1 }, big, accumulated.adapters);
     accumulated.rows.forEach((r, i) => {
       expect(Math.abs(r.loss - together.rows[i].loss) / r.loss).toBeLessThan(1e-6);
       expect(Math.abs(r.gradNorm! - together.rows[i].gradNorm!) / r.gradNorm!).toBeLessThan(1e-5);
@@ -214,9 +126,9 @@ describe('training steps against the float64 reference', () => {
   it('dropout is deterministic per seed: the same seed gives the same run bit for bit, another seed another', async () => {
     const run = tinyRun({ dropout: 0.1, loraDropout: 0.1, steps: 3, gradAccum: 2 });
     const steps = batches(3, 2, run.batch, run.seq, 90);
-    const a = await gpuRun(run, steps);
-    const b = await gpuRun(run, steps, a.adapters);
-    const c = await gpuRun({ ...run, seed: run.seed + 1 }, steps, a.adapters);
+    const a = await trainTinyGpt2(ctx, w, run, steps);
+    const b = await trainTinyGpt2(ctx, w, run, steps, a.adapters);
+    const c = await trainTinyGpt2(ctx, w, { ...run, seed: run.seed + 1 }, steps, a.adapters);
     expect(b.rows.map((r) => r.loss)).toEqual(a.rows.map((r) => r.loss));
     expect(Array.from(b.after[3].A)).toEqual(Array.from(a.after[3].A));
     expect(c.rows[0].loss).not.toBe(a.rows[0].loss);

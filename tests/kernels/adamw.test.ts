@@ -1,7 +1,7 @@
 // shaders/adamw.wgsl through src/gpu/kernels/adamw.ts on the Node device: two steps against the AdamW
-// formulas of docs/lora-math.md section 3, weight decay on and off, several tensor sizes, and the stacked
-// runs of a sweep batch (`step_runs`). The checks and their two-level tolerance are
-// src/selfcheck/kernels/adamw.ts (the self-check's own).
+// formulas of docs/lora-math.md section 3, weight decay on and off, several tensor sizes, the GPT-2
+// engine's SCHEDULED and CLIPPED variants, and the stacked runs of a sweep batch (`step_runs`). The
+// checks and their two-level tolerance are src/selfcheck/kernels/adamw.ts (the self-check's own).
 import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
@@ -10,7 +10,7 @@ import { readFloats } from '../../src/gpu/buffers.ts';
 import type { Dispatch } from '../../src/gpu/pipelines.ts';
 import { adamw, type AdamHyper } from '../../src/gpu/kernels/adamw.ts';
 import { advanceStep, createTrainState } from '../../src/gpu/kernels/trainState.ts';
-import { adamGrads, checkAdamw, checkAdamwRuns } from '../../src/selfcheck/kernels/adamw.ts';
+import { adamGrads, checkAdamw, checkAdamwRuns, type AdamwVariant } from '../../src/selfcheck/kernels/adamw.ts';
 
 const f32 = Math.fround;
 
@@ -35,6 +35,22 @@ describe('AdamW kernel', () => {
     for (const count of [1, 3, 257, 1000]) {
       it(`two steps, ${name}, ${count} entries`, async () => {
         const r = await checkAdamw(env, h, count, count);
+        expect(r.pass, r.detail).toBe(true);
+      });
+    }
+  }
+
+  // The GPT-2 engine's variants: lr times the schedule's factor (warmup: 0 at step 1), the gradient times the clipping scale.
+  const VARIANTS: Array<[string, AdamwVariant]> = [
+    ['SCHEDULED (linear warmup over 2 of 4 steps: factors 0, 1/2)', { schedule: { kind: 'linear', warmup: 2, total: 4 } }],
+    ['SCHEDULED (cosine over 3 steps: factors 1, 3/4)', { schedule: { kind: 'cosine', warmup: 0, total: 3 } }],
+    ['CLIPPED (scale 0.05)', { clip: 0.05 }],
+    ['SCHEDULED + CLIPPED', { schedule: { kind: 'linear', warmup: 0, total: 3 }, clip: 0.37 }],
+  ];
+  for (const [name, variant] of VARIANTS) {
+    for (const [hName, h] of [HYPERS[1], HYPERS[0]]) {
+      it(`two steps, ${name}, ${hName}, 257 entries`, async () => {
+        const r = await checkAdamw(env, h, 257, 300, variant);
         expect(r.pass, r.detail).toBe(true);
       });
     }

@@ -24,6 +24,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Called with each new token id as soon as it is chosen (for live display). */
   onToken?: (id: number) => void;
+  /** Called with the logits each new token is chosen from, before it is (the self-check compares them). */
+  onLogits?: (logits: Float32Array) => void;
   /** Stop early (e.g. on an end-of-text id). */
   stopAt?: number;
   signal?: AbortSignal;
@@ -122,6 +124,7 @@ export class Generator {
     const ids: number[] = [];
     for (let i = 0; i < opts.maxNewTokens; i++) {
       if (opts.signal?.aborted) break;
+      opts.onLogits?.(logits);
       const id = sampleToken(logits, opts.temperature ?? 0, opts.topK ?? 0, stream);
       ids.push(id);
       context.push(id);

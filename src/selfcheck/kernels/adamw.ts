@@ -1,6 +1,7 @@
-// shaders/adamw.wgsl (`step`: one tensor; `step_runs`: R runs stacked, each with its own lr and weight
-// decay, dead runs skipped) through src/gpu/kernels/adamw.ts: two steps against the AdamW formulas of
-// lora-math.md section 3.
+// shaders/adamw.wgsl (`step`: one tensor, optionally SCHEDULED (lr times the state's schedule factor)
+// and CLIPPED (the gradient times the state's clipping scale); `step_runs`: R runs stacked, each with its
+// own lr and weight decay, dead runs skipped) through src/gpu/kernels/adamw.ts: two steps against the
+// AdamW formulas of lora-math.md section 3.
 //
 // Tolerance, two levels.
 //  1. Per step, against the formulas evaluated in float64 from the GPU's own previous theta, m, v and
@@ -12,9 +13,13 @@
 //     c_t = 1 - beta^t by a recurrence, not 1 - (fp32 beta^t) (which would lose ~500x to cancellation
 //     at t = 2), so c_t is good to a few u, beta2 itself rounds to fp32 (1.3e-5 relative in 1 - beta2),
 //     and the update is within 1e-5 * lr + 4u |theta|.
+// SCHEDULED and CLIPPED each add one fp32 multiply (lr f, g c) before the formulas: level 1 takes the
+// factor f and the scale c from the state and rounds those products as the GPU does; level 2 uses the
+// float64 schedule (hfLrFactor) and c, within the same bound (f and c are at most 1).
 import { writeFloats } from '../../gpu/buffers.ts';
 import { adamw, adamwRuns, type AdamHyper } from '../../gpu/kernels/adamw.ts';
-import { advanceStep, createTrainState } from '../../gpu/kernels/trainState.ts';
+import { advanceStep, createTrainState, type ScheduleSpec } from '../../gpu/kernels/trainState.ts';
+import { hfLrFactor } from '../../reference/gpt2Reference.ts';
 import { adamwStep } from '../../reference/toyReference.ts';
 import { Compare, type CheckResult } from '../compare.ts';
 import { rng, runDispatches, U, type CheckEnv } from '../harness.ts';
@@ -33,9 +38,9 @@ interface Snapshot {
   v: ArrayLike<number>;
 }
 
-/** Level 1: one GPU step against the formulas from the GPU's previous state. */
+/** Level 1: one GPU step against the formulas from the GPU's previous state (g and lr as the kernel sees them). */
 function stepFormulas(cmp: Compare, prev: Snapshot, g: ArrayLike<number>, next: Snapshot, h: AdamHyper, bc1: number, bc2: number, what: string): void {
-  const lr = f32(h.lr), wd = f32(h.weightDecay), b1 = f32(h.beta1), b2 = f32(h.beta2), eps = f32(h.eps);
+  const lr = h.lr, wd = f32(h.weightDecay), b1 = f32(h.beta1), b2 = f32(h.beta2), eps = f32(h.eps);
   const n = g.length;
   const want = { m: new Float64Array(n), v: new Float64Array(n), theta: new Float64Array(n) };
   const bound = { m: new Float64Array(n), v: new Float64Array(n), theta: new Float64Array(n) };
@@ -55,17 +60,29 @@ function stepFormulas(cmp: Compare, prev: Snapshot, g: ArrayLike<number>, next: 
   cmp.bounded(`${what} m`, next.m, want.m, bound.m, 3 * U).bounded(`${what} v`, next.v, want.v, bound.v, 3 * U).bounded(`${what} theta`, next.theta, want.theta, bound.theta, 4 * U);
 }
 
-async function readState(env: CheckEnv, state: GPUBuffer): Promise<{ step: number; bc1: number; bc2: number }> {
+async function readState(env: CheckEnv, state: GPUBuffer): Promise<{ step: number; bc1: number; bc2: number; lrScale: number; clip: number }> {
   const f = await env.read(state, 8);
-  return { step: new Uint32Array(f.buffer)[0], bc1: f[4], bc2: f[5] };
+  return { step: new Uint32Array(f.buffer)[0], bc1: f[4], bc2: f[5], lrScale: f[6], clip: f[7] };
 }
+
+/** The `step` variants the engine chooses between (src/lora/optimizer.ts): a schedule, clipping, both or neither. */
+export interface AdamwVariant {
+  /** SCHEDULED, with `advance` running this schedule. */
+  schedule?: Omit<ScheduleSpec, 'lrField'>;
+  /** CLIPPED, with this clipping scale in the state at every step (grad_clip.wgsl's output, written here). */
+  clip?: number;
+}
+
+/** Byte offset of State.clip (shaders/state.wgsl). */
+const STATE_CLIP_OFFSET = 28;
 
 /**
  * `step`: two AdamW steps of one tensor of `count` entries (the second with a zero gradient where the first
  * had none), each against the formulas, then both against the float64 reference; the moments start at 0,
- * and the first step moves theta by lr |g| / (|g| + eps) after the decay, against the gradient's sign.
+ * and the first step moves theta by lr |g| / (|g| + eps) after the decay, against the gradient's sign
+ * (lr and g as the `variant` scales them).
  */
-export async function checkAdamw(env: CheckEnv, h: AdamHyper, count: number, seed: number): Promise<CheckResult> {
+export async function checkAdamw(env: CheckEnv, h: AdamHyper, count: number, seed: number, variant: AdamwVariant = {}): Promise<CheckResult> {
   const { arena } = env;
   const r = rng(seed);
   const theta0 = Float32Array.from({ length: count }, () => 2 * r() - 1);
@@ -75,38 +92,51 @@ export async function checkAdamw(env: CheckEnv, h: AdamHyper, count: number, see
   const state = createTrainState(arena, 2, 4);
   const theta = arena.storage('theta', theta0);
   const grad = arena.storage('grad', g1);
-  const opt = adamw(arena, { theta, grad, count, state, hyper: h, label: 'p' });
-  const advance = advanceStep(arena, state, arena.storage('metrics', 8), h.beta1, h.beta2);
+  const clip = variant.clip ?? 1;
+  const opt = adamw(arena, { theta, grad, count, state, hyper: h, label: 'p', scheduled: !!variant.schedule, clipped: variant.clip !== undefined });
+  const advance = advanceStep(arena, state, arena.storage('metrics', 8), h.beta1, h.beta2, variant.schedule);
+  const setClip = () => variant.clip !== undefined && arena.device.queue.writeBuffer(state, STATE_CLIP_OFFSET, Float32Array.of(clip));
   const snap = async (): Promise<Snapshot> => ({ theta: await env.read(theta, count), m: await env.read(opt.m, count), v: await env.read(opt.v, count) });
+  // What the kernel computes from: g c and lr f, each one fp32 multiply (exact when not that variant).
+  const seen = (g: Float32Array, st: { lrScale: number; clip: number }) => ({
+    g: variant.clip === undefined ? g : Float32Array.from(g, (x) => x * st.clip),
+    h: { ...h, lr: variant.schedule ? f32(f32(h.lr) * st.lrScale) : f32(h.lr) },
+  });
   const cmp = new Compare();
   const s0 = await snap();
   cmp.exact('initial m, v', [...Array.from(s0.m), ...Array.from(s0.v)], new Array(2 * count).fill(0));
+  setClip();
   await runDispatches(arena.device, [advance, opt.dispatch], 'adamw step 1');
   const st1 = await readState(env, state);
   const s1 = await snap();
   cmp.exact('step counter', [st1.step], [1]);
-  stepFormulas(cmp, s0, g1, s1, h, st1.bc1, st1.bc2, 'step 1');
+  const k1 = seen(g1, st1);
+  stepFormulas(cmp, s0, k1.g, s1, k1.h, st1.bc1, st1.bc2, 'step 1');
 
   writeFloats(arena.device, grad, g2);
+  setClip();
   await runDispatches(arena.device, [advance, opt.dispatch], 'adamw step 2');
   const st2 = await readState(env, state);
   const s2 = await snap();
   cmp.exact('step counter', [st2.step], [2]);
-  stepFormulas(cmp, s1, g2, s2, h, st2.bc1, st2.bc2, 'step 2');
+  const k2 = seen(g2, st2);
+  stepFormulas(cmp, s1, k2.g, s2, k2.h, st2.bc1, st2.bc2, 'step 2');
 
-  // Level 2: the float64 reference from the start, exact betas.
+  // Level 2: the float64 reference from the start, exact betas, the float64 schedule.
+  const factor = (t: number) => (variant.schedule ? hfLrFactor({ schedule: variant.schedule.kind, warmup: variant.schedule.warmup, steps: variant.schedule.total }, t - 1) : 1);
   const ref = Float64Array.from(theta0);
   const m = new Float64Array(count), v = new Float64Array(count);
-  adamwStep(ref, g1, m, v, 1, h);
-  adamwStep(ref, g2, m, v, 2, h);
+  adamwStep(ref, g1.map((x) => x * clip), m, v, 1, { ...h, lr: h.lr * factor(1) });
+  adamwStep(ref, g2.map((x) => x * clip), m, v, 2, { ...h, lr: h.lr * factor(2) });
   cmp.bounded('theta after 2 steps vs float64', s2.theta, ref, Array.from(ref, (x) => 1e-5 * h.lr + 4 * U * Math.abs(x)), 1e-5);
 
   // Step 1's sharp property: theta moved by lr * |g| / (|g| + eps) after decay, exactly for g = 0.
-  const decayed = Array.from(theta0, (x) => x * (1 - f32(h.lr) * f32(h.weightDecay)));
+  const lr1 = k1.h.lr;
+  const decayed = Array.from(theta0, (x) => x * (1 - lr1 * f32(h.weightDecay)));
   const moved = Array.from(s1.theta, (x, i) => Math.abs(x - decayed[i]));
-  const move = Array.from(g1, (g) => (f32(h.lr) * Math.abs(g)) / (Math.abs(g) + f32(h.eps)));
+  const move = Array.from(k1.g, (g) => (lr1 * Math.abs(g)) / (Math.abs(g) + f32(h.eps)));
   cmp.bounded('step 1 move = lr |g| / (|g| + eps)', moved, move, Array.from(theta0, (x) => 8 * U * (Math.abs(x) + h.lr)), 8 * U);
-  cmp.require('step 1 moves theta against the gradient', Array.from(g1).every((g, i) => g === 0 || Math.sign(s1.theta[i] - decayed[i]) === -Math.sign(g)));
+  cmp.require('step 1 moves theta against the gradient', lr1 === 0 || Array.from(g1).every((g, i) => g === 0 || Math.sign(s1.theta[i] - decayed[i]) === -Math.sign(g)));
   if (h.weightDecay === 0) cmp.exact('step 1 leaves theta where g = 0', Array.from(g1.keys()).filter((i) => g1[i] === 0).map((i) => s1.theta[i]), Array.from(g1.keys()).filter((i) => g1[i] === 0).map((i) => theta0[i]));
   return cmp.result();
 }

@@ -2,8 +2,12 @@
 //
 // Tolerance. Everything here is exact (counters, copies, NaN fills) except Adam's bias corrections
 // c_t = 1 - beta^t, kept by the fp32 recurrence c_t = (1 - beta) + beta c_{t-1}: a few ulps per step,
-// within 3 (t + 1) 2^-24 relative of 1 - (fp32 beta)^t.
-import { advanceStep, createTrainState, gatherRows } from '../../gpu/kernels/trainState.ts';
+// within 3 (t + 1) 2^-24 relative of 1 - (fp32 beta)^t; and the learning-rate schedule's factor in
+// [0, 1] (Hugging Face's, reference/gpt2Reference.ts hfLrFactor): a division of exact integers, and for
+// the cosine its argument's rounding (times pi, the slope's bound) plus a degree-12 polynomial good to
+// 1e-8: within 1e-6 absolute (17u), while a wrong branch, warmup or step offset is off by 1 / total.
+import { advanceStep, createTrainState, gatherRows, type ScheduleSpec } from '../../gpu/kernels/trainState.ts';
+import { hfLrFactor } from '../../reference/gpt2Reference.ts';
 import { Compare, type CheckResult } from '../compare.ts';
 import { GUARD, runDispatches, sentinelOutput, U, type CheckEnv } from '../harness.ts';
 
@@ -69,4 +73,26 @@ export async function checkGather(env: CheckEnv, N: number, rows: number, cols: 
     cmp.exact(`gathered rows at step ${t}`, got.subarray(0, rows * cols), want).untouched(`gather step ${t}`, got, SENTINEL, rows * cols);
   }
   return cmp.result();
+}
+
+/** Absolute bound on a schedule factor (see the tolerance above). */
+const SCHEDULE_BOUND = 1e-6;
+
+/**
+ * `advance` with a learning-rate schedule over its `total` steps: each step's factor in field 1 of its
+ * metrics slot and the last one in state.lr_scale, against Hugging Face's lr_lambda in float64.
+ */
+export async function checkSchedule(env: CheckEnv, s: Omit<ScheduleSpec, 'lrField'>): Promise<CheckResult> {
+  const { arena } = env;
+  const ring = s.total, stride = 2;
+  const state = createTrainState(arena, ring, stride);
+  const metrics = arena.storage('metrics', ring * stride);
+  const advance = advanceStep(arena, state, metrics, 0.9, 0.999, { ...s, lrField: 1 });
+  await runDispatches(arena.device, Array.from({ length: s.total }, () => advance), 'advance with a schedule');
+  const m = await env.read(metrics, ring * stride);
+  const cmp = new Compare();
+  for (let t = 0; t < s.total; t++) {
+    cmp.scalar(`factor at step ${t + 1}`, m[t * stride + 1], hfLrFactor({ schedule: s.kind, warmup: s.warmup, steps: s.total }, t), SCHEDULE_BOUND);
+  }
+  return cmp.exact('state.lr_scale = the last step\'s factor', [(await env.read(state, 8))[6]], [m[(s.total - 1) * stride + 1]]).result();
 }
