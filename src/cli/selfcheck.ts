@@ -1,9 +1,10 @@
 // `cli selfcheck [--json] [--only SUBSTRING,...]`: the self-check (src/selfcheck/suite.ts) on this machine's
 // adapter. Prints the adapter (name, vendor, architecture, limits, features) and one line per check (pass or
 // FAIL, max relative error, tolerance); exit code 1 when any check fails.
-// --json prints {adapter, checks: [{name, family, pass, maxRelError, tolerance, seconds, detail}], pass, seconds}
-// (maxRelError is null where the error was not finite: NaN, or a write out of bounds).
-import { FAILED_KERNEL_ADVICE } from '../selfcheck/families.ts';
+// --json prints {adapter, checks: [{name, family, features?, pass, maxRelError, tolerance, seconds, detail}],
+// pass, seconds} (maxRelError is null where the error was not finite: NaN, or a write out of bounds;
+// features names the GPT-2 options that alone use what the check covers, e.g. ["dropout"]).
+import { describeFeatures, FAILED_KERNEL_ADVICE } from '../selfcheck/families.ts';
 import { runSelfcheck, selfcheckPlan, type SelfcheckOptions, type SelfcheckReport } from '../selfcheck/suite.ts';
 import { nodeGpuHost } from '../gpu/node.ts';
 import { UsageError } from './args.ts';
@@ -45,7 +46,7 @@ export function formatReport(r: SelfcheckReport): string {
   lines.push('', `${r.checks.length} check${r.checks.length === 1 ? '' : 's'}: ${r.checks.length - failed.length} passed, ${failed.length} failed, in ${r.seconds.toFixed(1)} s`);
   if (failed.length) {
     lines.push('', 'failed:');
-    for (const c of failed) lines.push(`  ${c.family}: ${c.name}: ${c.detail}`);
+    for (const c of failed) lines.push(`  ${c.family}${c.features ? ` (used only for ${describeFeatures(c.features)})` : ''}: ${c.name}: ${c.detail}`);
     lines.push('', FAILED_KERNEL_ADVICE);
   }
   return lines.join('\n');

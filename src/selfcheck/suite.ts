@@ -9,27 +9,36 @@
 // low-rank epilogue, vec4 staging of each operand (contiguous axis % 4 == 0), the tile shape (tileShape:
 // skinny rank-r blocks QM/QN = 1, 8x8 blocks, padding-minimising 5..16-thread sides, tall 32-thread blocks)
 // and split-K (its reduce pass with and without accumulate); activation on relu/tanh/gelu x forward/backward
-// /backward_outer; reduce on sumsq/dot x sqrt x one pass (<= 32768) / two passes; layernorm on 16/32/64
-// threads per row and accumulate; softmax_xent on 64/256 threads and first/later chunks; embedding on
-// first/later chunks; toy_batch on `rows` / `rows_thread` (batch parity); AdamW on `step` / `step_runs`.
+// /backward_outer; reduce on sumsq/dot x sqrt x one pass (<= 32768) / two passes, to the metrics ring or
+// (TO_RING false, clipping's per-tensor sums) a buffer; layernorm on 16/32/64 threads per row and
+// accumulate; softmax_xent on 64/256 threads and first/later chunks (loss offset and gradient scale are
+// uniforms); embedding on first/later chunks and `embed` / `embed_at`; attention with and without dropout
+// (*_drop) and the decoding kernels; dropout's drop / drop_add / drop_acc; toy_batch on `rows` /
+// `rows_thread` (batch parity); AdamW on `step` (SCHEDULED x CLIPPED) / `step_runs`; the schedules in
+// `advance` and the clipping kernel are uniforms only. The GPT-2 options (dropout, clipping, schedule,
+// gradient accumulation) and generation with the KV cache each get a whole-run check too.
 import { GpuArena } from '../gpu/arena.ts';
 import { readFloats } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { GpuHost } from '../gpu/host.ts';
 import type { Activation } from '../gpu/kernels/elementwise.ts';
 import type { CheckResult } from './compare.ts';
-import { tinyRun, tinyWeights } from './gpt2Fixture.ts';
+import { checkCachedGeneration } from './gpt2Generate.ts';
+import { microBatches, tinyRun, tinyWeights } from './gpt2Fixture.ts';
 import { checkGpt2Step } from './gpt2Step.ts';
+import { checkGpt2Training } from './gpt2Train.ts';
 import type { CheckEnv } from './harness.ts';
 import { checkAdamw, checkAdamwRuns } from './kernels/adamw.ts';
+import { checkDropout } from './kernels/dropout.ts';
 import { checkActivation, checkMse, type ActivationEntry } from './kernels/elementwise.ts';
+import { checkGradClip } from './kernels/gradClip.ts';
 import { checkMatmul, describeMatmul, type MatmulCase } from './kernels/matmul.ts';
 import { checkReduce } from './kernels/reduce.ts';
-import { checkAdvance, checkGather } from './kernels/trainState.ts';
-import { checkAttention, checkBias, checkEmbedding, checkLayerNorm, checkSoftmaxXent } from './kernels/transformer.ts';
+import { checkAdvance, checkGather, checkSchedule } from './kernels/trainState.ts';
+import { checkAttention, checkAttentionDecode, checkBias, checkEmbedding, checkLayerNorm, checkSoftmaxXent } from './kernels/transformer.ts';
 import { checkBatchParity, checkBatchVsSingle, checkToyParity, smallConfig } from './toyRuns.ts';
 import { adapterReport, type AdapterReport } from './adapter.ts';
-import type { KernelFamily } from './families.ts';
+import type { Gpt2Feature, KernelFamily } from './families.ts';
 
 /** What a check needs: a kernel check gets an arena of its own (freed after it); a run gets the host. */
 interface SuiteScope {
@@ -41,6 +50,8 @@ interface SuiteScope {
 export interface Check {
   name: string;
   family: KernelFamily;
+  /** The GPT-2 options that alone use what this checks (a failure refuses only runs with one of them). */
+  features?: readonly Gpt2Feature[];
   run(scope: SuiteScope): Promise<CheckResult>;
 }
 
@@ -86,7 +97,7 @@ const ENTRIES: Array<[ActivationEntry, { count: number; cols?: number }]> = [
 
 /** Every check, in order: kernels first (quick, precise about what is wrong), then whole runs. */
 export function selfcheckPlan(): Check[] {
-  const kernel = (name: string, family: KernelFamily, run: (env: CheckEnv) => Promise<CheckResult>): Check => ({ name, family, run: (s) => run(s.env) });
+  const kernel = (name: string, family: KernelFamily, run: (env: CheckEnv) => Promise<CheckResult>, features?: Gpt2Feature[]): Check => ({ name, family, features, run: (s) => run(s.env) });
   const checks: Check[] = [];
   MATMUL.forEach((c, i) => checks.push(kernel(`matmul ${describeMatmul(c)}`, 'matmul', (env) => checkMatmul(env, c, 100 + 10 * i))));
   for (const act of ACTIVATIONS) {
@@ -101,11 +112,22 @@ export function selfcheckPlan(): Check[] {
   }
   checks.push(kernel('train_state advance (ring 3 x 5 fields, 7 steps)', 'train_state', (env) => checkAdvance(env, 3, 5, 7)));
   checks.push(kernel('train_state gather (17 of 40 rows x 3 cols, 3 batches cycled)', 'train_state', (env) => checkGather(env, 40, 17, 3, 3)));
+  for (const s of [{ kind: 'linear', warmup: 0, total: 7 }, { kind: 'cosine', warmup: 3, total: 11 }, { kind: 'linear', warmup: 9, total: 5 }] as const) {
+    checks.push(kernel(`train_state advance: ${s.kind} schedule, warmup ${s.warmup}, ${s.total} steps`, 'train_state', (env) => checkSchedule(env, s), ['schedule']));
+  }
   checks.push(kernel('adamw step (weight decay 0.1) x257, two steps', 'adamw', (env) => checkAdamw(env, { lr: 3e-3, weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 257, 257)));
   checks.push(kernel('adamw step (eps 1e-3, betas 0.8/0.95) x3, two steps', 'adamw', (env) => checkAdamw(env, { lr: 0.5, weightDecay: 0.01, beta1: 0.8, beta2: 0.95, eps: 1e-3 }, 3, 3)));
+  const adam = { lr: 3e-3, weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+  checks.push(kernel('adamw step SCHEDULED + CLIPPED (linear over 3 steps, clip 0.37) x257, two steps', 'adamw', (env) => checkAdamw(env, adam, 257, 260, { schedule: { kind: 'linear', warmup: 0, total: 3 }, clip: 0.37 }), ['schedule', 'clipping']));
+  checks.push(kernel('adamw step SCHEDULED (cosine over 3 steps) x257, two steps', 'adamw', (env) => checkAdamw(env, adam, 257, 261, { schedule: { kind: 'cosine', warmup: 0, total: 3 } }), ['schedule']));
+  checks.push(kernel('adamw step CLIPPED (clip 0.05) x257, two steps', 'adamw', (env) => checkAdamw(env, adam, 257, 262, { clip: 0.05 }), ['clipping']));
+  checks.push(kernel('grad_clip global norm of 3 tensors (1, 37, 40001: reduce in one and two passes), max 0.01', 'grad_clip', (env) => checkGradClip(env, [1, 37, 40_001], 0.01, 5), ['clipping']));
+  checks.push(kernel('grad_clip global norm of 150 tensors (past one workgroup), max 1e6 (not clipped)', 'grad_clip', (env) => checkGradClip(env, Array.from({ length: 150 }, (_, i) => 1 + ((i * 7) % 23)), 1e6, 6), ['clipping']));
+  checks.push(kernel('dropout drop, drop_add, drop_acc (p 0.1, 100003 elements, step 9, micro-batch 2): the counter_rng mask', 'dropout', (env) => checkDropout(env, { p: 0.1, count: 100_003, site: 77, seed: 12345, step: 9, micro: 2 }), ['dropout']));
   checks.push(kernel('adamw step_runs (3 runs x 65, one dead), two steps', 'adamw', (env) => checkAdamwRuns(env, [{ lr: 1e-2, weightDecay: 0 }, { lr: 0.3, weightDecay: 0.1 }, { lr: 3e-3, weightDecay: 0.01 }], 65, 1, 41)));
   checks.push(kernel('embedding (vocab 333 in one chunk)', 'embedding', (env) => checkEmbedding(env, 333)));
   checks.push(kernel('embedding (vocab 333 in chunks of 100)', 'embedding', (env) => checkEmbedding(env, 100)));
+  checks.push(kernel('embedding embed_at (7 tokens from position 11, vocab 333 in chunks of 100)', 'embedding', (env) => checkEmbedding(env, 100, 11), ['generation']));
   checks.push(kernel('bias rows, rows_residual (7x37)', 'bias', (env) => checkBias(env)));
   for (const [cols, threads] of [[37, 16], [100, 32], [300, 64]] as const) {
     checks.push(kernel(`layernorm forward, backward =, += (7x${cols}, ${threads} threads per row)`, 'layernorm', (env) => checkLayerNorm(env, cols)));
@@ -113,8 +135,13 @@ export function selfcheckPlan(): Check[] {
   for (const shape of [[2, 13, 3, 5], [1, 1, 2, 4]] as const) {
     checks.push(kernel(`attention forward, backward (B ${shape[0]}, T ${shape[1]}, H ${shape[2]}, D ${shape[3]})`, 'attention', (env) => checkAttention(env, shape)));
   }
+  checks.push(kernel('attention dropout *_drop forward, backward (B 2, T 13, H 3, D 5, p 0.35, micro-batch 1)', 'attention', (env) => checkAttention(env, [2, 13, 3, 5], { p: 0.35, site: 9, seed: 5, step: 6, micro: 1 }), ['dropout']));
+  for (const shape of [[3, 5, 11], [2, 70, 67]] as const) {
+    checks.push(kernel(`attention decode kv_store, decode_scores, decode_values (H ${shape[0]}, D ${shape[1]}, cache ${shape[2]})`, 'attention', (env) => checkAttentionDecode(env, shape), ['generation']));
+  }
   checks.push(kernel('softmax_xent (7 rows, 333 classes in chunks of 100)', 'softmax_xent', (env) => checkSoftmaxXent(env, 7, 333, 100)));
   checks.push(kernel('softmax_xent (3 rows, 2100 classes in 2048 + 52: 256 and 64 threads)', 'softmax_xent', (env) => checkSoftmaxXent(env, 3, 2100, 2048)));
+  checks.push(kernel('softmax_xent micro-batch 3 of 3: loss rows from 14, dlogits / 21 (7 rows, 333 classes in chunks of 100)', 'softmax_xent', (env) => checkSoftmaxXent(env, 7, 333, 100, { lossOffset: 14, invCount: 1 / 21 }), ['gradAccum']));
 
   const batchConfig = smallConfig({ activation: 'gelu', rank: 1, alpha: 2, eta: 2e-3, lambda: 4 });
   checks.push({ name: 'toy E0 parity: 10 steps, Init[B], tanh, rsLoRA, weight decay (n 37, r 3)', family: 'toy', run: (s) => checkToyParity(s.host, smallConfig({ init: 'B', activation: 'tanh', lambda: 4, eta: 1e-3, rslora: true, wd: 0.1 })) });
@@ -135,12 +162,36 @@ export function selfcheckPlan(): Check[] {
     family: 'gpt2',
     run: async (s) => (await checkGpt2Step(s.ctx, tinyWeights(), tinyRun({ lambda: 4, wd: 0.01 }), { maxVocabChunk: 100 })).result,
   });
+  // The same shapes as the plain step (so its compiled pipelines): every Trainer option at once.
+  const options = tinyRun({ dropout: 0.1, loraDropout: 0.2, maxGradNorm: 0.05, schedule: 'cosine', warmup: 1, steps: 3, gradAccum: 2, eta: 1e-2, lambda: 4, eps: 1e-2, seed: 3 });
+  checks.push({
+    name: 'gpt2 training options: dropout, lora_dropout, clipping, cosine schedule after warmup, 2 micro-batches (3 steps of 2 x 13)',
+    family: 'gpt2',
+    features: ['dropout', 'clipping', 'schedule', 'gradAccum'],
+    run: async (s) => {
+      const w = tinyWeights();
+      return (await checkGpt2Training(s.ctx, w, options, microBatches(w.config.vocab_size, 3, 2, options.batch, options.seq, 40), { clipping: 'active' })).result;
+    },
+  });
+  // A model of 13 positions, so that a window fits one sequence of the step's shapes and restarts within a few tokens.
+  checks.push({
+    name: 'gpt2 generation with the KV cache = without, greedy and sampled, across a window restart (9 + 10 tokens, 13 positions); logits vs float64',
+    family: 'gpt2',
+    features: ['generation'],
+    run: async (s) => {
+      const w = tinyWeights(3, { positions: 13 });
+      const prompt = Array.from({ length: 9 }, (_, i) => (i * 37 + 11) % w.config.vocab_size);
+      const cases = [{ prompt, newTokens: 10, temperature: 0, topK: 0, seed: 1 }, { prompt, newTokens: 10, temperature: 1.5, topK: 5, seed: 4 }];
+      return (await checkCachedGeneration(s.ctx, w, tinyRun(), cases)).result;
+    },
+  });
   return checks;
 }
 
 export interface CheckRow extends CheckResult {
   name: string;
   family: KernelFamily;
+  features?: readonly Gpt2Feature[];
   seconds: number;
 }
 
@@ -184,7 +235,7 @@ export async function runSelfcheck(host: GpuHost, opts: SelfcheckOptions = {}): 
       arena.destroy();
     }
     if (lost) throw new Error(`the GPU device was lost during the self-check (${(lost as GPUDeviceLostInfo).message || (lost as GPUDeviceLostInfo).reason}); run it again`);
-    const row: CheckRow = { name: check.name, family: check.family, ...result, seconds: (performance.now() - started) / 1000 };
+    const row: CheckRow = { name: check.name, family: check.family, ...(check.features && { features: check.features }), ...result, seconds: (performance.now() - started) / 1000 };
     checks.push(row);
     opts.onProgress?.(checks.length, plan.length, row);
   }

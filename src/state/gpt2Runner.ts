@@ -15,6 +15,7 @@ import { downloadGpt2 } from '../models/load.ts';
 import type { LoraWeights } from '../models/peft.ts';
 import { adapterFolder, type AdapterFolder, type AdapterOrigin } from '../experiments/gpt2/adapterFiles.ts';
 import { BUNDLED_TOKENIZER_PATH, encodeCorpus, loadTokenizerFromUrl, type Tokenizer } from '../models/tokenizer.ts';
+import { gpt2Features } from '../selfcheck/families.ts';
 import { trainingRefusal } from './gpuCheckStore.ts';
 import { pageHost } from './pageGpu.ts';
 import { BUNDLED_TEXT_PATH, modelConfig, RUN_COLORS, TINY_GPT2_CONFIG, useGpt2Store, type Generation, type Gpt2ModelChoice, type Gpt2Run } from './gpt2Store.ts';
@@ -172,7 +173,7 @@ export async function train(compare: boolean): Promise<void> {
   const s = store();
   const config = s.config;
   if (!config || s.phase !== 'idle') return;
-  const refused = trainingRefusal('gpt2');
+  const refused = trainingRefusal('gpt2', { uses: gpt2Features(config, modelConfig(s.model)) });
   if (refused) return s.set({ failure: refused });
   stopRequested = false;
   disposeAll();
@@ -324,6 +325,8 @@ export async function generateFor(runId: number, mode: 'greedy' | 'sample'): Pro
   const window = run.config.seq;
   if (prompt.length >= window) prompt = prompt.slice(prompt.length - Math.max(1, Math.floor(window / 2)));
   const g: Generation = { id: nextGenId++, runId, step: run.step, mode, prompt: promptText, text: '', pending: true };
+  const refused = trainingRefusal('gpt2', { uses: ['generation'], action: 'Generation' });
+  if (refused) return store().set({ generations: [...store().generations, { ...g, text: `(${refused})`, pending: false }] });
   store().set({ generations: [...store().generations, g] });
   const ids: number[] = [];
   const update = (patch: Partial<Generation>) => store().set({ generations: store().generations.map((x) => (x.id === g.id ? { ...x, ...patch } : x)) });

@@ -29,7 +29,7 @@ export async function runSelfcheckInPage(): Promise<void> {
     const { runSelfcheck, selfcheckPlan } = await import('../selfcheck/suite.ts');
     store().set({ total: selfcheckPlan().length });
     const report = await runSelfcheck(pageHost, { onProgress: (done, total, row) => store().set({ rows: [...store().rows, row], total }) });
-    store().set({ report, adapter: report.adapter, failed: report.checks.filter((c) => !c.pass).map(({ name, family, detail }) => ({ name, family, detail })) });
+    store().set({ report, adapter: report.adapter, failed: report.checks.filter((c) => !c.pass).map(({ name, family, detail, features }) => ({ name, family, detail, features })) });
   } catch (e) {
     store().set({ error: `The self-check could not run: ${message(e)}` });
   } finally {

@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { GpuBenchReport } from '../bench/gpuBench.ts';
 import type { AdapterReport } from '../selfcheck/adapter.ts';
-import { refusalFor, type Engine } from '../selfcheck/families.ts';
+import { refusalFor, type Engine, type FailedCheck, type Gpt2Feature } from '../selfcheck/families.ts';
 import type { CheckRow, SelfcheckReport } from '../selfcheck/suite.ts';
 
 export type GpuCheckPhase = 'idle' | 'checking' | 'benchmarking';
@@ -22,7 +22,7 @@ export interface GpuCheckState {
   benchStage: { label: string; fraction: number } | null;
   error: string | null;
   /** Checks of the last self-check that failed: the engines that use their kernels refuse to train. */
-  failed: Array<Pick<CheckRow, 'name' | 'family' | 'detail'>>;
+  failed: FailedCheck[];
   set(patch: Partial<Omit<GpuCheckState, 'set'>>): void;
 }
 
@@ -40,7 +40,10 @@ export const useGpuCheckStore = create<GpuCheckState>()((set) => ({
   set: (patch) => set(patch),
 }));
 
-/** Why `engine` must not train on this adapter (a kernel it uses failed the self-check), or null. */
-export function trainingRefusal(engine: Engine): string | null {
-  return refusalFor(engine, useGpuCheckStore.getState().failed);
+/**
+ * Why `engine` must not train on this adapter (a kernel it uses failed the self-check), or null. `uses`:
+ * the GPT-2 options of the run (gpt2Features), or ['generation'] with action 'Generation'.
+ */
+export function trainingRefusal(engine: Engine, opts: { uses?: readonly Gpt2Feature[]; action?: string } = {}): string | null {
+  return refusalFor(engine, useGpuCheckStore.getState().failed, opts);
 }

@@ -3,7 +3,7 @@
 // is wrong and what to do; the tabs then refuse to train on it (state/gpuCheckStore.ts).
 import { useEffect, useState } from 'react';
 import type { GpuBenchReport } from '../bench/gpuBench.ts';
-import { failedCheckMessage } from '../selfcheck/families.ts';
+import { describeFeatures, failedCheckMessage } from '../selfcheck/families.ts';
 import type { CheckRow } from '../selfcheck/suite.ts';
 import { closeGpuCheck, reportJson, runBenchmarkInPage, runSelfcheckInPage } from '../state/gpuCheck.ts';
 import { useGpuCheckStore } from '../state/gpuCheckStore.ts';
@@ -28,7 +28,10 @@ function ResultsTable({ rows }: { rows: CheckRow[] }) {
         {rows.map((r) => (
           <tr key={r.name} data-status={r.pass ? 'pass' : 'fail'} className={r.pass ? '' : 'check-failed'} title={r.detail}>
             <td>{r.name}</td>
-            <td>{r.family}</td>
+            <td>
+              {r.family}
+              {r.features && <span className="muted small"> · only for {describeFeatures(r.features)}</span>}
+            </td>
             <td className={r.pass ? 'check-pass' : 'check-fail'}>{r.pass ? 'pass' : 'FAIL'}</td>
             <td className="num">{sci(r.maxRelError)}</td>
             <td className="num">{sci(r.tolerance)}</td>
@@ -120,8 +123,9 @@ export function GpuCheck() {
         </div>
         <p className="muted small">
           Runs every kernel of the engine, in every variant it can choose, on this adapter against a float64 reference at awkward sizes, then whole training steps (the toy, a
-          batch of runs, a tiny GPT-2). A kernel that fails here gives wrong numbers, and the tabs refuse to train with it. The benchmark measures what this adapter does
-          at the engine&apos;s sizes.
+          batch of runs, a tiny GPT-2 with and without dropout, clipping, a schedule and gradient accumulation) and generation with the KV cache. A kernel that fails here
+          gives wrong numbers, and the tabs refuse to train with it (a kernel only some options use: runs with those options). The benchmark measures what this adapter
+          does at the engine&apos;s sizes.
         </p>
         {adapter && (
           <div className="adapter-info" data-testid="adapter-info">
@@ -156,7 +160,7 @@ export function GpuCheck() {
           <button className="btn" onClick={() => void copy()} disabled={phase !== 'idle' || (!report && !bench)}>
             {copied === 'yes' ? 'Report copied ✓' : 'Copy report'}
           </button>
-          {adapter?.software && <span className="muted small">On a software adapter the self-check takes about a minute; the benchmark a few.</span>}
+          {adapter?.software && <span className="muted small">On a software adapter the self-check takes one to two minutes; the benchmark a few.</span>}
         </div>
         {phase === 'checking' && (
           <div className="check-progress" data-testid="check-progress">

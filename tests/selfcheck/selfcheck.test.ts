@@ -1,13 +1,16 @@
 // The self-check (src/selfcheck/suite.ts) on this machine's adapter (SwiftShader here): every check passes;
 // a wrong result (a planted corruption of what the GPU returns) is reported as a failure naming the kernel,
-// with an error above the tolerance; the engines that use that kernel are refused, the others are not; the
-// CLI command maps a failure to exit code 1. The page's short benchmark runs at tiny sizes after it (sharing
+// with an error above the tolerance; the engines that use that kernel are refused, the others are not (a
+// kernel only some GPT-2 options use refuses only runs with them); the CLI command maps a failure to exit
+// code 1. The page's short benchmark runs at tiny sizes after it (sharing
 // its compiled pipelines) and yields every figure.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runGpuBenchmark } from '../../src/bench/gpuBench.ts';
 import { readFloats } from '../../src/gpu/buffers.ts';
 import { selfcheckCommand } from '../../src/cli/selfcheck.ts';
-import { refusalFor } from '../../src/selfcheck/families.ts';
+import { defaultGpt2RunConfig, PLAIN_TRAINING } from '../../src/experiments/gpt2/config.ts';
+import { GPT2_DROPOUT } from '../../src/models/gpt2.ts';
+import { failedCheckMessage, gpt2Features, refusalFor } from '../../src/selfcheck/families.ts';
 import { tinyWeights } from '../../src/selfcheck/gpt2Fixture.ts';
 import { runSelfcheck, selfcheckPlan, type SelfcheckReport } from '../../src/selfcheck/suite.ts';
 import { GpuHost } from '../../src/gpu/host.ts';
@@ -41,11 +44,21 @@ describe('selfcheck on this adapter', () => {
     expect(report.adapter.features).toContain('timestamp-query');
   });
 
-  it('covers every kernel family, both toy_batch forward kernels and both AdamW entry points', () => {
+  it('covers every kernel family, both toy_batch forward kernels, every AdamW variant, the GPT-2 options and generation', () => {
     const families = new Set(report.checks.map((c) => c.family));
-    for (const f of ['matmul', 'activation', 'loss', 'reduce', 'train_state', 'adamw', 'embedding', 'bias', 'layernorm', 'attention', 'softmax_xent', 'toy_batch', 'toy', 'gpt2']) expect(families.has(f as never), f).toBe(true);
+    for (const f of ['matmul', 'activation', 'loss', 'reduce', 'train_state', 'adamw', 'embedding', 'bias', 'layernorm', 'attention', 'softmax_xent', 'dropout', 'grad_clip', 'toy_batch', 'toy', 'gpt2']) expect(families.has(f as never), f).toBe(true);
     const names = report.checks.map((c) => c.name).join('\n');
-    for (const part of ['rows_thread', 'toy_batch rows:', 'step_runs', 'adamw step (', 'splits=', 'lowrank', 'batch=', 'two passes', 'chunks of 100', '256 and 64 threads', 'E0 parity', 'batched vs single', 'gpt2 tiny step']) expect(names).toContain(part);
+    for (const part of [
+      'rows_thread', 'toy_batch rows:', 'step_runs', 'adamw step (', 'adamw step SCHEDULED + CLIPPED', 'adamw step SCHEDULED (', 'adamw step CLIPPED', 'splits=', 'lowrank', 'batch=', 'two passes',
+      'chunks of 100', '256 and 64 threads', 'loss rows from', 'embed_at', 'attention dropout *_drop', 'attention decode', 'drop, drop_add, drop_acc', 'grad_clip global norm', 'cosine schedule',
+      'E0 parity', 'batched vs single', 'gpt2 tiny step', 'gpt2 training options', 'gpt2 generation with the KV cache',
+    ]) expect(names).toContain(part);
+    // What only some GPT-2 runs use is tagged with those options.
+    const features = (part: string) => report.checks.find((c) => c.name.includes(part))!.features;
+    expect(features('drop, drop_add, drop_acc')).toEqual(['dropout']);
+    expect(features('attention decode')).toEqual(['generation']);
+    expect(features('gpt2 tiny step')).toBeUndefined();
+    expect(features('matmul NN 17x65x33')).toBeUndefined();
   });
 
   it('reports a wrong result as a failure naming the kernel, and refuses the engines that use it', async () => {
@@ -63,6 +76,37 @@ describe('selfcheck on this adapter', () => {
     expect(refusal).toMatch(/Update the GPU driver/);
     expect(refusalFor('playground', failed.filter((c) => c.family === 'adamw'))).toMatch(/adamw/);
     expect(refusalFor('gpt2', report.checks.filter((c) => !c.pass))).toBeNull();
+  });
+
+  it('a failed dropout kernel refuses GPT-2 training with dropout on, not with it off, nor generation or the toy engines', async () => {
+    const planted = await runSelfcheck(testHost(), { only: ['drop, drop_add, drop_acc', 'attention dropout *_drop'], read: corruptRead });
+    expect(planted.checks.map((c) => [c.family, c.pass])).toEqual([['dropout', false], ['attention', false]]);
+    const failed = planted.checks.filter((c) => !c.pass);
+    const model = { ...tinyWeights().config, ...GPT2_DROPOUT };
+    const hfDefault = defaultGpt2RunConfig(); // HF's train mode: the model's dropout, clipping at 1, the linear schedule
+    expect(gpt2Features(hfDefault, model)).toEqual(['dropout', 'clipping', 'schedule']);
+    const refusal = refusalFor('gpt2', failed, { uses: gpt2Features(hfDefault, model) });
+    expect(refusal).toMatch(/^Training is refused: .*dropout, attention kernels giving wrong results on this GPU \(dropout drop, drop_add, drop_acc/);
+    expect(refusal).toMatch(/used only for dropout: a run without it is not refused/);
+    expect(refusalFor('gpt2', failed, { uses: gpt2Features({ ...hfDefault, dropout: 0 }, model) })).toBeNull();
+    expect(refusalFor('gpt2', failed, { uses: gpt2Features({ ...hfDefault, dropout: 0, loraDropout: 0.05 }, model) })).toMatch(/dropout/);
+    expect(refusalFor('gpt2', failed, { uses: ['generation'], action: 'Generation' })).toBeNull();
+    expect(refusalFor('playground', failed)).toBeNull();
+    expect(failedCheckMessage(failed[0])).toMatch(/^The dropout kernel gives wrong results .* It serves only dropout, which is refused; the rest is not/);
+  });
+
+  it('a failed decoding kernel refuses generation, not training; a failed plain kernel refuses both', async () => {
+    const planted = await runSelfcheck(testHost(), { only: ['attention decode', 'embedding (vocab 333 in one chunk)'], read: corruptRead });
+    const failed = planted.checks.filter((c) => !c.pass);
+    expect(failed.length).toBe(planted.checks.length);
+    const decode = failed.filter((c) => c.features?.includes('generation'));
+    expect(decode.length).toBeGreaterThan(0);
+    const plain = { ...PLAIN_TRAINING };
+    expect(refusalFor('gpt2', decode, { uses: gpt2Features({ ...defaultGpt2RunConfig(), ...plain }, GPT2_DROPOUT) })).toBeNull();
+    expect(refusalFor('gpt2', decode, { uses: ['generation'], action: 'Generation' })).toMatch(/^Generation is refused: .*attention kernel/);
+    const embedding = failed.filter((c) => !c.features);
+    expect(refusalFor('gpt2', embedding, { uses: ['generation'], action: 'Generation' })).toMatch(/embedding kernel/);
+    expect(refusalFor('gpt2', embedding)).toMatch(/^Training is refused: .*embedding kernel/);
   });
 
   it('a device lost mid-run stops the self-check with an error instead of failing kernels', async () => {
