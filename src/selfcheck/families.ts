@@ -45,8 +45,11 @@ export type Gpt2Feature = 'dropout' | 'clipping' | 'schedule' | 'gradAccum' | 'g
 
 const FEATURE_NAMES: Record<Gpt2Feature, string> = { dropout: 'dropout', clipping: 'gradient clipping', schedule: 'a learning-rate schedule', gradAccum: 'gradient accumulation', generation: 'generation' };
 
-/** "dropout and gradient clipping": the features in words. */
-export const describeFeatures = (features: readonly Gpt2Feature[]): string => features.map((f) => FEATURE_NAMES[f]).join(' and ');
+/** "dropout, gradient clipping or gradient accumulation": the features in words. */
+export function describeFeatures(features: readonly Gpt2Feature[]): string {
+  const names = features.map((f) => FEATURE_NAMES[f]);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : (names[0] ?? '');
+}
 
 /** The features a GPT-2 training run of `run` on `model` uses. */
 export function gpt2Features(run: Pick<Gpt2RunConfig, 'dropout' | 'loraDropout' | 'maxGradNorm' | 'schedule' | 'warmup' | 'steps' | 'gradAccum'>, model: Pick<Gpt2Config, 'embd_pdrop' | 'attn_pdrop' | 'resid_pdrop'>): Gpt2Feature[] {

@@ -121,10 +121,10 @@ export function selfcheckPlan(): Check[] {
   checks.push(kernel('adamw step SCHEDULED + CLIPPED (linear over 3 steps, clip 0.37) x257, two steps', 'adamw', (env) => checkAdamw(env, adam, 257, 260, { schedule: { kind: 'linear', warmup: 0, total: 3 }, clip: 0.37 }), ['schedule', 'clipping']));
   checks.push(kernel('adamw step SCHEDULED (cosine over 3 steps) x257, two steps', 'adamw', (env) => checkAdamw(env, adam, 257, 261, { schedule: { kind: 'cosine', warmup: 0, total: 3 } }), ['schedule']));
   checks.push(kernel('adamw step CLIPPED (clip 0.05) x257, two steps', 'adamw', (env) => checkAdamw(env, adam, 257, 262, { clip: 0.05 }), ['clipping']));
+  checks.push(kernel('adamw step_runs (3 runs x 65, one dead), two steps', 'adamw', (env) => checkAdamwRuns(env, [{ lr: 1e-2, weightDecay: 0 }, { lr: 0.3, weightDecay: 0.1 }, { lr: 3e-3, weightDecay: 0.01 }], 65, 1, 41)));
   checks.push(kernel('grad_clip global norm of 3 tensors (1, 37, 40001: reduce in one and two passes), max 0.01', 'grad_clip', (env) => checkGradClip(env, [1, 37, 40_001], 0.01, 5), ['clipping']));
   checks.push(kernel('grad_clip global norm of 150 tensors (past one workgroup), max 1e6 (not clipped)', 'grad_clip', (env) => checkGradClip(env, Array.from({ length: 150 }, (_, i) => 1 + ((i * 7) % 23)), 1e6, 6), ['clipping']));
   checks.push(kernel('dropout drop, drop_add, drop_acc (p 0.1, 100003 elements, step 9, micro-batch 2): the counter_rng mask', 'dropout', (env) => checkDropout(env, { p: 0.1, count: 100_003, site: 77, seed: 12345, step: 9, micro: 2 }), ['dropout']));
-  checks.push(kernel('adamw step_runs (3 runs x 65, one dead), two steps', 'adamw', (env) => checkAdamwRuns(env, [{ lr: 1e-2, weightDecay: 0 }, { lr: 0.3, weightDecay: 0.1 }, { lr: 3e-3, weightDecay: 0.01 }], 65, 1, 41)));
   checks.push(kernel('embedding (vocab 333 in one chunk)', 'embedding', (env) => checkEmbedding(env, 333)));
   checks.push(kernel('embedding (vocab 333 in chunks of 100)', 'embedding', (env) => checkEmbedding(env, 100)));
   checks.push(kernel('embedding embed_at (7 tokens from position 11, vocab 333 in chunks of 100)', 'embedding', (env) => checkEmbedding(env, 100, 11), ['generation']));
