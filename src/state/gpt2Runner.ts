@@ -13,6 +13,8 @@ import { HubError, type FileProgress } from '../models/hub.ts';
 import { downloadGpt2 } from '../models/load.ts';
 import { exportPeftAdapter, type LoraWeights } from '../models/peft.ts';
 import { BUNDLED_TOKENIZER_PATH, encodeCorpus, loadTokenizerFromUrl, type Tokenizer } from '../models/tokenizer.ts';
+import { recordGpt2End, recordGpt2Rows, recordGpt2Start, recordGpt2Weights } from './history/gpt2.ts';
+import { newGroupId } from './history/recorder.ts';
 import { pageHost } from './pageGpu.ts';
 import { BUNDLED_TEXT_PATH, modelConfig, RUN_COLORS, TINY_GPT2_CONFIG, useGpt2Store, type Generation, type Gpt2ModelChoice, type Gpt2Run } from './gpt2Store.ts';
 
@@ -153,6 +155,7 @@ async function loadCorpus(): Promise<Uint32Array> {
 // ---- training ----
 
 function disposeAll(): void {
+  for (const run of store().runs) recordGpt2End(run, store().generations); // runs left paused end as interrupted
   for (const s of sessions.values()) void s.dispose();
   sessions.clear();
   snapshots.clear();
@@ -180,6 +183,7 @@ export async function train(compare: boolean): Promise<void> {
     const need = config.seq + 1;
     if (ids.length < 2 * need) throw new Error(`The text has ${ids.length} tokens; a sequence length of ${config.seq} needs at least ${2 * need}. Use a longer text or a shorter sequence.`);
     const data = splitTokens(ids, Math.max(need / ids.length, Math.min(0.1, 1 - need / ids.length)));
+    const group = newGroupId();
     const runs: Gpt2Run[] = inits.map((init) => ({
       id: nextRunId++, init, color: RUN_COLORS[init], status: 'queued', config: { ...config, init }, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total,
     }));
@@ -187,7 +191,7 @@ export async function train(compare: boolean): Promise<void> {
     // Side by side when both fit the budget at once; otherwise one after the other.
     const together = runs.length > 1 && runs.length * check.plan.total <= budget;
     if (together) {
-      const started = await Promise.all(runs.map((run) => prepareRun(weights, data, run, budget)));
+      const started = await Promise.all(runs.map((run) => prepareRun(weights, data, run, budget, group)));
       await Promise.all(started.map((session, i) => (session ? trainRun(session, runs[i]) : undefined)));
     } else {
       if (runs.length > 1) store().set({ phaseText: `Two runs need ${formatBytesShort(2 * check.plan.total)}, over this adapter's budget: Init[A] trains first, then Init[B].` });
@@ -196,7 +200,7 @@ export async function train(compare: boolean): Promise<void> {
           patchRun(run.id, { status: 'paused', message: 'Not started (stopped).' });
           continue;
         }
-        const session = await prepareRun(weights, data, run, budget);
+        const session = await prepareRun(weights, data, run, budget, group);
         if (session) await trainRun(session, run);
       }
     }
@@ -211,7 +215,7 @@ export async function train(compare: boolean): Promise<void> {
 
 const formatBytesShort = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
-async function prepareRun(weights: Gpt2Weights, data: ReturnType<typeof splitTokens>, run: Gpt2Run, budget: number): Promise<Gpt2Session | null> {
+async function prepareRun(weights: Gpt2Weights, data: ReturnType<typeof splitTokens>, run: Gpt2Run, budget: number, group: string): Promise<Gpt2Session | null> {
   patchRun(run.id, { status: 'preparing' });
   let session: Gpt2Session;
   try {
@@ -222,6 +226,8 @@ async function prepareRun(weights: Gpt2Weights, data: ReturnType<typeof splitTok
   }
   sessions.set(run.id, session);
   patchRun(run.id, { status: 'ready', adapters: session.adapters.map((a) => a.label), plannedBytes: session.stats.plannedBytes, memoryBytes: session.stats.memoryBytes });
+  const s = store();
+  recordGpt2Start(run, { model: run.model, modelConfig: modelConfig(run.model), baseModel: baseModelOf(run), text: s.textSource, group, adapters: run.adapters }, (await getCtx()).adapterName);
   return session;
 }
 
@@ -234,6 +240,7 @@ async function trainRun(session: Gpt2Session, run: Gpt2Run): Promise<void> {
   session.subscribe({
     onMetrics(rows) {
       run.rows.push(...rows);
+      recordGpt2Rows(run.id);
       const st = session.stats;
       const step = rows[rows.length - 1].step;
       patchRun(run.id, { step, tokensPerSecond: st.tokensPerSecond, memoryBytes: st.memoryBytes });
@@ -259,6 +266,7 @@ async function trainRun(session: Gpt2Session, run: Gpt2Run): Promise<void> {
     await snapshot(run.id, session, run.step);
     await Promise.all([generateFor(run.id, 'greedy'), generateFor(run.id, 'sample')]);
   }
+  if (end !== 'paused') recordGpt2End(run, store().generations);
   if (end === 'lost') {
     sessions.delete(run.id);
     void session.dispose();
@@ -268,7 +276,9 @@ async function trainRun(session: Gpt2Session, run: Gpt2Run): Promise<void> {
 /** A CPU copy of a run's adapters (queued behind the steps already submitted). */
 async function snapshot(runId: number, session: Gpt2Session, step: number): Promise<void> {
   try {
-    snapshots.set(runId, { step, weights: await session.readAdapters() });
+    const weights = await session.readAdapters();
+    snapshots.set(runId, { step, weights });
+    recordGpt2Weights(runId, step, weights);
   } catch {
     /* the device went away meanwhile: the last copy stays */
   }
@@ -345,12 +355,30 @@ export async function exportAdapter(runId: number): Promise<{ 'adapter_config.js
   const weights = live ? await session.readAdapters() : copy?.weights;
   if (!weights) return null;
   const c = run.config;
-  const baseModel = run.model === 'tiny' ? `random-tiny-gpt2 (seed ${c.seed}; not on the hub)` : GPT2_MODELS[run.model].repo;
+  const baseModel = baseModelOf(run);
   return exportPeftAdapter(modelConfig(run.model), {
     baseModel, r: c.rank, alpha: c.alpha, rslora: c.rslora, targets: c.targets,
     initLoraWeights: c.init === 'A' ? (c.initDist === 'gaussian' ? 'gaussian' : true) : false,
     notes: { init: `Init[${c.init}]`, init_dist: c.initDist, eta: String(c.eta), lambda: String(c.lambda), steps: String(live ? run.step : copy!.step), seed: String(c.seed) },
   }, weights);
+}
+
+/** PEFT's base_model_name_or_path of a run's model. */
+export const baseModelOf = (run: Gpt2Run): string => (run.model === 'tiny' ? `random-tiny-gpt2 (seed ${run.config.seed}; not on the hub)` : GPT2_MODELS[run.model].repo);
+
+/** Show stored runs (history, a link, a bundle) in place of the tab's runs: no session; their adapter copy stays downloadable. */
+export function showStoredRuns(items: ReadonlyArray<{ run: Gpt2Run; generations: Generation[]; weights: { step: number; weights: LoraWeights[] } | null }>): boolean {
+  if (store().phase !== 'idle') return false;
+  disposeAll();
+  for (const { run, weights } of items) if (weights) snapshots.set(run.id, weights);
+  store().set({ failure: null, runs: items.map((i) => i.run), generations: items.flatMap((i) => i.generations) });
+  bump();
+  return true;
+}
+
+/** The last CPU copy of a run's adapters (a finished run's final ones), or null. */
+export function adapterSnapshot(runId: number): { step: number; weights: LoraWeights[] } | null {
+  return snapshots.get(runId) ?? null;
 }
 
 export type { Gpt2RunConfig };

@@ -56,6 +56,10 @@ export interface Gpt2Run {
   tokensPerSecond: number;
   memoryBytes: number;
   plannedBytes: number;
+  /** Its history record (written as it trains, or the one it was restored from). */
+  recordId?: string;
+  /** Shown from a stored record: no session behind it (no generation; its adapter comes from the record). */
+  restored?: boolean;
 }
 
 export interface Generation {

@@ -1,6 +1,7 @@
 import { useGpuStore } from '../state/gpuStore.ts';
 import { useUiStore } from '../state/uiStore.ts';
 import { Header } from './Header.tsx';
+import { HistoryPanel } from './history/HistoryPanel.tsx';
 import { NoticeBar } from './NoticeBar.tsx';
 import { NoWebGpuPage } from './NoWebGpuPage.tsx';
 import { TABS } from './tabs.tsx';
@@ -14,6 +15,7 @@ export function App() {
       <Header />
       <NoticeBar />
       {gpu === 'unavailable' ? <NoWebGpuPage /> : <main className="tab-body">{current.render()}</main>}
+      <HistoryPanel />
     </div>
   );
 }
