@@ -85,7 +85,7 @@ export function openLink(fragment: string, startup = false): void {
     useConfigStore.getState().setConfig(decoded.state.config);
     const n = decoded.state.runs.length;
     void openRuns(decoded.state.runs.map((r) => ({ config: r.config, hidden: r.hidden })), startup ? startupWorkspace : null).then((restored) => {
-      if (decoded.upgradedFrom !== undefined || !n || startup && restored === n) return; // a reload shows its runs again: nothing to say
+      if (decoded.upgradedFrom !== undefined || !n || (startup && startupWorkspace.reload && restored === n)) return; // a reload shows its runs again: nothing to say
       ui.setNotice({ kind: 'info', text: restored === n ? `Opened a shared experiment: ${n === 1 ? 'its run is' : `its ${n} runs are`} stored (same settings, engine and adapter) and shown without recomputing; Reproduce trains ${n === 1 ? 'it' : 'one'} again.` : `Opened a shared experiment: reproducing ${restored ? `${n - restored} of its ${n} runs (${restored} stored, shown at once)` : n === 1 ? 'its run' : `its ${n} runs`}.` });
     });
     if (decoded.upgradedFrom !== undefined) ui.setNotice({ kind: 'info', text: `Opened a link from an older version of the playground (v${decoded.upgradedFrom}); it is now written in the current format.` });

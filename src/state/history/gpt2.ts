@@ -10,7 +10,7 @@ import type { LoraWeights } from '../../models/peft.ts';
 import { gpt2Rows, type Gpt2RunRecord, type StoredGeneration } from '../../results/records.ts';
 import { RUN_COLORS, type Generation, type Gpt2ModelChoice, type Gpt2Run } from '../gpt2Store.ts';
 import type { Gpt2Entry } from './db.ts';
-import { historyDb, readRecord } from './history.ts';
+import { historyDb, noteUnreadable, readRecord } from './history.ts';
 import { useHistoryStore, type ListedEntry } from './historyStore.ts';
 import { Gpt2Recorder, type Gpt2RecordInfo } from './recorder.ts';
 
@@ -76,8 +76,7 @@ export async function readGpt2Records(ids: readonly string[]): Promise<Array<{ r
       const record = await readRecord(id);
       if (record.kind === 'gpt2') out.push({ record, status: listed.status });
     } catch (e) {
-      const { skipped } = useHistoryStore.getState();
-      useHistoryStore.getState().set({ skipped: [...skipped.filter((s) => s.id !== id), { id, reason: (e as Error).message }] });
+      noteUnreadable(id, (e as Error).message);
     }
   }
   return out;

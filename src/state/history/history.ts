@@ -11,6 +11,14 @@ const store = () => useHistoryStore.getState();
 
 let ready: Promise<HistoryDb | null> | null = null;
 let db: HistoryDb | null = null;
+/** Records whose entry lists fine but whose trace or tensors could not be read: listed as skipped, not as runs. */
+const unreadable = new Map<string, string>();
+
+/** A stored record could not be read back (damaged): History lists it with the reason, among the skipped. */
+export function noteUnreadable(id: string, reason: string): void {
+  unreadable.set(id, reason);
+  void refreshHistory();
+}
 
 /** Open the history (once). Resolves to the database, or null when history is off. Never rejects. */
 export function startHistory(): Promise<HistoryDb | null> {
@@ -23,6 +31,8 @@ export function startHistory(): Promise<HistoryDb | null> {
     }
     db = opened;
     store().set({ status: 'on', offReason: null });
+    // Closing or leaving the page: write what is pending now rather than at the next tick.
+    globalThis.addEventListener?.('pagehide', () => void flush());
     onOtherTabChange(() => void refreshHistory());
     await refreshHistory();
     return db;
@@ -52,13 +62,16 @@ export async function refreshHistory(): Promise<void> {
     const [{ entries, skipped }, live, estimate] = await Promise.all([d.list(), liveTabs(), globalThis.navigator?.storage?.estimate?.().catch(() => undefined)]);
     const now = Date.now();
     const listed: ListedEntry[] = entries
+      .filter((entry) => !unreadable.has(entry.id))
       .map((entry) => {
         const here = entry.status === 'running' && entry.owner === TAB_ID;
         const alive = here || (entry.status === 'running' && (live ? live.has(entry.owner) : now - entry.updatedAt < LIVE_WITHOUT_LOCKS_MS));
         return { entry, here, status: entry.status === 'running' && !alive ? ('interrupted' as const) : entry.status };
       })
       .sort((a, b) => b.entry.createdAt - a.entry.createdAt);
-    store().set({ entries: listed, skipped, usage: estimate?.usage ?? null, quota: estimate?.quota ?? null });
+    const present = new Set(entries.map((e) => e.id));
+    const damaged = [...unreadable].filter(([id]) => present.has(id)).map(([id, reason]) => ({ id, reason }));
+    store().set({ entries: listed, skipped: [...skipped, ...damaged], usage: estimate?.usage ?? null, quota: estimate?.quota ?? null });
   } catch (e) {
     store().set({ writeError: `The history could not be read: ${(e as Error)?.message ?? e}` });
   }
@@ -80,6 +93,7 @@ export async function deleteRecords(ids: readonly string[]): Promise<void> {
   const d = await historyDb();
   if (!d || !ids.length) return;
   await d.remove(ids);
+  for (const id of ids) unreadable.delete(id);
   announceChange();
   await refreshHistory();
   retryBlocked();
@@ -89,6 +103,7 @@ export async function clearHistory(): Promise<void> {
   const d = await historyDb();
   if (!d) return;
   await d.clear();
+  unreadable.clear();
   store().set({ skipped: [], quotaFull: null });
   announceChange();
   await refreshHistory();

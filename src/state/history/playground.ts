@@ -8,7 +8,7 @@ import { compareToyTraces } from '../../results/compare.ts';
 import type { ToyRunRecord } from '../../results/records.ts';
 import { FINISHED, useRunsStore, type NewRun, type Run } from '../runsStore.ts';
 import type { ToyEntry } from './db.ts';
-import { historyDb, readRecord } from './history.ts';
+import { historyDb, noteUnreadable, readRecord } from './history.ts';
 import { useHistoryStore, type ListedEntry } from './historyStore.ts';
 import { ToyRecorder } from './recorder.ts';
 import type { Workspace } from './workspace.ts';
@@ -67,13 +67,12 @@ function runStatus(l: ListedEntry): RunStatus | null {
 
 async function restorable(id: string, l: ListedEntry): Promise<NewRun['restored'] | null> {
   const status = runStatus(l);
-  if (!status) return null;
+  if (!status || l.entry.rows === 0) return null; // interrupted before its first rows were stored: nothing to show
   try {
     const record = (await readRecord(id)) as ToyRunRecord;
     return record.kind === 'toy' ? { record, status } : null;
   } catch (e) {
-    const { skipped } = useHistoryStore.getState();
-    useHistoryStore.getState().set({ skipped: [...skipped.filter((s) => s.id !== id), { id, reason: (e as Error).message }] });
+    noteUnreadable(id, (e as Error).message);
     return null;
   }
 }

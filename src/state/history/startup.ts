@@ -17,7 +17,7 @@ import { matchingSweep, showStoredSweep } from './sweeps.ts';
 import { loadWorkspace, startWorkspaceSync, type Workspace } from './workspace.ts';
 
 /** What the page showed before this load (read once, before anything overwrites it). */
-export const startupWorkspace: Workspace = loadWorkspace();
+export const startupWorkspace: Workspace & { reload: boolean } = loadWorkspace();
 
 const adapterName = () => pageHost.context().then((c) => c.adapterName, () => null);
 

@@ -10,7 +10,7 @@ import { checkSweep } from '../../results/validate.ts';
 import { formFromSpec, useSweepStore, type SweepForm, type SweepPhase } from '../sweepStore.ts';
 import { setForm } from '../sweepStore.ts';
 import type { SweepEntry } from './db.ts';
-import { historyDb, readRecord } from './history.ts';
+import { historyDb, noteUnreadable, readRecord } from './history.ts';
 import { useHistoryStore, type ListedEntry } from './historyStore.ts';
 import { SweepRecorder } from './recorder.ts';
 
@@ -65,8 +65,7 @@ export async function showStoredSweep(id: string, note = 'Stored result.'): Prom
     showSweepRecord({ ...r, status: listed?.status ?? r.status }, note);
     return true;
   } catch (e) {
-    const { skipped } = useHistoryStore.getState();
-    useHistoryStore.getState().set({ skipped: [...skipped.filter((s) => s.id !== id), { id, reason: (e as Error).message }] });
+    noteUnreadable(id, (e as Error).message);
     return false;
   }
 }

@@ -40,9 +40,11 @@ function storage(kind: 'sessionStorage' | 'localStorage'): Storage | null {
   }
 }
 
-/** This tab's workspace (a reload), else the last one any tab wrote (a page opened anew). */
-export function loadWorkspace(): Workspace {
-  return parseWorkspace(storage('sessionStorage')?.getItem(KEY) ?? null) ?? parseWorkspace(storage('localStorage')?.getItem(KEY) ?? null) ?? emptyWorkspace();
+/** This tab's workspace (a reload: `reload` true), else the last one any tab wrote (a page opened anew). */
+export function loadWorkspace(): Workspace & { reload: boolean } {
+  const mine = parseWorkspace(storage('sessionStorage')?.getItem(KEY) ?? null);
+  if (mine) return { ...mine, reload: true };
+  return { ...(parseWorkspace(storage('localStorage')?.getItem(KEY) ?? null) ?? emptyWorkspace()), reload: false };
 }
 
 function current(): Workspace {
