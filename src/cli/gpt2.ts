@@ -2,6 +2,7 @@
 //   npm run --silent cli -- gpt2 [--model distilgpt2|gpt2|tiny] [--weights DIR | --random] [--text FILE]
 //       [--targets attn.c_attn,...] [--rank 8 --alpha 16 --seq 128 --batch 4 --steps 20 ...]
 //       [--plan] [--profile] [--generate PROMPT --max-new-tokens 20 --temperature 0 --top-k 0] [--json]
+//       [--out FILE]    the run as a result bundle (trace, samples, the PEFT adapter; .gz to gzip)
 // Weights: --weights DIR reads config.json + model.safetensors; --random builds the model's shapes with
 // random weights (timing and memory: a step costs the same whatever the values); otherwise the hub download.
 // --plan prints what the configuration needs and whether this adapter takes it, and allocates nothing.
@@ -18,7 +19,11 @@ import { createProfiler, type ProfileSummary } from '../gpu/timing.ts';
 import { GPT2_MODELS, loadGpt2, type Gpt2Config, type Gpt2Weights } from '../models/gpt2.ts';
 import { downloadGpt2 } from '../models/load.ts';
 import { BUNDLED_TOKENIZER_PATH, encodeCorpus, tokenizerFromJson, type Tokenizer } from '../models/tokenizer.ts';
+import { ENGINE_VERSION } from '../experiments/run/engineVersion.ts';
+import { gpt2Columns, newRecordId, RECORD_VERSION, type Gpt2RunRecord } from '../results/records.ts';
+import { gpt2Summary } from '../results/summary.ts';
 import { kebab, UsageError } from './args.ts';
+import { writeBundleFile } from './bundleFile.ts';
 
 /** A GPT-2-shaped model small enough for SwiftShader smoke runs (the tests' fixture dimensions). */
 const TINY: Gpt2Config = { model_type: 'gpt2', n_embd: 32, n_layer: 2, n_head: 4, n_positions: 64, vocab_size: 320, layer_norm_epsilon: 1e-5, n_inner: 128, activation_function: 'gelu_new' };
@@ -26,7 +31,7 @@ const TINY: Gpt2Config = { model_type: 'gpt2', n_embd: 32, n_layer: 2, n_head: 4
 const OPTIONS: Record<string, boolean> = {
   model: false, weights: false, random: true, text: false, 'text-chars': false, targets: false, plan: true, json: true,
   generate: false, 'max-new-tokens': false, temperature: false, 'top-k': false, 'memory-budget-mib': false,
-  'max-binding-mib': false, 'max-vocab-chunk': false, 'eval-fraction': false, profile: true,
+  'max-binding-mib': false, 'max-vocab-chunk': false, 'eval-fraction': false, profile: true, out: false,
 };
 const FLAG_TO_KEY = new Map(GPT2_KEYS.map((k) => [kebab(k), k]));
 
@@ -217,6 +222,20 @@ export async function gpt2Command(argv: string[]): Promise<string> {
     generation,
     profile: profiler ? profileSummary(profiler.summary(rows.length)) : undefined,
   };
+  const out = opts.get('out');
+  if (typeof out === 'string') {
+    const weights = await session.readAdapters();
+    const textFile = opts.get('text');
+    const record: Gpt2RunRecord = {
+      v: RECORD_VERSION, kind: 'gpt2', id: newRecordId(), createdAt: Date.now(), engineVersion: ENGINE_VERSION, adapter: ctx.adapterName,
+      status: end.status === 'diverged' ? 'diverged' : 'done', model, modelConfig: config,
+      baseModel: typeof opts.get('weights') === 'string' ? `local weights (${opts.get('weights')})` : model === 'tiny' || opts.has('random') ? `random ${model} weights (seed 1; not on the hub)` : GPT2_MODELS[model as keyof typeof GPT2_MODELS].repo,
+      text: !tokenizer ? 'synthetic' : typeof textFile === 'string' ? 'custom' : 'shakespeare', config: run, group: newRecordId(), divergedAt: end.divergedAt ?? null,
+      adapters: session.adapters.map((a) => a.label), trace: gpt2Columns(rows), weights: { step: rows.at(-1)?.step ?? 0, tensors: weights },
+      generations: generation ? [{ step: rows.at(-1)?.step ?? 0, mode: num(opts, 'temperature', 0) > 0 ? 'sample' : 'greedy', prompt: generation.prompt, text: generation.text.slice(0, 20000) }] : [],
+    };
+    log(await writeBundleFile(out, { kind: 'gpt2-runs', runs: [record], createdAt: new Date().toISOString(), title: gpt2Summary(record) }));
+  }
   if (summary.profile) log(summary.profile.map((k) => `  ${k.label.padEnd(28)} ${k.perStepMs.toFixed(1).padStart(10)} ms/step  ${k.share}`).join('\n'));
   await session.dispose();
   log(`${model} on ${ctx.adapterName}: ${tokensPerSecond.toFixed(1)} tokens/s (${secondsPerStep.toFixed(2)} s and ${cpuSecondsPerStep.toFixed(1)} CPU s per step of ${run.batch} x ${run.seq} tokens), GPU memory ${summary.memory}`);

@@ -1,18 +1,21 @@
 // The headless runner: the same engine as the page, on Dawn (a real GPU, or SwiftShader without one).
 //   npm run --silent cli -- train [--json|--csv] [--tensors FILE.json] [experiment flags]
 //   npm run --silent cli -- export-tensors --out FILE.json [experiment flags]
+//   npm run --silent cli -- show BUNDLE [--json]
 import { flagHelp, UsageError } from './args.ts';
 import { exportTensorsCommand } from './exportTensors.ts';
+import { SHOW_SUMMARY, showCommand } from './show.ts';
 import { SWEEP_SUMMARY, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
 
 type Command = (argv: string[]) => Promise<string>;
 
 export const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  train: { run: trainCommand, summary: 'train one toy run; prints {"steps":[...],"final":{A,B},"diverged":null|step} (--csv for a table, --tensors FILE to train from an exchange file)' },
+  train: { run: trainCommand, summary: 'train one toy run; prints {"steps":[...],"final":{A,B},"diverged":null|step} (--csv for a table, --tensors FILE to train from an exchange file, --out FILE a result bundle)' },
   sweep: { run: sweepCommand, summary: SWEEP_SUMMARY },
   'export-tensors': { run: exportTensorsCommand, summary: 'write the tensor exchange file of a seeded configuration (--out FILE.json)' },
-  gpt2: { run: (argv) => import('./gpt2.ts').then((m) => m.gpt2Command(argv)), summary: 'LoRA-fine-tune GPT-2 (--model distilgpt2|gpt2|tiny, --random weights, --plan for memory only; flags in src/cli/gpt2.ts)' },
+  gpt2: { run: (argv) => import('./gpt2.ts').then((m) => m.gpt2Command(argv)), summary: 'LoRA-fine-tune GPT-2 (--model distilgpt2|gpt2|tiny, --random weights, --plan for memory only, --out FILE a result bundle with the PEFT adapter; flags in src/cli/gpt2.ts)' },
+  show: { run: showCommand, summary: SHOW_SUMMARY },
 };
 
 function usage(): string {

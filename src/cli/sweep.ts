@@ -3,21 +3,26 @@
 //
 //   npm run --silent cli -- sweep --kind lr-width --init A,B --n 64,128,256 --eta 1e-4:1e-1:9 --steps 200 --json
 //   npm run --silent cli -- sweep --preset e3 --n 128,256 --csv
-//   npm run --silent cli -- sweep --spec sweep.json --out result.json --png docs/figures
+//   npm run --silent cli -- sweep --spec sweep.json --out result.json --png docs/figures   (--out: a result bundle)
 //   npm run --silent cli -- sweep --link 'sweep=1&kind=width-scaling&x.n=128,256&...'
-//   npm run --silent cli -- sweep --from result.json --png docs/figures     (re-plot, no training)
+//   npm run --silent cli -- sweep --from result.json --png docs/figures     (re-plot, no training; a bundle or a SweepResult)
 //
 // Axis flags take a comma list (a,b,c) or a log range (from:to:count). Flags named after an axis the
 // kind does not sweep (e.g. --eta for width-scaling) are ordinary settings, like every other
 // experiment flag (--steps, --n-train, --seed, ...).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeFits, sweepToCsv, type SweepResult } from '../experiments/sweep/aggregate.ts';
+import { aggregateSweep, describeFits, sweepToCsv, type SweepResult } from '../experiments/sweep/aggregate.ts';
 import { sweepFigures } from '../experiments/sweep/figures.ts';
 import { runSweep, type SweepEngine } from '../experiments/sweep/runner.ts';
-import { AXIS_NAMES, decodeSweepLink, encodeSweepLink, KIND_AXES, parseAxisText, SWEEP_KINDS, SWEEP_PRESETS, validateSweepSpec, type AxisName, type SweepKind, type SweepSpec } from '../experiments/sweep/spec.ts';
+import { AXIS_NAMES, decodeSweepLink, encodeSweepLink, gridPoints, KIND_AXES, parseAxisText, SWEEP_KINDS, SWEEP_PRESETS, validateSweepSpec, type AxisName, type SweepKind, type SweepSpec } from '../experiments/sweep/spec.ts';
+import { ENGINE_VERSION } from '../experiments/run/engineVersion.ts';
 import { nodeGpuHost } from '../gpu/node.ts';
+import type { Bundle } from '../results/bundle.ts';
+import { newRecordId, RECORD_VERSION, type SweepRecord } from '../results/records.ts';
+import { checkSweep } from '../results/validate.ts';
 import { parseArgs, UsageError } from './args.ts';
+import { looksLikeBundle, readBundleBytes, readFileBytes, writeBundleFile } from './bundleFile.ts';
 
 const SWEEP_FLAGS: Record<string, boolean> = {
   kind: false, preset: false, spec: false, link: false, from: false, json: true, csv: true, out: false, png: false,
@@ -115,7 +120,7 @@ export async function sweepCommand(argv: string[]): Promise<string> {
   const { spec: rawSpec, options } = fromArgsOrSaved(argv);
   let result: SweepResult;
   if (rawSpec === null) {
-    result = loadResult(options.get('from') as string);
+    result = await loadSweepResult(options.get('from') as string);
   } else {
     const checked = validateSweepSpec(rawSpec);
     if (!checked.ok) throw new UsageError(checked.error);
@@ -145,7 +150,7 @@ export async function sweepCommand(argv: string[]): Promise<string> {
   }
   for (const line of describeFits(result)) process.stderr.write(line + '\n');
   const out = options.get('out');
-  if (typeof out === 'string') writeFile(out, JSON.stringify(result));
+  if (typeof out === 'string') process.stderr.write((await writeBundleFile(out, sweepBundle(result))) + '\n');
   const png = options.get('png');
   if (typeof png === 'string') {
     // The result is kept (and printed) even if the figures fail: re-plot later with --from.
@@ -171,9 +176,29 @@ function fromArgsOrSaved(argv: string[]): { spec: Record<string, unknown> | null
   return { spec: null, options: args.options };
 }
 
+/** A sweep's result as a result bundle (its runs' summaries; the views are recomputed from them when read). */
+export function sweepBundle(result: SweepResult): Bundle {
+  const sweep: SweepRecord = {
+    v: RECORD_VERSION, kind: 'sweep', id: newRecordId(), createdAt: Date.now(), engineVersion: ENGINE_VERSION, adapter: result.timing?.adapter ?? 'unknown adapter',
+    status: 'done', spec: result.spec, runs: result.runs.filter((r) => r.status !== 'queued'), timing: result.timing ?? null,
+  };
+  return { kind: 'sweep', sweep, createdAt: new Date().toISOString(), title: `sweep ${result.kind}` };
+}
+
+/** A sweep result from a file: a result bundle (`--out`) or a SweepResult JSON (older --out files, findings). */
+export async function loadSweepResult(path: string): Promise<SweepResult> {
+  const bytes = readFileBytes(path);
+  if (!looksLikeBundle(bytes)) return loadResult(path);
+  const b = await readBundleBytes(path, bytes);
+  if (b.kind !== 'sweep') throw new UsageError(`${path} holds ${b.kind}, not a sweep`);
+  const { resolved, runs, timing } = checkSweep(b.sweep, 'sweep');
+  const byIndex = new Map(runs.map((r) => [r.index, r]));
+  return aggregateSweep(resolved, gridPoints(resolved).map((p) => byIndex.get(p.index)), timing ?? undefined);
+}
+
 function loadResult(path: string): SweepResult {
   const raw = readJson(path) as Partial<SweepResult> | null;
-  if (!raw || raw.format !== 'lora-playground-sweep' || raw.version !== 1) throw new UsageError(`${path} is not a sweep result (format "lora-playground-sweep", version 1)`);
+  if (!raw || raw.format !== 'lora-playground-sweep' || raw.version !== 1) throw new UsageError(`${path} is not a sweep result (a result bundle, or format "lora-playground-sweep" version 1)`);
   const check = validateSweepSpec(raw.spec);
   if (!check.ok) throw new UsageError(`${path}: its spec is invalid: ${check.error}`);
   return raw as SweepResult;
@@ -231,4 +256,4 @@ export async function writeFigures(result: SweepResult, dir: string, prefix = ''
   return paths;
 }
 
-export const SWEEP_SUMMARY = `run a sweep (--kind ${SWEEP_KINDS.join('|')} or --preset ${Object.keys(SWEEP_PRESETS).join('|')}; axes ${AXIS_NAMES.map((a) => `--${a}`).join(' ')} as a,b,c or from:to:count); prints the SweepResult JSON (--csv: one row per run; --out FILE, --png DIR, --from RESULT.json, --engine batched|sequential)`;
+export const SWEEP_SUMMARY = `run a sweep (--kind ${SWEEP_KINDS.join('|')} or --preset ${Object.keys(SWEEP_PRESETS).join('|')}; axes ${AXIS_NAMES.map((a) => `--${a}`).join(' ')} as a,b,c or from:to:count); prints the SweepResult JSON (--csv: one row per run; --out FILE: a result bundle, .gz to gzip; --png DIR, --from BUNDLE|RESULT.json, --engine batched|sequential)`;
