@@ -6,9 +6,9 @@ import { ENGINE_VERSION } from '../experiments/run/engineVersion.ts';
 import { packBundle, readBundle, webGzip, type Bundle } from '../results/bundle.ts';
 import { gpt2Columns, newRecordId, RECORD_VERSION, type Gpt2RunRecord, type SweepRecord, type ToyRunRecord } from '../results/records.ts';
 import { describeRuns } from './describe.ts';
-import { adapterSnapshot, baseModelOf, showStoredRuns as showGpt2Runs } from './gpt2Runner.ts';
+import { adapterSnapshot, baseModelOf } from './gpt2Runner.ts';
 import { modelConfig, useGpt2Store, type Gpt2Run } from './gpt2Store.ts';
-import { gpt2RunOf } from './history/gpt2.ts';
+import { showGpt2Records } from './history/gpt2.ts';
 import { historyDb, importRecords, readRecord } from './history/history.ts';
 import { useHistoryStore } from './history/historyStore.ts';
 import { showSweepRecord } from './history/sweeps.ts';
@@ -127,7 +127,7 @@ export async function openBundleFile(file: File): Promise<void> {
     showSweepRecord(b.sweep, `From ${name}:`);
     ui.setTab('experiments');
   } else {
-    if (!showGpt2Runs(b.runs.map((record) => gpt2RunOf(record, asStatus(record.status))))) return say('error', `${name} holds GPT-2 runs: stop the GPT-2 training first.`);
+    if (!showGpt2Records(b.runs.map((record) => ({ record, status: asStatus(record.status) })))) return say('error', `${name} holds GPT-2 runs: stop the GPT-2 training first.`);
     ui.setTab('gpt2');
   }
   say('info', `Opened ${name}: ${b.kind === 'sweep' ? 'a sweep' : `${b.runs.length} ${b.kind === 'toy-runs' ? 'toy' : 'GPT-2'} run${b.runs.length === 1 ? '' : 's'}`}, shown without recomputing${stored}.`);

@@ -1,12 +1,12 @@
 // What the History panel's buttons do: show or hide a stored run or sweep in its tab, delete entries
 // (from the views too), clear everything, make room when storage is full.
-import { showStoredRuns as showGpt2Runs } from '../gpt2Runner.ts';
-import { useGpt2Store } from '../gpt2Store.ts';
+import { adapterSnapshot, showStoredRuns as showGpt2Runs } from '../gpt2Runner.ts';
+import { useGpt2Store, type Gpt2Run } from '../gpt2Store.ts';
 import { deleteRun, showStoredRuns } from '../runner.ts';
 import { useRunsStore } from '../runsStore.ts';
 import { useSweepStore } from '../sweepStore.ts';
 import { useUiStore } from '../uiStore.ts';
-import { gpt2RunOf, readGpt2Records } from './gpt2.ts';
+import { readGpt2Records, showGpt2Records } from './gpt2.ts';
 import { clearHistory, deleteRecords } from './history.ts';
 import { useHistoryStore, type ListedEntry } from './historyStore.ts';
 import { storedRun } from './playground.ts';
@@ -43,15 +43,17 @@ export async function setShown(l: ListedEntry, show: boolean): Promise<void> {
     return;
   }
   if (gpt2Busy()) return say('GPT-2 is training: stop it first.');
-  if (!show) {
-    const rest = useGpt2Store.getState().runs.filter((r) => r.recordId !== id);
-    showGpt2Runs(rest.map((run) => ({ run, generations: useGpt2Store.getState().generations.filter((g) => g.runId === run.id), weights: null })));
-    return;
-  }
+  if (!show) return keepGpt2Runs((r) => r.recordId !== id);
   // A GPT-2 run is shown with the runs trained beside it (its comparison).
   const group = useHistoryStore.getState().entries.filter((x) => x.entry.kind === 'gpt2' && x.entry.group === (l.entry as { group: string }).group).map((x) => x.entry.id);
   const records = await readGpt2Records(group.length ? group : [id]);
-  if (records.length && showGpt2Runs(records.map(({ record, status }) => gpt2RunOf(record, status)))) useUiStore.getState().setTab('gpt2');
+  if (records.length && showGpt2Records(records)) useUiStore.getState().setTab('gpt2');
+}
+
+/** Keep only some of the GPT-2 tab's runs (as stored results: their sessions end, their adapter copies stay). */
+function keepGpt2Runs(keep: (r: Gpt2Run) => boolean): void {
+  const g = useGpt2Store.getState();
+  showGpt2Runs(g.runs.filter(keep).map((run) => ({ run: { ...run, restored: true }, generations: g.generations.filter((x) => x.runId === run.id), weights: adapterSnapshot(run.id) })));
 }
 
 /** Remove entries from the views (stored runs shown) and from the history. Entries this tab is still writing are left alone. */
@@ -60,11 +62,7 @@ export async function deleteEntries(ids: readonly string[]): Promise<void> {
   const gone = new Set(entries.map((l) => l.entry.id));
   for (const r of useRunsStore.getState().runs) if (r.record && gone.has(r.record.id)) await deleteRun(r.id);
   if (useSweepStore.getState().recordId && gone.has(useSweepStore.getState().recordId!) && !sweepBusy()) hideSweep();
-  const g = useGpt2Store.getState();
-  if (!gpt2Busy() && g.runs.some((r) => r.recordId && gone.has(r.recordId))) {
-    const rest = g.runs.filter((r) => !r.recordId || !gone.has(r.recordId));
-    showGpt2Runs(rest.map((run) => ({ run, generations: g.generations.filter((x) => x.runId === run.id), weights: null })));
-  }
+  if (!gpt2Busy() && useGpt2Store.getState().runs.some((r) => r.recordId && gone.has(r.recordId))) keepGpt2Runs((r) => !r.recordId || !gone.has(r.recordId));
   await deleteRecords([...gone]);
 }
 

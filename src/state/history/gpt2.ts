@@ -8,7 +8,9 @@ import type { RunStatus } from '../../experiments/run/status.ts';
 import type { Gpt2Config } from '../../models/gpt2.ts';
 import type { LoraWeights } from '../../models/peft.ts';
 import { gpt2Rows, type Gpt2RunRecord, type StoredGeneration } from '../../results/records.ts';
-import { RUN_COLORS, type Generation, type Gpt2ModelChoice, type Gpt2Run } from '../gpt2Store.ts';
+import { applyGpt2Settings } from '../gpt2LinkOpen.ts';
+import { showStoredRuns } from '../gpt2Runner.ts';
+import { MODEL_CHOICES, RUN_COLORS, type Generation, type Gpt2ModelChoice, type Gpt2Run } from '../gpt2Store.ts';
 import type { Gpt2Entry } from './db.ts';
 import { historyDb, noteUnreadable, readRecord } from './history.ts';
 import { useHistoryStore, type ListedEntry } from './historyStore.ts';
@@ -61,6 +63,19 @@ export function gpt2RunOf(r: Gpt2RunRecord, status: RunStatus): { run: Gpt2Run; 
   };
   const generations = r.generations.map((g, i): Generation => ({ id: id * 100 + i, runId: id, step: g.step, mode: g.mode, prompt: g.prompt, text: g.text, pending: false }));
   return { run, generations, weights: r.weights && { step: r.weights.step, weights: r.weights.tensors } };
+}
+
+/**
+ * Show stored runs in the GPT-2 tab in place of its runs, with their settings in the form (so Train
+ * reproduces them). False while the tab is training.
+ */
+export function showGpt2Records(records: ReadonlyArray<{ record: Gpt2RunRecord; status: RunStatus }>): boolean {
+  if (!showStoredRuns(records.map(({ record, status }) => gpt2RunOf(record, status)))) return false;
+  const first = records[0]?.record;
+  const model = MODEL_CHOICES.find((m) => m.id === first?.model && JSON.stringify(m.config) === JSON.stringify(first.modelConfig));
+  // The settings go to the form when the page offers that model (the CLI's tiny model is smaller than the page's).
+  if (first && model) applyGpt2Settings(model.id, first.text === 'shakespeare' ? 'shakespeare' : 'custom', records.length > 1 ? { ...first.config, init: 'A' } : first.config);
+  return true;
 }
 
 const gpt2Entries = () => useHistoryStore.getState().entries.filter((l): l is ListedEntry & { entry: Gpt2Entry } => l.entry.kind === 'gpt2');

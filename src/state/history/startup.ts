@@ -7,10 +7,9 @@ import { decodeGpt2Link } from '../gpt2Link.ts';
 import { modelConfig, useGpt2Store } from '../gpt2Store.ts';
 import { pageHost } from '../pageGpu.ts';
 import { showStoredRuns } from '../runner.ts';
-import { showStoredRuns as showStoredGpt2Runs } from '../gpt2Runner.ts';
 import { useSweepStore } from '../sweepStore.ts';
 import { useUiStore } from '../uiStore.ts';
-import { gpt2RunOf, matchingGpt2, readGpt2Records } from './gpt2.ts';
+import { matchingGpt2, readGpt2Records, showGpt2Records } from './gpt2.ts';
 import { historyDb } from './history.ts';
 import { workspaceRuns } from './playground.ts';
 import { matchingSweep, showStoredSweep } from './sweeps.ts';
@@ -57,7 +56,7 @@ async function restoreGpt2(fromLink: boolean, ws: Workspace): Promise<void> {
   }
   const records = await readGpt2Records(ids);
   if (!records.length || useGpt2Store.getState().phase !== 'idle') return;
-  if (showStoredGpt2Runs(records.map(({ record, status }) => gpt2RunOf(record, status))) && fromLink) {
+  if (showGpt2Records(records) && fromLink) {
     useUiStore.getState().setNotice({ kind: 'info', text: `This GPT-2 link’s ${records.length === 1 ? 'run is' : 'runs are'} stored: shown without recomputing. Train to reproduce ${records.length === 1 ? 'it' : 'them'}.` });
   }
 }
