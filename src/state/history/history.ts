@@ -134,6 +134,8 @@ export function writesOf(r: ResultRecord, owner = TAB_ID): EntryWrite {
 export async function importRecords(records: readonly ResultRecord[]): Promise<void> {
   const d = await historyDb();
   if (!d) return;
+  const busy = records.find((r) => [...writers].some((w) => w.id === r.id));
+  if (busy) throw new Error(`record ${busy.id} is being written by this tab`);
   await d.remove(records.map((r) => r.id));
   await runWrite(records.map((r) => writesOf(r)));
   announceChange();
