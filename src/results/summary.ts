@@ -1,7 +1,6 @@
 // One line per stored result, as the History panel lists it and `cli show` prints it: what it is, how it
 // ended, its final loss, where and with which engine it was computed.
-import { gridSize, type SweepSpec } from '../experiments/sweep/spec.ts';
-import { validateSweepSpec } from '../experiments/sweep/spec.ts';
+import { gridSize, validateSweepSpec, type SweepSpec } from '../experiments/sweep/spec.ts';
 import { describeSetting } from '../state/describe.ts';
 import { formatNumber } from '../state/series.ts';
 import { lastFinite, type Gpt2RunRecord, type ResultRecord, type StoredStatus, type SweepRecord, type ToyRunRecord } from './records.ts';

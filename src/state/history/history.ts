@@ -3,7 +3,7 @@
 // the recorders' write loop (recorder.ts). Nothing here imports React or touches the GPU.
 import type { ResultRecord } from '../../results/records.ts';
 import { lastFinite } from '../../results/records.ts';
-import { openHistoryDb, type Entry, type EntryWrite, type HistoryDb, type PartData, type Tensors } from './db.ts';
+import { openHistoryDb, type EntryWrite, type HistoryDb, type PartData, type Tensors } from './db.ts';
 import { useHistoryStore, type ListedEntry } from './historyStore.ts';
 import { announceChange, holdTabLock, LIVE_WITHOUT_LOCKS_MS, liveTabs, onOtherTabChange, TAB_ID } from './tabs.ts';
 
@@ -256,4 +256,3 @@ export function isQuotaError(e: unknown): boolean {
   return name === 'QuotaExceededError' || inner === 'QuotaExceededError' || /quota/i.test((e as Error)?.message ?? '');
 }
 
-export type { Entry };

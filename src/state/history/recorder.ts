@@ -216,4 +216,3 @@ export class SweepRecorder extends EntryRecorder<SweepEntry> {
 }
 
 export const newGroupId = newRecordId;
-export type { Gpt2RunRecord };

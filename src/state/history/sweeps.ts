@@ -7,8 +7,7 @@ import { aggregateSweep, type RunSummary, type SweepTiming } from '../../experim
 import { encodeSweepLink, gridPoints, validateSweepSpec, type ResolvedSweep } from '../../experiments/sweep/spec.ts';
 import type { SweepRecord } from '../../results/records.ts';
 import { checkSweep } from '../../results/validate.ts';
-import { formFromSpec, useSweepStore, type SweepForm, type SweepPhase } from '../sweepStore.ts';
-import { setForm } from '../sweepStore.ts';
+import { formFromSpec, setForm, useSweepStore, type SweepForm, type SweepPhase } from '../sweepStore.ts';
 import type { SweepEntry } from './db.ts';
 import { historyDb, noteUnreadable, readRecord } from './history.ts';
 import { useHistoryStore, type ListedEntry } from './historyStore.ts';
