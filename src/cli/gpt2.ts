@@ -6,87 +6,121 @@
 // random weights (timing and memory: a step costs the same whatever the values); otherwise the hub download.
 // --plan prints what the configuration needs and whether this adapter takes it, and allocates nothing.
 // --profile times every dispatch (one pass each, so slower than a normal step) and prints GPU time per kernel.
+// Everything the user gave is checked before any work: flags, the weights folder's config.json (the plan
+// is the loaded model's), the text, and the plan against this adapter and the memory budget.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultGpt2RunConfig, GPT2_FIELDS, GPT2_KEYS, parseGpt2Field, parseTargets, type Gpt2RunConfig } from '../experiments/gpt2/config.ts';
+import { fileURLToPath } from 'node:url';
+import { defaultGpt2RunConfig, GPT2_FIELDS, gpt2ConfigError, parseTargets, type Gpt2RunConfig } from '../experiments/gpt2/config.ts';
 import { randomGpt2Weights } from '../experiments/gpt2/random.ts';
-import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2StepMetrics } from '../experiments/gpt2/session.ts';
-import { DEFAULT_MEMORY_BUDGET, formatBytes, type Gpt2Plan } from '../experiments/gpt2/plan.ts';
+import { checkGpt2Run, Gpt2Session, splitTokens, type Gpt2StepMetrics } from '../experiments/gpt2/session.ts';
+import { formatBytes, type Gpt2Plan } from '../experiments/gpt2/plan.ts';
+import { quote } from '../experiments/untrusted.ts';
 import { GpuHost } from '../gpu/host.ts';
-import { nodeGpuContext } from '../gpu/node.ts';
 import { createProfiler, type ProfileSummary } from '../gpu/timing.ts';
-import { GPT2_MODELS, loadGpt2, type Gpt2Config, type Gpt2Weights } from '../models/gpt2.ts';
+import { Gpt2Error, GPT2_MODELS, loadGpt2, parseGpt2Config, type Gpt2Config, type Gpt2Weights } from '../models/gpt2.ts';
 import { downloadGpt2 } from '../models/load.ts';
+import { SafetensorsError } from '../models/safetensors.ts';
 import { BUNDLED_TOKENIZER_PATH, encodeCorpus, tokenizerFromJson, type Tokenizer } from '../models/tokenizer.ts';
-import { kebab, UsageError } from './args.ts';
+import { numberOption, parseFlags, textOption, UsageError, type OptionSpecs } from './args.ts';
+import { assertNoGpuErrors, openGpu } from './gpu.ts';
+import { checkInputFile, keepElsewhere, MAX_TEXT_BYTES, readJsonFile } from './paths.ts';
 
 /** A GPT-2-shaped model small enough for SwiftShader smoke runs (the tests' fixture dimensions). */
 const TINY: Gpt2Config = { model_type: 'gpt2', n_embd: 32, n_layer: 2, n_head: 4, n_positions: 64, vocab_size: 320, layer_norm_epsilon: 1e-5, n_inner: 128, activation_function: 'gelu_new' };
+const MODELS = ['tiny', ...Object.keys(GPT2_MODELS)];
+/** Generation has no KV cache (each token is a forward over the window): a bound that keeps it finite. */
+const MAX_NEW_TOKENS = 4096;
+/** readFileSync's limit for a binary file. */
+const MAX_WEIGHTS_BYTES = 2 ** 31 - 1;
 
-const OPTIONS: Record<string, boolean> = {
-  model: false, weights: false, random: true, text: false, 'text-chars': false, targets: false, plan: true, json: true,
-  generate: false, 'max-new-tokens': false, temperature: false, 'top-k': false, 'memory-budget-mib': false,
-  'max-binding-mib': false, 'max-vocab-chunk': false, 'eval-fraction': false, profile: true,
+/** Files that ship with the project, found from here (not from the current folder). */
+const projectFile = (...parts: string[]) => fileURLToPath(new URL(join('../..', ...parts), import.meta.url));
+
+const OPTIONS: OptionSpecs = {
+  model: { kind: 'enum', options: MODELS },
+  weights: { kind: 'dir' },
+  random: true,
+  text: { kind: 'file' },
+  'text-chars': { kind: 'int', min: 1, max: MAX_TEXT_BYTES },
+  targets: { kind: 'text', check: (v) => { const r = parseTargets(v); return r.ok ? null : r.error; } },
+  plan: true,
+  json: true,
+  generate: { kind: 'text' },
+  'max-new-tokens': { kind: 'int', min: 1, max: MAX_NEW_TOKENS },
+  temperature: { kind: 'number', min: 0, max: 100 },
+  'top-k': { kind: 'int', min: 0, max: 1_000_000 },
+  'memory-budget-mib': false,
+  'max-binding-mib': { kind: 'number', min: 1, max: 2 ** 20 },
+  'max-vocab-chunk': { kind: 'int', min: 1, max: 1_000_000 },
+  'eval-fraction': { kind: 'number', min: 0, max: 0.9 },
+  profile: true,
 };
-const FLAG_TO_KEY = new Map(GPT2_KEYS.map((k) => [kebab(k), k]));
 
-function parse(argv: string[]): { run: Gpt2RunConfig; opts: Map<string, string | true> } {
-  const run = defaultGpt2RunConfig() as Record<string, unknown>;
-  const opts = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
-    let [name, value] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const key = FLAG_TO_KEY.get(name);
-    if (!key && !(name in OPTIONS)) throw new UsageError(`unknown flag --${name}`);
-    const isSwitch = key ? GPT2_FIELDS[key].kind === 'bool' : OPTIONS[name];
-    if (value === undefined) {
-      if (isSwitch) value = 'true';
-      else if ((value = argv[++i]) === undefined) throw new UsageError(`--${name} needs a value`);
-    }
-    if (key) {
-      const r = parseGpt2Field(key, value);
-      if (!r.ok) throw new UsageError(`--${name}: ${r.error}`);
-      run[key] = r.value;
-    } else if (name === 'targets') {
-      const r = parseTargets(value);
-      if (!r.ok) throw new UsageError(`--targets: ${r.error}`);
-      run.targets = r.value;
-    } else {
-      opts.set(name, isSwitch ? true : value);
+type Options = Map<string, string | true>;
+
+/** Flags that only make sense together, refused otherwise (a flag silently ignored would pass as used). */
+function checkCombinations(opts: Options): void {
+  const has = (n: string) => opts.has(n);
+  if (has('weights') && has('random')) throw new UsageError('give --weights DIR or --random, not both');
+  if (has('weights') && has('model')) throw new UsageError('--weights DIR says which model it is (its config.json); leave out --model');
+  for (const g of ['max-new-tokens', 'temperature', 'top-k']) if (has(g) && !has('generate')) throw new UsageError(`--${g} needs --generate PROMPT`);
+  if (has('plan')) for (const x of ['generate', 'profile', 'text', 'text-chars']) if (has(x)) throw new UsageError(`--plan allocates nothing and trains nothing; --${x} would need a run`);
+  if (opts.get('model') === 'tiny') {
+    for (const x of ['text', 'text-chars']) if (has(x)) throw new UsageError(`--${x}: the tiny model trains on synthetic tokens (its 320-token vocabulary cannot hold GPT-2's tokens); use --model distilgpt2 or gpt2 for a text`);
+  }
+}
+
+/** The model's config, before any weights are read: tiny's, the hub's, or the weights folder's config.json. */
+function modelConfig(opts: Options): { name: string; config: Gpt2Config } {
+  const dir = textOption(opts, 'weights');
+  if (dir !== undefined) {
+    const raw = readJsonFile('--weights', join(dir, 'config.json'));
+    try {
+      return { name: dir, config: parseGpt2Config(raw) };
+    } catch (e) {
+      throw new UsageError(`--weights ${quote(dir, 80)}: ${(e as Error).message}`);
     }
   }
-  return { run: run as Gpt2RunConfig, opts };
+  const model = textOption(opts, 'model') ?? 'distilgpt2';
+  return { name: model, config: model === 'tiny' ? TINY : GPT2_MODELS[model as keyof typeof GPT2_MODELS].config };
 }
 
-function num(opts: Map<string, string | true>, name: string, fallback: number): number {
-  const v = opts.get(name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a non-negative number`);
-  return n;
-}
-
-async function loadWeights(model: string, opts: Map<string, string | true>): Promise<Gpt2Weights> {
-  const dir = opts.get('weights');
-  if (typeof dir === 'string') {
-    let config: string, bytes: Uint8Array;
+async function loadWeights(model: string, config: Gpt2Config, opts: Options): Promise<Gpt2Weights> {
+  const dir = textOption(opts, 'weights');
+  if (dir !== undefined) {
+    const file = join(dir, 'model.safetensors');
+    checkInputFile('--weights', file, MAX_WEIGHTS_BYTES);
     try {
-      config = readFileSync(join(dir, 'config.json'), 'utf8');
-      bytes = readFileSync(join(dir, 'model.safetensors'));
+      return loadGpt2(readFileSync(join(dir, 'config.json'), 'utf8'), readFileSync(file));
     } catch (e) {
-      throw new UsageError(`--weights ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (the folder needs config.json and model.safetensors)`);
+      if (e instanceof Gpt2Error || e instanceof SafetensorsError || e instanceof SyntaxError) throw new UsageError(`--weights ${quote(dir, 80)}: ${(e as Error).message}`);
+      throw e;
     }
-    return loadGpt2(config, bytes);
   }
   if (model === 'tiny') return randomGpt2Weights(TINY, 1);
-  if (opts.has('random')) return randomGpt2Weights(GPT2_MODELS[model as keyof typeof GPT2_MODELS].config, 1);
+  if (opts.has('random')) return randomGpt2Weights(config, 1);
   return downloadGpt2(model as keyof typeof GPT2_MODELS);
 }
 
 async function bundledTokenizer(): Promise<Tokenizer> {
-  const dir = join('public', BUNDLED_TOKENIZER_PATH);
+  const dir = projectFile('public', BUNDLED_TOKENIZER_PATH);
   return tokenizerFromJson(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
+}
+
+/** The training text: UTF-8 text with something in it (a binary or empty file is refused). */
+function readTrainingText(flag: string, path: string, chars: number): string {
+  checkInputFile(flag, path);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
+  } catch (e) {
+    if (e instanceof TypeError) throw new UsageError(`${flag} ${quote(path, 80)} is not UTF-8 text`);
+    throw e;
+  }
+  if (text.includes('\0')) throw new UsageError(`${flag} ${quote(path, 80)} is not text (it holds NUL bytes)`);
+  if (!text.trim()) throw new UsageError(`${flag} ${quote(path, 80)} is empty`);
+  return text.slice(0, chars);
 }
 
 /** A repeating seeded phrase (for the tiny model, whose 320-token vocabulary cannot hold GPT-2 BPE ids). */
@@ -118,39 +152,70 @@ function profileSummary(p: ProfileSummary) {
 }
 
 export async function gpt2Command(argv: string[]): Promise<string> {
-  const { run, opts } = parse(argv);
-  const model = typeof opts.get('model') === 'string' ? (opts.get('model') as string) : 'distilgpt2';
-  if (model !== 'tiny' && !(model in GPT2_MODELS)) throw new UsageError(`--model must be one of tiny, ${Object.keys(GPT2_MODELS).join(', ')}`);
-  const config = model === 'tiny' ? TINY : GPT2_MODELS[model as keyof typeof GPT2_MODELS].config;
-  const memoryBudget = opts.has('memory-budget-mib') ? num(opts, 'memory-budget-mib', 0) * 2 ** 20 : DEFAULT_MEMORY_BUDGET;
-  const maxVocabChunk = opts.has('max-vocab-chunk') ? num(opts, 'max-vocab-chunk', 0) : undefined;
-  const ctx = await nodeGpuContext();
+  const parsed = parseFlags(argv, GPT2_FIELDS, OPTIONS);
+  const opts = parsed.options;
+  checkCombinations(opts);
+  const run: Gpt2RunConfig = { ...defaultGpt2RunConfig(), ...parsed.settings };
+  const targets = textOption(opts, 'targets');
+  if (targets !== undefined) run.targets = (parseTargets(targets) as { ok: true; value: Gpt2RunConfig['targets'] }).value;
+  const { name: model, config } = modelConfig(opts);
+  // The defaults fit the model: a sequence no longer than its positions unless one was asked for.
+  if (!parsed.given.has('seq')) run.seq = Math.min(run.seq, config.n_positions);
+  const topK = numberOption(opts, 'top-k', 0);
+  if (topK > config.vocab_size) throw new UsageError(`--top-k must be at most the model's vocabulary (${config.vocab_size})`);
+  const configError = gpt2ConfigError(run, config);
+  if (configError && !opts.has('plan')) throw new UsageError(configError);
+
+  // The data, before the GPU: the text must give enough tokens for a training window (and a held-out one).
+  const tiny = model === 'tiny';
+  const evalFraction = numberOption(opts, 'eval-fraction', 0.1);
+  const needed = (run.steps + 2) * run.batch * (run.seq + 1);
+  let tokenizer: Tokenizer | undefined;
+  let ids: Uint32Array | undefined;
+  const t0 = performance.now();
+  if (!opts.has('plan')) {
+    if (tiny) ids = syntheticTokens(config.vocab_size, Math.max(needed, 20 * (run.seq + 1)));
+    else {
+      tokenizer = await bundledTokenizer();
+      const textFile = textOption(opts, 'text');
+      const chars = numberOption(opts, 'text-chars', Math.max(20_000, needed * 6));
+      const text = readTrainingText('--text', textFile ?? projectFile('public', 'data', 'tinyshakespeare.txt'), chars);
+      ids = await encodeCorpus(tokenizer, text);
+    }
+    const tooBig = ids.findIndex((id) => id >= config.vocab_size);
+    if (tooBig >= 0) throw new UsageError(`the text's token ${ids[tooBig]} is outside the model's vocabulary (${config.vocab_size}): this model does not use GPT-2's tokenizer`);
+    const data = splitTokens(ids, evalFraction);
+    const window = run.seq + 1;
+    const source = textOption(opts, 'text') !== undefined ? '--text' : '--text-chars';
+    if (data.train.length < window) throw new UsageError(`${source}: the text gives ${data.train.length} training tokens; --seq ${run.seq} needs at least ${window} (a longer text, more --text-chars or a shorter --seq)`);
+    if (run.evalEvery > 0 && evalFraction > 0 && (data.eval?.length ?? 0) < window) throw new UsageError(`${source}: the held-out ${evalFraction} of the text gives ${data.eval?.length ?? 0} tokens; --seq ${run.seq} needs at least ${window} (a longer text, a larger --eval-fraction or --eval-every 0)`);
+  }
+
+  // The tiny model has no tokenizer: the prompt's UTF-8 bytes are its token ids (all below its vocabulary of 320).
+  const prompt = textOption(opts, 'generate');
+  const promptIds = prompt === undefined ? [] : tokenizer ? tokenizer.encode(prompt) : [...new TextEncoder().encode(prompt)];
+  if (prompt !== undefined && (!promptIds.length || promptIds.some((id) => id >= config.vocab_size))) throw new UsageError(`--generate: the prompt gives ${promptIds.length ? `a token outside the model's vocabulary (${config.vocab_size})` : 'no tokens'}`);
+
+  const gpu = await openGpu(opts);
+  const ctx = gpu.ctx;
+  const memoryBudget = gpu.budget;
+  const maxVocabChunk = numberOption(opts, 'max-vocab-chunk');
   // --max-binding-mib simulates an adapter with a smaller binding limit (e.g. WebGPU's default 128 MiB).
-  const bind = opts.has('max-binding-mib') ? num(opts, 'max-binding-mib', 0) * 2 ** 20 : Infinity;
+  const bind = numberOption(opts, 'max-binding-mib', Infinity) * 2 ** 20;
   const limits = { maxStorageBufferBindingSize: Math.min(bind, ctx.limits.maxStorageBufferBindingSize), maxBufferSize: Math.min(bind, ctx.limits.maxBufferSize) } as GPUSupportedLimits;
   const checked = checkGpt2Run({ limits }, config, run, { memoryBudget, maxVocabChunk });
+  const problems = configError ? [configError, ...checked.problems] : checked.problems;
+  if (opts.has('plan')) {
+    const out = { model, adapter: ctx.adapterName, modelConfig: config, config: run, plan: planSummary(checked.plan), fits: problems.length === 0, problems };
+    return opts.has('json') ? JSON.stringify(out) : [`fits: ${out.fits}`, ...problems.map((p) => `refused: ${p}`), JSON.stringify(out.plan, null, 2)].join('\n');
+  }
+  if (problems.length) throw new UsageError(`this configuration will not fit: ${problems.join('; ')}`);
   const log = (s: string) => process.stderr.write(s + '\n');
   log(`${model}: needs ${formatBytes(checked.plan.total)} (${Object.entries(checked.plan.byGroup).map(([g, b]) => `${g} ${formatBytes(b)}`).join(', ')}); vocabulary in ${checked.plan.chunks.length} chunk(s)`);
-  if (opts.has('plan')) {
-    const out = { model, adapter: ctx.adapterName, config: run, plan: planSummary(checked.plan), fits: checked.problems.length === 0, problems: checked.problems };
-    return opts.has('json') ? JSON.stringify(out) : [`fits: ${out.fits}`, ...checked.problems.map((p) => `refused: ${p}`), JSON.stringify(out.plan, null, 2)].join('\n');
-  }
-  if (checked.problems.length) throw new Gpt2FitError(checked.problems, checked.plan);
 
-  const t0 = performance.now();
-  const weights = await loadWeights(model, opts);
-  const tokenizer = model === 'tiny' ? undefined : await bundledTokenizer();
-  const needed = (run.steps + 2) * run.batch * (run.seq + 1);
-  let ids: Uint32Array;
-  if (tokenizer) {
-    const textFile = typeof opts.get('text') === 'string' ? (opts.get('text') as string) : 'public/data/tinyshakespeare.txt';
-    const chars = num(opts, 'text-chars', Math.max(20_000, needed * 6));
-    ids = await encodeCorpus(tokenizer, readFileSync(textFile, 'utf8').slice(0, chars));
-  } else {
-    ids = syntheticTokens(config.vocab_size, Math.max(needed, 20 * (run.seq + 1)));
-  }
-  const data = splitTokens(ids, num(opts, 'eval-fraction', 0.1));
-  log(`weights and ${ids.length} tokens ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const weights = await loadWeights(model, config, opts);
+  const data = splitTokens(ids!, evalFraction);
+  log(`weights and ${ids!.length} tokens ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const prof = opts.has('profile') ? createProfiler(ctx, 2048) : undefined;
   if (prof && !prof.available) throw new UsageError(prof.reason);
@@ -186,18 +251,20 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   } else {
     end = await session.runToEnd();
   }
-  if (end.status === 'error' || end.status === 'lost') throw new Error(end.message ?? 'training failed');
+  if (end.status === 'error' || end.status === 'lost') {
+    // Not a result: the metrics so far are kept aside (the trained adapters went with the device).
+    const kept = keepElsewhere('gpt2-partial.json', JSON.stringify({ model, status: end.status, message: end.message, config: run, steps: rows }));
+    throw new Error(`${(end.message ?? 'training failed').split('\n')[0]}${kept ? `; the metrics of the ${rows.length} steps before it are in ${kept}` : ''}`);
+  }
   // Step 1 builds every pipeline (seconds each on SwiftShader): the rate is over steps 2.. when there are any.
   const timed = rows.length > 1 ? rows.slice(1) : rows;
   const secondsPerStep = timed.reduce((a, r) => a + r.seconds, 0) / Math.max(1, timed.length);
   const tokensPerSecond = (run.batch * run.seq) / secondsPerStep;
   const cpuSecondsPerStep = timed.reduce((a, r) => a + r.cpuSeconds, 0) / Math.max(1, timed.length);
   let generation: { prompt: string; text: string; ids: number[]; secondsPerToken: number } | undefined;
-  const prompt = opts.get('generate');
-  if (typeof prompt === 'string') {
-    const promptIds = tokenizer ? tokenizer.encode(prompt) : [1, 2, 3];
+  if (prompt !== undefined) {
     const g0 = performance.now();
-    const gen = await session.generate(promptIds, { maxNewTokens: num(opts, 'max-new-tokens', 20), temperature: num(opts, 'temperature', 0), topK: num(opts, 'top-k', 0), seed: run.seed });
+    const gen = await session.generate(promptIds, { maxNewTokens: numberOption(opts, 'max-new-tokens', 20), temperature: numberOption(opts, 'temperature', 0), topK, seed: run.seed });
     generation = { prompt, ids: gen, text: tokenizer ? tokenizer.decode(gen) : gen.join(' '), secondsPerToken: (performance.now() - g0) / 1000 / Math.max(1, gen.length) };
     log(`generation: ${JSON.stringify(prompt)} -> ${JSON.stringify(generation.text)}`);
   }
@@ -219,6 +286,7 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   };
   if (summary.profile) log(summary.profile.map((k) => `  ${k.label.padEnd(28)} ${k.perStepMs.toFixed(1).padStart(10)} ms/step  ${k.share}`).join('\n'));
   await session.dispose();
+  assertNoGpuErrors(host);
   log(`${model} on ${ctx.adapterName}: ${tokensPerSecond.toFixed(1)} tokens/s (${secondsPerStep.toFixed(2)} s and ${cpuSecondsPerStep.toFixed(1)} CPU s per step of ${run.batch} x ${run.seq} tokens), GPU memory ${summary.memory}`);
   return opts.has('json') ? JSON.stringify(summary) : rows.map((r) => `${r.step}\t${r.loss}\t${r.evalLoss ?? ''}`).join('\n');
 }

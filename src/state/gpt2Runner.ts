@@ -5,6 +5,7 @@
 // are appended to the run's array as they arrive; the store's `rev` moves once per animation frame. A
 // copy of each run's adapters is read back every few seconds, so a lost device keeps them downloadable.
 // Nothing here imports React; nothing throws at the UI.
+import { defaultMemoryBudget } from '../gpu/budget.ts';
 import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2RunConfig } from '../experiments/gpt2/session.ts';
 import { randomGpt2Weights } from '../experiments/gpt2/random.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -17,7 +18,7 @@ import { pageHost } from './pageGpu.ts';
 import { BUNDLED_TEXT_PATH, modelConfig, RUN_COLORS, TINY_GPT2_CONFIG, useGpt2Store, type Generation, type Gpt2ModelChoice, type Gpt2Run } from './gpt2Store.ts';
 
 /** WebGPU does not say how much memory a GPU has: a laptop budget, smaller on a software adapter. */
-export const budgetFor = (software: boolean) => (software ? 2 * 2 ** 30 : 4 * 2 ** 30);
+export const budgetFor = (software: boolean) => defaultMemoryBudget({ isSoftware: software });
 
 const weightsCache = new Map<string, Gpt2Weights>();
 let tokenizer: Promise<Tokenizer> | null = null;
