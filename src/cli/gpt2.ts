@@ -15,7 +15,7 @@ import { defaultGpt2RunConfig, GPT2_FIELDS, gpt2ConfigError, parseTargets, type 
 import { randomGpt2Weights } from '../experiments/gpt2/random.ts';
 import { checkGpt2Run, Gpt2Session, splitTokens, type Gpt2StepMetrics } from '../experiments/gpt2/session.ts';
 import { formatBytes, type Gpt2Plan } from '../experiments/gpt2/plan.ts';
-import { quote } from '../experiments/untrusted.ts';
+import { decodeText, quote } from '../experiments/untrusted.ts';
 import { GpuHost } from '../gpu/host.ts';
 import { createProfiler, type ProfileSummary } from '../gpu/timing.ts';
 import { Gpt2Error, GPT2_MODELS, loadGpt2, parseGpt2Config, type Gpt2Config, type Gpt2Weights } from '../models/gpt2.ts';
@@ -71,33 +71,37 @@ function checkCombinations(opts: Options): void {
   }
 }
 
-/** The model's config, before any weights are read: tiny's, the hub's, or the weights folder's config.json. */
-function modelConfig(opts: Options): { name: string; config: Gpt2Config } {
+/**
+ * The model: its config (tiny's, the hub's, or the weights folder's config.json) and, from a weights
+ * folder, the weights themselves: read and checked here, before any GPU work, so a truncated or lying
+ * file is refused with one line. (`configOnly`: --plan, which reads config.json and nothing else.)
+ */
+function modelFromFlags(opts: Options, configOnly: boolean): { name: string; config: Gpt2Config; weights?: Gpt2Weights } {
   const dir = textOption(opts, 'weights');
-  if (dir !== undefined) {
-    const raw = readJsonFile('--weights', join(dir, 'config.json'));
-    try {
-      return { name: dir, config: parseGpt2Config(raw) };
-    } catch (e) {
-      throw new UsageError(`--weights ${quote(dir, 80)}: ${(e as Error).message}`);
-    }
+  if (dir === undefined) {
+    const model = textOption(opts, 'model') ?? 'distilgpt2';
+    return { name: model, config: model === 'tiny' ? TINY : GPT2_MODELS[model as keyof typeof GPT2_MODELS].config };
   }
-  const model = textOption(opts, 'model') ?? 'distilgpt2';
-  return { name: model, config: model === 'tiny' ? TINY : GPT2_MODELS[model as keyof typeof GPT2_MODELS].config };
+  const where = `--weights ${quote(dir, 80)}`;
+  const raw = readJsonFile('--weights', join(dir, 'config.json'));
+  const asUsage = (e: unknown) => (e instanceof Gpt2Error || e instanceof SafetensorsError ? new UsageError(`${where}: ${(e as Error).message}`) : e);
+  let config: Gpt2Config;
+  try {
+    config = parseGpt2Config(raw);
+  } catch (e) {
+    throw asUsage(e);
+  }
+  if (configOnly) return { name: dir, config };
+  const file = join(dir, 'model.safetensors');
+  checkInputFile('--weights', file, MAX_WEIGHTS_BYTES);
+  try {
+    return { name: dir, config, weights: loadGpt2(raw, readFileSync(file)) };
+  } catch (e) {
+    throw asUsage(e);
+  }
 }
 
-async function loadWeights(model: string, config: Gpt2Config, opts: Options): Promise<Gpt2Weights> {
-  const dir = textOption(opts, 'weights');
-  if (dir !== undefined) {
-    const file = join(dir, 'model.safetensors');
-    checkInputFile('--weights', file, MAX_WEIGHTS_BYTES);
-    try {
-      return loadGpt2(readFileSync(join(dir, 'config.json'), 'utf8'), readFileSync(file));
-    } catch (e) {
-      if (e instanceof Gpt2Error || e instanceof SafetensorsError || e instanceof SyntaxError) throw new UsageError(`--weights ${quote(dir, 80)}: ${(e as Error).message}`);
-      throw e;
-    }
-  }
+function makeWeights(model: string, config: Gpt2Config, opts: Options): Promise<Gpt2Weights> | Gpt2Weights {
   if (model === 'tiny') return randomGpt2Weights(TINY, 1);
   if (opts.has('random')) return randomGpt2Weights(config, 1);
   return downloadGpt2(model as keyof typeof GPT2_MODELS);
@@ -111,16 +115,9 @@ async function bundledTokenizer(): Promise<Tokenizer> {
 /** The training text: UTF-8 text with something in it (a binary or empty file is refused). */
 function readTrainingText(flag: string, path: string, chars: number): string {
   checkInputFile(flag, path);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
-  } catch (e) {
-    if (e instanceof TypeError) throw new UsageError(`${flag} ${quote(path, 80)} is not UTF-8 text`);
-    throw e;
-  }
-  if (text.includes('\0')) throw new UsageError(`${flag} ${quote(path, 80)} is not text (it holds NUL bytes)`);
-  if (!text.trim()) throw new UsageError(`${flag} ${quote(path, 80)} is empty`);
-  return text.slice(0, chars);
+  const r = decodeText(readFileSync(path));
+  if (!r.ok) throw new UsageError(`${flag} ${quote(path, 80)} ${r.error}`);
+  return r.value.slice(0, chars);
 }
 
 /** A repeating seeded phrase (for the tiny model, whose 320-token vocabulary cannot hold GPT-2 BPE ids). */
@@ -158,7 +155,7 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   const run: Gpt2RunConfig = { ...defaultGpt2RunConfig(), ...parsed.settings };
   const targets = textOption(opts, 'targets');
   if (targets !== undefined) run.targets = (parseTargets(targets) as { ok: true; value: Gpt2RunConfig['targets'] }).value;
-  const { name: model, config } = modelConfig(opts);
+  const { name: model, config, weights: fromFolder } = modelFromFlags(opts, opts.has('plan'));
   // The defaults fit the model: a sequence no longer than its positions unless one was asked for.
   if (!parsed.given.has('seq')) run.seq = Math.min(run.seq, config.n_positions);
   const topK = numberOption(opts, 'top-k', 0);
@@ -213,7 +210,7 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   const log = (s: string) => process.stderr.write(s + '\n');
   log(`${model}: needs ${formatBytes(checked.plan.total)} (${Object.entries(checked.plan.byGroup).map(([g, b]) => `${g} ${formatBytes(b)}`).join(', ')}); vocabulary in ${checked.plan.chunks.length} chunk(s)`);
 
-  const weights = await loadWeights(model, config, opts);
+  const weights = fromFolder ?? (await makeWeights(model, config, opts));
   const data = splitTokens(ids!, evalFraction);
   log(`weights and ${ids!.length} tokens ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 

@@ -56,7 +56,9 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv.filter((a) => a !== '--verbose');
   if (!name || name === '--help' || name === 'help') {
     process.stdout.write(usage() + '\n');
-    return name ? 0 : 2;
+    if (name) return 0;
+    process.stderr.write('error: give a command (the list is above)\n');
+    return 2;
   }
   if (!Object.hasOwn(COMMANDS, name)) {
     process.stderr.write(`error: unknown command "${name.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}" (try: ${Object.keys(COMMANDS).join(', ')})\n`);

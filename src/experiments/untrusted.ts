@@ -12,3 +12,20 @@ export function printable(s: string, max = 120): string {
   const clean = String(s).replace(/[^\x20-\x7e]/g, '?');
   return clean.length > max ? clean.slice(0, max) + '…' : clean;
 }
+
+/**
+ * A text file's bytes as text: UTF-8 (a byte sequence that is not UTF-8 is refused rather than turned
+ * into replacement characters) with no NUL byte (a binary file) and something besides white space.
+ * The message names what is wrong, not the file (the caller says which file).
+ */
+export function decodeText(bytes: Uint8Array): { ok: true; value: string } | { ok: false; error: string } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, error: 'is not UTF-8 text (a binary file?)' };
+  }
+  if (text.includes('\0')) return { ok: false, error: 'is not text (it holds NUL bytes: a binary file?)' };
+  if (!text.trim()) return { ok: false, error: 'is empty' };
+  return { ok: true, value: text };
+}
