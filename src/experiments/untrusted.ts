@@ -29,3 +29,9 @@ export function decodeText(bytes: Uint8Array): { ok: true; value: string } | { o
   if (!text.trim()) return { ok: false, error: 'is empty' };
   return { ok: true, value: text };
 }
+
+/** An untrusted JSON value (a file's field) quoted for a message: its JSON text, made printable and short. */
+export function quoteJson(v: unknown, max = 40): string {
+  const json = JSON.stringify(v);
+  return printable(json === undefined ? String(v) : json, max);
+}

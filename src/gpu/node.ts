@@ -16,9 +16,12 @@ let cached: Promise<GpuContext> | undefined;
 // event processing touches freed memory and the process dies. Keep it here for the process's lifetime.
 let instance: GPU | undefined;
 
-/** The process-wide Node GPU context (Dawn instances are expensive; one per process). */
+/**
+ * The process-wide Node GPU context (Dawn instances are expensive; one per process): the first device of
+ * the process-wide host, so that GPU errors raised on it outside an error scope always reach the host.
+ */
 export function nodeGpuContext(): Promise<GpuContext> {
-  cached ??= open();
+  cached ??= nodeGpuHost().context();
   return cached;
 }
 
@@ -29,7 +32,7 @@ let host: GpuHost | undefined;
  * fresh adapter of the same Dawn instance.
  */
 export function nodeGpuHost(): GpuHost {
-  host ??= new GpuHost(() => (host!.devicesOpened === 0 ? nodeGpuContext() : openFresh()));
+  host ??= new GpuHost(() => (host!.devicesOpened === 0 ? open() : openFresh()));
   return host;
 }
 

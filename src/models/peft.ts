@@ -11,6 +11,7 @@
 // lora-math.md defines them (A: r x n_in, B: n_out x r), with no transpose, and scaling = alpha / r
 // (alpha / sqrt(r) with use_rslora).
 
+import { printable, quote, quoteJson } from '../experiments/untrusted.ts';
 import { parseSafetensors, writeSafetensors, type TensorToWrite } from './safetensors.ts';
 import { LORA_TARGETS, targetDims, type Gpt2Config, type LoraTarget } from './gpt2.ts';
 
@@ -136,28 +137,28 @@ const NAME_RE = /^base_model\.model\.transformer\.h\.(\d+)\.(attn\.c_attn|attn\.
 export function importPeftAdapter(config: Gpt2Config, adapterConfigJson: unknown, safetensors: ArrayBuffer | Uint8Array): { settings: AdapterSettings; weights: LoraWeights[] } {
   const c = (typeof adapterConfigJson === 'string' ? JSON.parse(adapterConfigJson) : adapterConfigJson) as Record<string, unknown>;
   if (c === null || typeof c !== 'object') throw new Error('adapter_config.json must be a JSON object');
-  if (c.peft_type !== 'LORA') throw new Error(`adapter_config.json: peft_type ${JSON.stringify(c.peft_type)} is not LORA`);
+  if (c.peft_type !== 'LORA') throw new Error(`adapter_config.json: peft_type ${quoteJson(c.peft_type)} is not LORA`);
   if (c.fan_in_fan_out !== true) throw new Error('adapter_config.json: fan_in_fan_out must be true for GPT-2 (Conv1D layers)');
-  if (c.bias !== undefined && c.bias !== 'none') throw new Error(`adapter_config.json: bias ${JSON.stringify(c.bias)} is not supported (only "none")`);
+  if (c.bias !== undefined && c.bias !== 'none') throw new Error(`adapter_config.json: bias ${quoteJson(c.bias)} is not supported (only "none")`);
   if (c.use_dora === true) throw new Error('adapter_config.json: DoRA adapters are not supported');
   for (const k of ['rank_pattern', 'alpha_pattern'] as const) {
-    if (c[k] && typeof c[k] === 'object' && Object.keys(c[k] as object).length > 0) throw new Error(`adapter_config.json: per-layer ${k} is not supported`);
+    if (c[k] && typeof c[k] === 'object' && Object.keys(c[k] as object).length > 0) throw new Error(`adapter_config.json: per-layer ${printable(k, 40)} is not supported`);
   }
   const r = c.r as number;
   const alpha = c.lora_alpha as number;
-  if (!Number.isSafeInteger(r) || r <= 0) throw new Error(`adapter_config.json: r must be a positive integer, got ${JSON.stringify(c.r)}`);
-  if (typeof alpha !== 'number' || !(alpha > 0)) throw new Error(`adapter_config.json: lora_alpha must be a positive number, got ${JSON.stringify(c.lora_alpha)}`);
+  if (!Number.isSafeInteger(r) || r <= 0) throw new Error(`adapter_config.json: r must be a positive integer, got ${quoteJson(c.r)}`);
+  if (typeof alpha !== 'number' || !(alpha > 0)) throw new Error(`adapter_config.json: lora_alpha must be a positive number, got ${quoteJson(c.lora_alpha)}`);
   const { tensors } = parseSafetensors(safetensors);
   const byKey = new Map<string, { layer: number; target: LoraTarget; A?: Float32Array; B?: Float32Array }>();
   for (const [name, t] of tensors) {
     const m = NAME_RE.exec(name);
-    if (!m) throw new Error(`adapter_model.safetensors: unexpected tensor "${name}"`);
+    if (!m) throw new Error(`adapter_model.safetensors: unexpected tensor ${quote(name, 80)}`);
     const layer = Number(m[1]);
     const target = m[2] as LoraTarget;
-    if (layer >= config.n_layer) throw new Error(`adapter_model.safetensors: "${name}" names layer ${layer} but the model has ${config.n_layer}`);
+    if (layer >= config.n_layer) throw new Error(`adapter_model.safetensors: ${quote(name, 80)} names layer ${layer} but the model has ${config.n_layer}`);
     const { in: nIn, out: nOut } = targetDims(config, target);
     const want = m[3] === 'A' ? [r, nIn] : [nOut, r];
-    if (t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) throw new Error(`adapter_model.safetensors: "${name}" has shape [${t.shape}], expected [${want}]`);
+    if (t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) throw new Error(`adapter_model.safetensors: ${quote(name, 80)} has shape [${t.shape}], expected [${want}]`);
     const key = `${layer}.${target}`;
     const e = byKey.get(key) ?? { layer, target };
     e[m[3] as 'A' | 'B'] = t.data;

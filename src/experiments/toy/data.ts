@@ -1,5 +1,6 @@
 // The toy teacher-student data (lora-math.md section 4), drawn from named streams of one seed, and the
 // tensor exchange file (section 6) that pins every tensor for parity checks.
+import { quoteJson } from '../untrusted.ts';
 import { gaussian, Stream } from '../rng.ts';
 import { initLora } from '../../lora/init.ts';
 import { validateToyConfig, type ToyConfig } from './config.ts';
@@ -142,7 +143,7 @@ export function fromExchange(raw: unknown, base: ToyConfig): { config: ToyConfig
   if (typeof raw !== 'object' || raw === null) fail('not a JSON object');
   const f = raw as Partial<ExchangeFile>;
   if (f.format !== EXCHANGE_FORMAT) fail(`"format" must be "${EXCHANGE_FORMAT}"`);
-  if (f.version !== 1) fail(`unsupported version ${JSON.stringify(f.version)} (expected 1)`);
+  if (f.version !== 1) fail(`unsupported version ${quoteJson(f.version, 20)} (expected 1)`);
   if (typeof f.config !== 'object' || f.config === null) fail('missing "config" object');
   if (typeof f.tensors !== 'object' || f.tensors === null) fail('missing "tensors" object');
   const cfg = f.config as Partial<ExchangeConfig>;
@@ -183,7 +184,7 @@ export function fromExchange(raw: unknown, base: ToyConfig): { config: ToyConfig
     expect('X_test', Xt.shape, [Xt.shape[0], d]);
     expect('Y_test', Yt.shape, [Xt.shape[0], 1]);
   }
-  if (cfg.rank !== undefined && cfg.rank !== r) fail(`config.rank (${cfg.rank}) does not match A's rows (${r})`);
+  if (cfg.rank !== undefined && cfg.rank !== r) fail(`config.rank (${quoteJson(cfg.rank, 20)}) does not match A's rows (${r})`);
   const batchSize = cfg.batch_size ?? N;
   const candidate = {
     ...base,
