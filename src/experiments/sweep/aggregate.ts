@@ -5,7 +5,8 @@ import type { InitScheme } from '../../lora/init.ts';
 import { isDivergedLoss } from '../run/divergence.ts';
 import type { RunStatus } from '../run/status.ts';
 import type { StepMetrics } from '../toy/metrics.ts';
-import type { Checked } from '../schema.ts';
+import { isField, type Checked } from '../schema.ts';
+import { TOY_FIELDS } from '../toy/config.ts';
 import { printable, quote } from '../untrusted.ts';
 import { gridPoints, validateSweepSpec, type AxisName, type GridPoint, type ResolvedSweep, type SweepKind, type SweepSpec } from './spec.ts';
 
@@ -547,10 +548,11 @@ function checkSummary(raw: unknown, p: GridPoint, totalSteps: number): string | 
   if (!Number.isInteger(raw.steps) || (raw.steps as number) < 0 || (raw.steps as number) > totalSteps) return `${where}.steps must be a whole number from 0 to ${totalSteps}`;
   const steps = raw.steps as number;
   if (raw.status === 'done' && steps !== totalSteps) return `${where} is "done" but has ${steps} of ${totalSteps} steps`;
+  // (A result combined over seeds, scripts/findings.ts, keeps the first seed's steps beside the earliest divergence.)
   const div = raw.divergedAt;
-  if (raw.status === 'diverged' ? !(Number.isInteger(div) && (div as number) >= 1 && div === steps) : div !== null) return `${where}.divergedAt must be ${raw.status === 'diverged' ? 'its last step' : 'null'}`;
-  if (!(raw.stepsToThreshold === null || (Number.isInteger(raw.stepsToThreshold) && (raw.stepsToThreshold as number) >= 1 && (raw.stepsToThreshold as number) <= steps))) return `${where}.stepsToThreshold must be null or a step of the run`;
-  for (const k of SUMMARY_NUMBERS) if (!numOrNull(raw[k])) return `${where}.${k} must be a finite number or null`;
+  if (raw.status === 'diverged' ? !(Number.isInteger(div) && (div as number) >= 1 && (div as number) <= totalSteps) : div !== null) return `${where}.divergedAt must be ${raw.status === 'diverged' ? 'a step of the run' : 'null'}`;
+  if (!(raw.stepsToThreshold === null || (Number.isInteger(raw.stepsToThreshold) && (raw.stepsToThreshold as number) >= 1 && (raw.stepsToThreshold as number) <= totalSteps))) return `${where}.stepsToThreshold must be null or a step of the run`;
+  for (const k of [...SUMMARY_NUMBERS, 'oneStepDeltaZB']) if (!numOrNull(raw[k])) return `${where}.${k} must be a finite number or null`;
   if (raw.error !== undefined && (typeof raw.error !== 'string' || raw.error.length > MAX_ERROR_CHARS)) return `${where}.error must be a message`;
   if (raw.curve !== undefined) return checkCurve(raw.curve, steps, where);
   for (const k of Object.keys(raw)) if (!['index', 'point', 'status', 'divergedAt', 'steps', 'stepsToThreshold', 'oneStepDeltaZB', 'curve', 'error', ...SUMMARY_NUMBERS].includes(k)) return `${where}: unknown field ${quote(k)}`;
@@ -572,10 +574,20 @@ export function parseSweepResult(raw: unknown): Checked<SweepResult> {
     const e = checkSummary(raw.runs[p.index], p, spec.value.base.steps);
     if (e) return { ok: false, error: e };
   }
-  const runs = (raw.runs as RunSummary[]).map((r) => ({ ...r, oneStepDeltaZB: r.zB1 !== null && r.zB2 !== null ? r.zB2 - r.zB1 : null }));
+  // The settings shown with the figures: the spec's, with the saved descriptions (e.g. "3 seeds: 1,2,3").
+  const base = raw.base;
+  if (base !== undefined) {
+    if (!isObject(base)) return { ok: false, error: 'base must be an object of settings' };
+    for (const [k, v] of Object.entries(base)) {
+      if (!isField(TOY_FIELDS, k)) return { ok: false, error: `base: unknown setting ${quote(k)}` };
+      if (!(typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 80 && /^[\x20-\x7e]*$/.test(v)))) return { ok: false, error: `base.${k} must be a number, true/false or a short printable text` };
+    }
+  }
+  const runs = raw.runs as RunSummary[];
   const t = raw.timing;
   const timing = isObject(t) && (t.engine === 'batched' || t.engine === 'sequential') && typeof t.adapter === 'string' && ['seconds', 'runs', 'runsPerSecond', 'runStepsPerSecond', 'batches'].every((k) => typeof t[k] === 'number' && Number.isFinite(t[k]))
     ? ({ ...(t as unknown as SweepTiming), adapter: printable(t.adapter as string) })
     : undefined;
-  return { ok: true, value: aggregateSweep(spec.value, runs, timing) };
+  const result = aggregateSweep(spec.value, runs, timing);
+  return { ok: true, value: base ? { ...result, base: { ...result.base, ...(base as Record<string, number | string | boolean>) } } : result };
 }
