@@ -126,6 +126,35 @@ function syntheticTokens(vocab: number, length: number): Uint32Array {
   return Uint32Array.from({ length }, (_, i) => phrase[i % phrase.length]);
 }
 
+/**
+ * The tokens to train on and the prompt's, checked before any GPU work: the text must give a training
+ * window (and a held-out one), every id must be in the model's vocabulary.
+ */
+async function trainingData(tiny: boolean, config: Gpt2Config, run: Gpt2RunConfig, opts: Options, evalFraction: number): Promise<{ ids: Uint32Array; tokenizer?: Tokenizer; promptIds: number[] }> {
+  const needed = (run.steps + 2) * run.batch * (run.seq + 1);
+  let tokenizer: Tokenizer | undefined;
+  let ids: Uint32Array;
+  if (tiny) ids = syntheticTokens(config.vocab_size, Math.max(needed, 20 * (run.seq + 1)));
+  else {
+    tokenizer = await bundledTokenizer();
+    const chars = numberOption(opts, 'text-chars', Math.max(20_000, needed * 6));
+    const text = readTrainingText('--text', textOption(opts, 'text') ?? projectFile('public', 'data', 'tinyshakespeare.txt'), chars);
+    ids = await encodeCorpus(tokenizer, text);
+  }
+  const tooBig = ids.findIndex((id) => id >= config.vocab_size);
+  if (tooBig >= 0) throw new UsageError(`the text's token ${ids[tooBig]} is outside the model's vocabulary (${config.vocab_size}): this model does not use GPT-2's tokenizer`);
+  const data = splitTokens(ids, evalFraction);
+  const window = run.seq + 1;
+  const source = textOption(opts, 'text') !== undefined ? '--text' : '--text-chars';
+  if (data.train.length < window) throw new UsageError(`${source}: the text gives ${data.train.length} training tokens; --seq ${run.seq} needs at least ${window} (a longer text, more --text-chars or a shorter --seq)`);
+  if (run.evalEvery > 0 && evalFraction > 0 && (data.eval?.length ?? 0) < window) throw new UsageError(`${source}: the held-out ${evalFraction} of the text gives ${data.eval?.length ?? 0} tokens; --seq ${run.seq} needs at least ${window} (a longer text, a larger --eval-fraction or --eval-every 0)`);
+  // The tiny model has no tokenizer: the prompt's UTF-8 bytes are its token ids (all below its vocabulary of 320).
+  const prompt = textOption(opts, 'generate');
+  const promptIds = prompt === undefined ? [] : tokenizer ? tokenizer.encode(prompt) : [...new TextEncoder().encode(prompt)];
+  if (prompt !== undefined && (!promptIds.length || promptIds.some((id) => id >= config.vocab_size))) throw new UsageError(`--generate: the prompt gives ${promptIds.length ? `a token outside the model's vocabulary (${config.vocab_size})` : 'no tokens'}`);
+  return { ids, tokenizer, promptIds };
+}
+
 function planSummary(plan: Gpt2Plan) {
   return {
     totalBytes: plan.total,
@@ -163,36 +192,6 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   const configError = gpt2ConfigError(run, config);
   if (configError && !opts.has('plan')) throw new UsageError(configError);
 
-  // The data, before the GPU: the text must give enough tokens for a training window (and a held-out one).
-  const tiny = model === 'tiny';
-  const evalFraction = numberOption(opts, 'eval-fraction', 0.1);
-  const needed = (run.steps + 2) * run.batch * (run.seq + 1);
-  let tokenizer: Tokenizer | undefined;
-  let ids: Uint32Array | undefined;
-  const t0 = performance.now();
-  if (!opts.has('plan')) {
-    if (tiny) ids = syntheticTokens(config.vocab_size, Math.max(needed, 20 * (run.seq + 1)));
-    else {
-      tokenizer = await bundledTokenizer();
-      const textFile = textOption(opts, 'text');
-      const chars = numberOption(opts, 'text-chars', Math.max(20_000, needed * 6));
-      const text = readTrainingText('--text', textFile ?? projectFile('public', 'data', 'tinyshakespeare.txt'), chars);
-      ids = await encodeCorpus(tokenizer, text);
-    }
-    const tooBig = ids.findIndex((id) => id >= config.vocab_size);
-    if (tooBig >= 0) throw new UsageError(`the text's token ${ids[tooBig]} is outside the model's vocabulary (${config.vocab_size}): this model does not use GPT-2's tokenizer`);
-    const data = splitTokens(ids, evalFraction);
-    const window = run.seq + 1;
-    const source = textOption(opts, 'text') !== undefined ? '--text' : '--text-chars';
-    if (data.train.length < window) throw new UsageError(`${source}: the text gives ${data.train.length} training tokens; --seq ${run.seq} needs at least ${window} (a longer text, more --text-chars or a shorter --seq)`);
-    if (run.evalEvery > 0 && evalFraction > 0 && (data.eval?.length ?? 0) < window) throw new UsageError(`${source}: the held-out ${evalFraction} of the text gives ${data.eval?.length ?? 0} tokens; --seq ${run.seq} needs at least ${window} (a longer text, a larger --eval-fraction or --eval-every 0)`);
-  }
-
-  // The tiny model has no tokenizer: the prompt's UTF-8 bytes are its token ids (all below its vocabulary of 320).
-  const prompt = textOption(opts, 'generate');
-  const promptIds = prompt === undefined ? [] : tokenizer ? tokenizer.encode(prompt) : [...new TextEncoder().encode(prompt)];
-  if (prompt !== undefined && (!promptIds.length || promptIds.some((id) => id >= config.vocab_size))) throw new UsageError(`--generate: the prompt gives ${promptIds.length ? `a token outside the model's vocabulary (${config.vocab_size})` : 'no tokens'}`);
-
   const gpu = await openGpu(opts);
   const ctx = gpu.ctx;
   const memoryBudget = gpu.budget;
@@ -207,12 +206,16 @@ export async function gpt2Command(argv: string[]): Promise<string> {
     return opts.has('json') ? JSON.stringify(out) : [`fits: ${out.fits}`, ...problems.map((p) => `refused: ${p}`), JSON.stringify(out.plan, null, 2)].join('\n');
   }
   if (problems.length) throw new UsageError(`this configuration will not fit: ${problems.join('; ')}`);
+  // The data, after the cheap plan and before any GPU work.
+  const t0 = performance.now();
+  const evalFraction = numberOption(opts, 'eval-fraction', 0.1);
+  const { ids, tokenizer, promptIds } = await trainingData(model === 'tiny', config, run, opts, evalFraction);
   const log = (s: string) => process.stderr.write(s + '\n');
   log(`${model}: needs ${formatBytes(checked.plan.total)} (${Object.entries(checked.plan.byGroup).map(([g, b]) => `${g} ${formatBytes(b)}`).join(', ')}); vocabulary in ${checked.plan.chunks.length} chunk(s)`);
 
   const weights = fromFolder ?? (await makeWeights(model, config, opts));
-  const data = splitTokens(ids!, evalFraction);
-  log(`weights and ${ids!.length} tokens ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const data = splitTokens(ids, evalFraction);
+  log(`weights and ${ids.length} tokens ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const prof = opts.has('profile') ? createProfiler(ctx, 2048) : undefined;
   if (prof && !prof.available) throw new UsageError(prof.reason);
@@ -259,6 +262,7 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   const tokensPerSecond = (run.batch * run.seq) / secondsPerStep;
   const cpuSecondsPerStep = timed.reduce((a, r) => a + r.cpuSeconds, 0) / Math.max(1, timed.length);
   let generation: { prompt: string; text: string; ids: number[]; secondsPerToken: number } | undefined;
+  const prompt = textOption(opts, 'generate');
   if (prompt !== undefined) {
     const g0 = performance.now();
     const gen = await session.generate(promptIds, { maxNewTokens: numberOption(opts, 'max-new-tokens', 20), temperature: numberOption(opts, 'temperature', 0), topK, seed: run.seed });

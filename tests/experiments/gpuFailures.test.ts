@@ -23,7 +23,7 @@ const tokens = (n: number) => Uint32Array.from({ length: n }, (_, i) => (i * 791
 describe('device loss', () => {
   it('a sweep: runs cut short are lost at their last step with their metrics; later batches run on a fresh device', async () => {
     const host = new GpuHost(() => openFresh());
-    const steps = 1500;
+    const steps = 800;
     const spec = validateSweepSpec({ version: 1, kind: 'width-scaling', base: { steps, nTrain: 20, nTest: 5, testEvery: 50, eta: 1e-3 }, axes: { init: ['A', 'B'], n: [16, 128, 160] } });
     if (!spec.ok) throw new Error(spec.error);
     let destroyed = false;
