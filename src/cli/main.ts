@@ -7,9 +7,10 @@
 // fault (the GPU, the file system, a bug). No stack trace unless --verbose. The user's process only
 // supervises a worker that runs the command, so that Dawn's own output stays out (supervisor.ts).
 import { flagHelp, UsageError } from './args.ts';
+import { quote } from '../experiments/untrusted.ts';
 import { isTolerated } from './errors.ts';
 import { exportTensorsCommand } from './exportTensors.ts';
-import { isWorker, routeWorkerOutput, supervise } from './supervisor.ts';
+import { exitWorker, isWorker, routeWorkerOutput, supervise } from './supervisor.ts';
 import { SWEEP_SUMMARY, sweepCommand } from './sweep.ts';
 import { trainCommand } from './train.ts';
 
@@ -61,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!Object.hasOwn(COMMANDS, name)) {
-    process.stderr.write(`error: unknown command "${name.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}" (try: ${Object.keys(COMMANDS).join(', ')})\n`);
+    process.stderr.write(`error: unknown command ${quote(name, 40)} (try: ${Object.keys(COMMANDS).join(', ')})\n`);
     return 2;
   }
   try {
@@ -72,21 +73,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function runWorker(argv: string[]): void {
+/** The worker: runs the command; its output goes to the supervisor's pipes. */
+function run(argv: string[]): void {
   routeWorkerOutput();
   const verbose = argv.includes('--verbose');
   const die = (e: unknown) => {
     if (isTolerated(e)) return;
-    process.exit(fail(e, verbose));
+    exitWorker(fail(e, verbose));
   };
   process.on('uncaughtException', die);
   process.on('unhandledRejection', die);
   // Dawn keeps the event loop alive: exit explicitly (outputs are written synchronously).
-  main(argv).then((code) => process.exit(code), die);
+  main(argv).then(exitWorker, die);
 }
 
 if (process.argv[1] && /main\.ts$/.test(process.argv[1])) {
   const argv = process.argv.slice(2);
-  if (isWorker()) runWorker(argv);
+  if (isWorker()) run(argv);
   else supervise(argv);
 }

@@ -10,7 +10,7 @@
 // report): shown with --verbose, otherwise kept and, if the worker dies without saying why, saved to a
 // file that the one error line names.
 import { spawn } from 'node:child_process';
-import { fstatSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { keepElsewhere } from './paths.ts';
 
 const WORKER_ENV = 'LORA_CLI_WORKER';
@@ -19,13 +19,14 @@ const MESSAGE_FD = 4;
 /** Native output kept for a crash report. */
 const KEEP_NATIVE_BYTES = 256 * 1024;
 
-export const isWorker = (): boolean => process.env[WORKER_ENV] === '1';
+/** This process is the worker of a supervisor (its parent, named in the variable: a variable left set by hand does not count). */
+export const isWorker = (): boolean => process.env[WORKER_ENV] === String(process.ppid);
 
 /** Runs the CLI in a worker process and exits with its code. */
 export function supervise(argv: readonly string[]): void {
   const verbose = argv.includes('--verbose');
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
-    env: { ...process.env, [WORKER_ENV]: '1' },
+    env: { ...process.env, [WORKER_ENV]: String(process.pid) },
     stdio: ['inherit', 'pipe', 'pipe', 'pipe', 'pipe'],
   });
   const native: Buffer[] = [];
@@ -37,12 +38,16 @@ export function supervise(argv: readonly string[]): void {
     while (nativeBytes > KEEP_NATIVE_BYTES && native.length > 1) nativeBytes -= native.shift()!.length;
   };
   let saidWhy = false;
+  /** The code the worker decided on (said on its message channel just before it exits). */
+  let decided: number | undefined;
   child.stdio[1]!.on('data', onNative);
   child.stdio[2]!.on('data', onNative);
   (child.stdio[RESULT_FD] as NodeJS.ReadableStream).on('data', (c: Buffer) => process.stdout.write(c));
   (child.stdio[MESSAGE_FD] as NodeJS.ReadableStream).on('data', (c: Buffer) => {
-    if (/(^|\n)error: /.test(c.toString())) saidWhy = true;
-    process.stderr.write(c);
+    let text = c.toString();
+    text = text.replace(EXIT_MARK, (_, code: string) => ((decided = Number(code)), ''));
+    if (/(^|\n)error: /.test(text)) saidWhy = true;
+    if (text) process.stderr.write(text);
   });
   process.stdout.on('error', () => undefined); // a closed pipe (| head): the worker still ends normally
   // Ctrl-C reaches both processes (one process group): the worker decides; a TERM sent here is passed on.
@@ -53,6 +58,9 @@ export function supervise(argv: readonly string[]): void {
     process.exit(1);
   });
   child.on('close', (code, signal) => {
+    // NOTE: Dawn sometimes crashes while the process exits, after the command has finished and said so
+    // (a device torn down with work in flight): the command's own code stands (--verbose shows the crash).
+    if (decided !== undefined) process.exit(decided);
     let exit = code ?? 1;
     if (signal === 'SIGINT') process.exit(130); // interrupted by the user, who knows why
     if (signal || (!saidWhy && exit !== 0)) {
@@ -79,14 +87,17 @@ function writeAll(fd: number, chunk: string | Uint8Array, encoding?: BufferEncod
   }
 }
 
+/** The worker's last word on its message channel: the code it exits with (never shown). */
+const EXIT_MARK = /\u0000exit (\d+)\n/;
+
+/** In the worker: says the exit code to the supervisor, then exits. */
+export function exitWorker(code: number): never {
+  writeAll(MESSAGE_FD, `\u0000exit ${code}\n`);
+  process.exit(code);
+}
+
 /** In the worker: process.stdout and process.stderr (and so console) write to the supervisor's pipes. */
 export function routeWorkerOutput(): void {
-  try {
-    fstatSync(RESULT_FD);
-    fstatSync(MESSAGE_FD);
-  } catch {
-    return; // started by hand with the variable set: keep the ordinary streams
-  }
   const route = (stream: NodeJS.WriteStream, fd: number) => {
     stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((e?: Error | null) => void), cb?: (e?: Error | null) => void) => {
       if (typeof encoding === 'function') [cb, encoding] = [encoding, undefined];

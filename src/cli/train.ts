@@ -37,7 +37,10 @@ export async function trainOnce(host: GpuHost, config: ToyConfig, tensors?: ToyT
   const t0 = performance.now();
   const end = await session.runToEnd();
   const seconds = (performance.now() - t0) / 1000;
-  if (end.status === 'error' || end.status === 'lost') throw new Error(end.message ?? 'training failed');
+  if (end.status === 'error' || end.status === 'lost') {
+    await session.dispose();
+    throw new Error(end.message ?? 'training failed');
+  }
   const { A, B } = await session.trainer.readAdapter();
   const { rank, nIn, nOut } = session.trainer.layer;
   await session.dispose();

@@ -3,7 +3,7 @@
 // top of this machine's real adapter-probing warnings); one line names the adapter; --verbose shows
 // Dawn's output. A GPU error while steps run (injected after the N-th submit) ends with exit 1, one line,
 // and nothing on stdout or at --out: a failure never passes as a result.
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -102,6 +102,17 @@ describe('cli output', () => {
       expect(kept, r.stderr).toBeDefined();
       expect(existsSync(kept!)).toBe(true);
     }
+  });
+
+  it('a worker that dies without a word: one line that says so and where its own output is kept, exit 1', async () => {
+    const r = await spawnCli(['train', '--n', '32', '--n-train', '20', '--steps', '100000', '--json'], { env: preload('crash.mjs') });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = messageLines(r.stderr);
+    expect(lines).toHaveLength(1);
+    const log = /^error: the CLI was killed by SIGSEGV without a message \(Dawn's and Node's output: (\S+)\)$/.exec(lines[0])?.[1];
+    expect(log, r.stderr).toBeDefined();
+    expect(readFileSync(log!, 'utf8')).toMatch(/native crash report/);
   });
 
   it('an output path that stops working after the work: the result is written elsewhere and the line says where', async () => {

@@ -119,7 +119,7 @@ export class RunSession<Row extends { step: number }, T extends Trainer<Row> = T
     if (isFinished(this.status)) return;
     this.gpuFailed = true;
     this.stopRequested = true;
-    this.setStatus('error', `${message} (the run stopped at step ${this.delivered})`);
+    this.setStatus('error', `${message} (the run stopped at step ${this.trainer.stepsSubmitted})`);
   }
 
   /**
