@@ -6,6 +6,7 @@
 // copy of each run's adapters is read back every few seconds, so a lost device keeps them downloadable.
 // A loaded PEFT adapter is what a run starts from; it can also be opened without training, to evaluate
 // it on the held-out text or generate with it. Nothing here imports React; nothing throws at the UI.
+import { defaultMemoryBudget } from '../gpu/budget.ts';
 import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2RunConfig } from '../experiments/gpt2/session.ts';
 import { randomGpt2Weights } from '../experiments/gpt2/random.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -20,7 +21,7 @@ import { pageHost } from './pageGpu.ts';
 import { BUNDLED_TEXT_PATH, modelConfig, RUN_COLORS, TINY_GPT2_CONFIG, useGpt2Store, type Generation, type Gpt2ModelChoice, type Gpt2Run } from './gpt2Store.ts';
 
 /** WebGPU does not say how much memory a GPU has: a laptop budget, smaller on a software adapter. */
-export const budgetFor = (software: boolean) => (software ? 2 * 2 ** 30 : 4 * 2 ** 30);
+export const budgetFor = (software: boolean) => defaultMemoryBudget({ isSoftware: software });
 
 const weightsCache = new Map<string, Gpt2Weights>();
 let tokenizer: Promise<Tokenizer> | null = null;

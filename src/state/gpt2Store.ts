@@ -3,6 +3,7 @@
 // download in progress, the runs with their metric rows, and generations.
 // Metric rows live in plain arrays (appended by gpt2Runner); the store's `rev` moves at most once per
 // animation frame so React re-renders at frame rate, not per row.
+import { decodeText, quote } from '../experiments/untrusted.ts';
 import { create } from 'zustand';
 import { GPT2_FIELDS, GPT2_KEYS, defaultGpt2RunConfig, gpt2ConfigError, parseGpt2Field, type Gpt2Key, type Gpt2RunConfig } from '../experiments/gpt2/config.ts';
 import type { Gpt2StepMetrics } from '../experiments/gpt2/metrics.ts';
@@ -32,6 +33,25 @@ export const BUNDLED_TEXT_PATH = 'data/tinyshakespeare.txt';
 export const MAX_TEXT_CHARS = 2_000_000;
 /** Enough tokens for one training sequence plus a held-out part. */
 export const MIN_TEXT_CHARS = 200;
+
+/**
+ * A dropped or chosen text file, checked before anything changes: at most MAX_TEXT_CHARS, UTF-8 text,
+ * and a text textError accepts. The message names the file.
+ */
+export async function readTextFile(f: Pick<File, 'name' | 'size' | 'arrayBuffer'>): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+  const name = quote(f.name, 40);
+  if (f.size > MAX_TEXT_CHARS * 4) return { ok: false, error: `${name} is ${(f.size / 1e6).toFixed(1)} MB; at most ${MAX_TEXT_CHARS / 1e6} M characters.` };
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await f.arrayBuffer());
+  } catch {
+    return { ok: false, error: `Could not read ${name}.` };
+  }
+  const r = decodeText(bytes);
+  if (!r.ok) return { ok: false, error: `${name} ${r.error}; the text was not changed.` };
+  const bad = textError(r.value);
+  return bad ? { ok: false, error: `${name}: ${bad} The text was not changed.` } : r;
+}
 
 /** Why a custom text cannot be trained on, or null. */
 export function textError(text: string): string | null {
