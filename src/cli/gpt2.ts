@@ -245,9 +245,9 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   const checked = checkGpt2Run({ limits }, config, run, { memoryBudget, maxVocabChunk });
   const problems = configError ? [configError, ...checked.problems] : checked.problems;
   const log = (s: string) => process.stderr.write(s + '\n');
-  // What it needs, unless it is refused (an error is one line).
-  if (!problems.length || opts.has('plan')) log(`${model}: needs ${formatBytes(checked.plan.total)} (${Object.entries(checked.plan.byGroup).map(([g, b]) => `${g} ${formatBytes(b)}`).join(', ')}); vocabulary in ${checked.plan.chunks.length} chunk(s)`);
+  const needs = `${model}: needs ${formatBytes(checked.plan.total)} (${Object.entries(checked.plan.byGroup).map(([g, b]) => `${g} ${formatBytes(b)}`).join(', ')}); vocabulary in ${checked.plan.chunks.length} chunk(s)`;
   if (opts.has('plan')) {
+    if (!problems.length) log(needs); // a refused plan says why in its output
     const out = { model, adapter: ctx.adapterName, modelConfig: config, config: run, plan: planSummary(checked.plan), fits: problems.length === 0, problems };
     return opts.has('json') ? JSON.stringify(out) : [`fits: ${out.fits}`, ...problems.map((p) => `refused: ${p}`), JSON.stringify(out.plan, null, 2)].join('\n');
   }
@@ -256,6 +256,7 @@ export async function gpt2Command(argv: string[]): Promise<string> {
   const t0 = performance.now();
   const evalFraction = numberOption(opts, 'eval-fraction', 0.1);
   const { ids, tokenizer, promptIds } = await trainingData(model === 'tiny', config, run, opts, evalFraction);
+  log(needs); // after every check of the data: an error is one line
   if (adapter) log(`adapter ${adapterDir}: r ${run.rank}, alpha ${run.alpha}${run.rslora ? ', rsLoRA' : ''} on ${run.targets.join(', ')}${adapter.zeroFilled ? ` (${adapter.zeroFilled} modules it leaves out start at zero)` : ''}`);
 
   const weights = fromFolder ?? (await makeWeights(model, config, opts));

@@ -96,8 +96,10 @@ function run(argv: string[]): void {
   main(argv).then(exitWorker, die);
 }
 
-if (process.argv[1] && /main\.ts$/.test(process.argv[1])) {
-  const argv = process.argv.slice(2);
+/** The CLI's entry: the supervisor, or (in the process it starts, from the same entry) the worker. */
+export function startCli(argv: string[]): void {
   if (isWorker()) run(argv);
   else supervise(argv);
 }
+
+if (process.argv[1] && /main\.ts$/.test(process.argv[1])) startCli(process.argv.slice(2));
