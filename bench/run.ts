@@ -1,73 +1,22 @@
 // `npm run bench`: the benchmark suite (bench/suite.ts) in Node on Dawn, or with --browser in headless
 // Chromium (the same code, served by Vite from http://127.0.0.1 because WebGPU needs a secure context).
-// Prints the table on stdout, progress on stderr, and writes bench/results.json.
+// Prints the table on stdout, progress on stderr, and writes bench/results.json (flags: bench/main.ts).
 //
-//   npm run bench -- [--browser] [--quick] [--no-peer] [--only=matmul,kernels,toy] [--n=256,4096] [--out=FILE]
+//   npm run bench -- [--browser] [--quick] [--no-peer] [--only=matmul,kernels,toy] [--n=256,4096] [--json] [--out=FILE]
 //   (--n replaces the widths chosen for the adapter, e.g. to run the toy step at 4096 on SwiftShader)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { report } from './report.ts';
+import { benchMain, type BenchArgs } from './main.ts';
 import type { SuiteResult } from './suite.ts';
 import type { TfjsModule } from './tfjs-peer.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 
-interface Args {
-  browser: boolean;
-  quick: boolean;
-  peer: boolean;
-  only?: string[];
-  n?: number[];
-  out: string;
-}
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { browser: false, quick: false, peer: true, out: join(here, 'results.json') };
-  for (const a of argv) {
-    if (a === '--browser') args.browser = true;
-    else if (a === '--quick') args.quick = true;
-    else if (a === '--no-peer') args.peer = false;
-    else if (a.startsWith('--only=')) args.only = a.slice(7).split(',').filter(Boolean);
-    else if (a.startsWith('--out=')) args.out = resolve(a.slice(6));
-    else if (/^--n=\d+(,\d+)*$/.test(a)) args.n = a.slice(4).split(',').map(Number);
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('npm run bench -- [--browser] [--quick] [--no-peer] [--only=matmul,kernels,toy] [--n=256,4096] [--out=FILE]\n');
-      process.exit(0);
-    } else {
-      process.stderr.write(`bench: unknown argument ${a} (try --help)\n`);
-      process.exit(2);
-    }
-  }
-  return args;
-}
-
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** The Node device, destroyed before exiting (exiting with TF.js work in flight crashed Dawn). */
-let nodeDevice: GPUDevice | undefined;
-
-async function runNode(args: Args): Promise<SuiteResult> {
-  const { nodeGpuContext } = await import('../src/gpu/node.ts');
-  const { runSuite } = await import('./suite.ts');
-  const ctx = await nodeGpuContext();
-  nodeDevice = ctx.device;
-  let peer = null;
-  let peerError: string | undefined;
-  if (args.peer) {
-    try {
-      const { TfjsPeer } = await import('./tfjs-peer.ts');
-      peer = await TfjsPeer.create(ctx.device, loadTfjsForNode);
-    } catch (e) {
-      peerError = (e as Error).message;
-      log(`TF.js peer unavailable: ${peerError}`);
-    }
-  }
-  return runSuite(ctx, { quick: args.quick, peer, peerError, log, only: args.only, n: args.n });
-}
 
 /** bench/tfjs-entry.ts bundled by Vite into one ES module (see the note there), then imported. */
 async function loadTfjsForNode(): Promise<TfjsModule> {
@@ -98,7 +47,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function runBrowser(args: Args): Promise<SuiteResult> {
+async function runBrowser(args: BenchArgs): Promise<SuiteResult> {
   const { createServer } = await import('vite');
   const { chromium } = await import('playwright-core');
   const port = await freePort();
@@ -148,18 +97,5 @@ async function runBrowser(args: Args): Promise<SuiteResult> {
   }
 }
 
-const args = parseArgs(process.argv.slice(2));
-const mode = args.browser ? 'browser (headless Chromium)' : 'node (Dawn)';
-try {
-  const result = args.browser ? await runBrowser(args) : await runNode(args);
-  process.stdout.write(`${report(result, mode)}\n`);
-  const meta = { mode, date: new Date().toISOString(), node: process.version, argv: process.argv.slice(2) };
-  writeFileSync(args.out, `${JSON.stringify({ ...meta, ...result }, null, 1)}\n`);
-  log(`wrote ${args.out}`);
-  nodeDevice?.destroy();
-  process.exit(0);
-} catch (e) {
-  process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
-  nodeDevice?.destroy();
-  process.exit(1);
-}
+const code = await benchMain(process.argv.slice(2), { loadTfjs: loadTfjsForNode, runBrowser, defaultOut: join(here, 'results.json') });
+process.stdout.write('', () => process.exit(code));

@@ -1,19 +1,6 @@
-// Samples -> min / median / max, and the results table. Shared by the Node and browser runs.
-
-export interface Stat {
-  min: number;
-  median: number;
-  max: number;
-  /** Every repetition, in the order measured. */
-  samples: number[];
-}
-
-export function stat(samples: number[]): Stat {
-  const s = [...samples].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { min: s[0], median, max: s[s.length - 1], samples };
-}
+// The results table's formatting (samples -> min / median / max is src/bench/measure.ts). Shared by the Node
+// and browser runs.
+import type { Stat } from '../src/bench/measure.ts';
 
 /** ms as "min/median/max", with a precision that suits the magnitude. */
 export function fmtMs(s: Stat | undefined): string {

@@ -1,34 +1,33 @@
 // The benchmark suite, identical in Node (Dawn) and in the browser: reference figures of the adapter (copy
 // bandwidth, arithmetic peak), the matmul at the LoRA shapes, each LoRA kernel, AdamW, and one full toy
-// training step, each against TF.js-WebGPU on the same device where TF.js has an equivalent.
-//
-// Timing. Each measurement runs R repetitions in one submission and waits for the queue, R calibrated so a
-// sample lasts about `targetMs`; after warm-up, `reps` samples are taken, alternating ours and theirs so
-// both see the same machine load; rows report min/median/max of the per-repetition time.
-import refCode from './shaders/reference.wgsl?raw';
-import { readFloats } from '../src/gpu/buffers.ts';
+// training step, each against TF.js-WebGPU on the same device where TF.js has an equivalent. How a number
+// is taken (calibrated repetitions, alternating samples), the reference figures and the matmul and toy
+// timings are src/bench/ (the page's "Check this GPU" benchmark uses them too).
 import { GpuArena } from '../src/gpu/arena.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
-import { matmul, type MatmulSpec } from '../src/gpu/kernels/matmul.ts';
+import { matmul } from '../src/gpu/kernels/matmul.ts';
 import { createTrainState } from '../src/gpu/kernels/trainState.ts';
-import { bindBuffers, encode, grid1d, pipeline, type Dispatch } from '../src/gpu/pipelines.ts';
+import type { Dispatch } from '../src/gpu/pipelines.ts';
 import { createProfiler, type ProfileSummary } from '../src/gpu/timing.ts';
-import { defaultToyConfig, type ToyConfig } from '../src/experiments/toy/config.ts';
+import type { ToyConfig } from '../src/experiments/toy/config.ts';
 import { TOY_LAYOUT } from '../src/experiments/toy/metrics.ts';
 import { ToyTrainer } from '../src/experiments/toy/trainer.ts';
 import { createLoraBatch, createLoraLayer, loraBackward, loraForward } from '../src/lora/layer.ts';
 import { loraNorms } from '../src/lora/norms.ts';
 import { adamwStep, loraPlusGroups } from '../src/lora/optimizer.ts';
-import { stat, type Stat } from './stats.ts';
+import { benchRand as rand, dispatchRunner as oursRunner, measure, type Runner, type Stat } from '../src/bench/measure.ts';
+import { timeMatmul, type MatmulRow, type MatmulShape } from '../src/bench/matmul.ts';
+import { measureRoofline, type RooflineResult } from '../src/bench/roofline.ts';
+import { toyConfig, toyStepRunner } from '../src/bench/toy.ts';
 import type { TfjsPeer } from './tfjs-peer.ts';
-
-const referenceShader = { name: 'bench.reference', code: refCode };
 
 export interface Plan {
   /** Batch rows m of every LoRA product (the toy's batch). */
   m: number;
   matmulN: number[];
   ranks: number[];
+  /** Square n^3 products (a GPU's fp32 matmul against cuBLAS: bench/torch_peer.py runs the same). */
+  squareN: number[];
   loraN: number[];
   loraRank: number;
   toyN: number[];
@@ -42,41 +41,17 @@ export function planFor(ctx: GpuContext, opts: { quick?: boolean } = {}): Plan {
   const fit = (ns: number[]) => ns.filter((n) => n <= maxN);
   if (ctx.isSoftware) {
     return opts.quick
-      ? { m: 100, matmulN: [256], ranks: [4], loraN: [256], loraRank: 4, toyN: [256], reps: 3, targetMs: 60 }
-      : { m: 100, matmulN: [256, 512, 1024], ranks: [4, 32], loraN: [256, 1024], loraRank: 4, toyN: [256, 1024], reps: 5, targetMs: 120 };
+      ? { m: 100, matmulN: [256], ranks: [4], squareN: [], loraN: [256], loraRank: 4, toyN: [256], reps: 3, targetMs: 60 }
+      : { m: 100, matmulN: [256, 512, 1024], ranks: [4, 32], squareN: [], loraN: [256, 1024], loraRank: 4, toyN: [256, 1024], reps: 5, targetMs: 120 };
   }
   return opts.quick
-    ? { m: 100, matmulN: fit([1024]), ranks: [4], loraN: fit([1024]), loraRank: 4, toyN: fit([1024]), reps: 5, targetMs: 20 }
-    : { m: 100, matmulN: fit([256, 512, 1024, 2048, 4096]), ranks: [4, 32], loraN: fit([256, 1024, 4096]), loraRank: 4, toyN: fit([256, 1024, 4096]), reps: 10, targetMs: 40 };
+    ? { m: 100, matmulN: fit([1024]), ranks: [4], squareN: [], loraN: fit([1024]), loraRank: 4, toyN: fit([1024]), reps: 5, targetMs: 20 }
+    : { m: 100, matmulN: fit([256, 512, 1024, 2048, 4096]), ranks: [4, 32], squareN: fit([1024, 2048, 4096]), loraN: fit([256, 1024, 4096]), loraRank: 4, toyN: fit([256, 1024, 4096]), reps: 10, targetMs: 40 };
 }
 
-export interface ReferenceResult {
-  copyGBs: Stat;
-  /** copyBufferToBuffer, for comparison with the shader copy. */
-  copyBufferGBs: Stat;
-  peakGFLOPs: Stat;
-  copyBytes: number;
-}
+export type ReferenceResult = RooflineResult;
+export type { MatmulRow };
 
-export interface MatmulRow {
-  name: string;
-  M: number;
-  N: number;
-  K: number;
-  op: string;
-  flops: number;
-  ours: Stat;
-  oursGFLOPs: number;
-  /** Of the measured arithmetic peak. */
-  oursPctPeak: number;
-  theirs?: Stat;
-  theirsGFLOPs?: number;
-  /** Throughput ratio ours/theirs (= their median time / ours). */
-  ratio?: number;
-  /** Max relative error of sampled outputs against float64. */
-  errOurs: number;
-  errTheirs?: number;
-}
 
 export interface KernelRow {
   name: string;
@@ -137,116 +112,10 @@ export interface SuiteResult {
 
 type Log = (line: string) => void;
 
-interface Runner {
-  /** Do the work `reps` times and wait for the GPU; may return extra per-call data (CPU ms). */
-  run(reps: number): Promise<number | void>;
-}
-
-/** Warm up, calibrate R per runner, then alternate samples between the runners. Returns per-rep ms. */
-async function measure(runners: Runner[], plan: Plan): Promise<{ ms: Stat[]; extra: Stat[] }> {
-  const R: number[] = [];
-  for (const r of runners) {
-    await r.run(1); // compile + first use
-    const t0 = performance.now();
-    await r.run(1);
-    const t1 = performance.now() - t0;
-    R.push(Math.max(1, Math.min(256, Math.round(plan.targetMs / Math.max(t1, 1e-3)))));
-  }
-  const samples: number[][] = runners.map(() => []);
-  const extras: number[][] = runners.map(() => []);
-  for (let i = 0; i < plan.reps; i++) {
-    for (let j = 0; j < runners.length; j++) {
-      const t0 = performance.now();
-      const extra = await runners[j].run(R[j]);
-      const dt = performance.now() - t0;
-      samples[j].push(dt / R[j]);
-      if (typeof extra === 'number') extras[j].push(extra / R[j]);
-    }
-  }
-  return { ms: samples.map(stat), extra: extras.map((e) => (e.length ? stat(e) : stat([NaN]))) };
-}
-
-/** Run `dispatches` `reps` times in one compute pass and wait. */
-function oursRunner(device: GPUDevice, dispatches: Dispatch[]): Runner {
-  return {
-    run: async (reps) => {
-      const enc = device.createCommandEncoder({ label: 'bench' });
-      const pass = enc.beginComputePass({ label: 'bench' });
-      for (let i = 0; i < reps; i++) encode(pass, dispatches);
-      pass.end();
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-    },
-  };
-}
-
-function rand(count: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-async function reference(ctx: GpuContext, plan: Plan, log: Log): Promise<ReferenceResult> {
-  const device = ctx.device;
-  const arena = new GpuArena(device, 'bench.reference');
-  const copyBytes = Math.min(ctx.isSoftware ? 32 << 20 : 256 << 20, ctx.limits.maxStorageBufferBindingSize);
-  const vec4s = copyBytes / 16;
-  const src = arena.storage('bench.copy.src', vec4s * 4);
-  const dst = arena.storage('bench.copy.dst', vec4s * 4);
-  const copyPipe = pipeline(device, referenceShader, 'copy');
-  const params = arena.uniform('bench.copy', [['u32', vec4s], ['u32', 0], ['u32', 0], ['u32', 0]]);
-  const copy: Dispatch = { label: 'bench.copy', pipeline: copyPipe, bindGroup: bindBuffers(device, copyPipe, 'bench.copy', [params, src, dst]), workgroups: grid1d(Math.ceil(vec4s / 256)) };
-  const bufferCopy: Runner = {
-    run: async (reps) => {
-      const enc = device.createCommandEncoder();
-      for (let i = 0; i < reps; i++) enc.copyBufferToBuffer(src, 0, dst, 0, copyBytes);
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-    },
-  };
-  const iters = ctx.isSoftware ? 256 : 4096;
-  const invocations = ctx.isSoftware ? 64 * 256 : 64 * 16384;
-  const peakPipe = pipeline(device, referenceShader, 'peak');
-  const peakParams = arena.uniform('bench.peak', [['u32', 0], ['u32', iters], ['u32', 0], ['u32', 0]]);
-  const peak: Dispatch = { label: 'bench.peak', pipeline: peakPipe, bindGroup: bindBuffers(device, peakPipe, 'bench.peak', [peakParams, src, dst]), workgroups: grid1d(invocations / 64) };
-  const { ms } = await measure([oursRunner(device, [copy]), bufferCopy, oursRunner(device, [peak])], plan);
-  const gbs = (t: Stat) => stat(t.samples.map((x) => (2 * copyBytes) / x / 1e6));
-  const peakFlops = 2 * 4 * 8 * iters * invocations;
-  const result = { copyGBs: gbs(ms[0]), copyBufferGBs: gbs(ms[1]), peakGFLOPs: stat(ms[2].samples.map((x) => peakFlops / x / 1e6)), copyBytes };
-  arena.destroy();
-  log(`reference: shader copy ${result.copyGBs.median.toFixed(2)} GB/s, copyBufferToBuffer ${result.copyBufferGBs.median.toFixed(2)} GB/s, FMA peak ${result.peakGFLOPs.median.toFixed(2)} GFLOP/s`);
-  return result;
-}
-
-/** Max |got - want| / max|want| over sampled entries of C = op(A) op(B), in float64. */
-function sampledError(s: { M: number; N: number; K: number; transA?: boolean; transB?: boolean }, a: Float32Array, b: Float32Array, got: Float32Array): number {
-  let worst = 0;
-  let scale = 0;
-  const picks = 64;
-  for (let p = 0; p < picks; p++) {
-    const i = Math.floor(((p * 7919) % 9973) / 9973 * s.M);
-    const j = Math.floor(((p * 104729) % 7907) / 7907 * s.N);
-    let want = 0;
-    for (let k = 0; k < s.K; k++) {
-      const av = s.transA ? a[k * s.M + i] : a[i * s.K + k];
-      const bv = s.transB ? b[j * s.K + k] : b[k * s.N + j];
-      want += av * bv;
-    }
-    worst = Math.max(worst, Math.abs(got[i * s.N + j] - want));
-    scale = Math.max(scale, Math.abs(want));
-  }
-  return worst / (scale || 1);
-}
-
 async function matmulRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, peer: TfjsPeer | null, log: Log): Promise<MatmulRow[]> {
-  const device = ctx.device;
   const m = plan.m;
   const rows: MatmulRow[] = [];
-  const shapes: Array<{ name: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; splits?: 'auto' }> = [];
+  const shapes: MatmulShape[] = [];
   for (const n of plan.matmulN) {
     shapes.push({ name: 'frozen X W0^T', M: m, N: n, K: n, transB: true });
     for (const r of plan.ranks) {
@@ -256,32 +125,13 @@ async function matmulRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, pee
       shapes.push({ name: `dA = U^T X (r=${r})`, M: r, N: n, K: m, transA: true, splits: 'auto' });
     }
   }
+  for (const n of plan.squareN) shapes.push({ name: 'square', M: n, N: n, K: n });
   let seed = 1;
   for (const s of shapes) {
-    const a = rand(s.M * s.K, seed++);
-    const b = rand(s.K * s.N, seed++);
-    const arena = new GpuArena(device, 'bench.matmul');
-    const bufA = arena.storage('bench.a', a);
-    const bufB = arena.storage('bench.b', b);
-    const bufC = arena.storage('bench.c', s.M * s.N);
-    const spec: MatmulSpec = { ...s, a: bufA, b: bufB, c: bufC, label: 'bench.matmul' };
-    const runners: Runner[] = [oursRunner(device, matmul(arena, spec))];
-    const theirs = peer?.matmul({ ...s, a, b });
-    if (theirs) runners.push(theirs);
-    const { ms } = await measure(runners, plan);
-    const flops = 2 * s.M * s.N * s.K;
-    const errOurs = sampledError(s, a, b, await readFloats(device, bufC, s.M * s.N));
-    const errTheirs = theirs ? sampledError(s, a, b, await theirs.read()) : undefined;
-    const op = `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
-    const row: MatmulRow = {
-      name: s.name, M: s.M, N: s.N, K: s.K, op, flops, ours: ms[0],
-      oursGFLOPs: flops / ms[0].median / 1e6, oursPctPeak: (100 * flops) / ms[0].median / 1e6 / ref.peakGFLOPs.median, errOurs,
-      ...(theirs ? { theirs: ms[1], theirsGFLOPs: flops / ms[1].median / 1e6, ratio: ms[1].median / ms[0].median, errTheirs } : {}),
-    };
+    const row = await timeMatmul(ctx, s, plan, ref.peakGFLOPs.median, { seed, peer: peer ? (a, b) => peer.matmul({ ...s, a, b }) : undefined });
+    seed += 2;
     rows.push(row);
-    log(`matmul ${s.name} ${s.M}x${s.N}x${s.K} ${op}: ours ${row.ours.median.toFixed(3)} ms${row.theirs ? `, TF.js ${row.theirs.median.toFixed(3)} ms, ours/TF.js ${row.ratio!.toFixed(2)}x` : ''}`);
-    theirs?.dispose();
-    arena.destroy();
+    log(`matmul ${s.name} ${s.M}x${s.N}x${s.K} ${row.op}: ours ${row.ours.median.toFixed(3)} ms${row.theirs ? `, TF.js ${row.theirs.median.toFixed(3)} ms, ours/TF.js ${row.ratio!.toFixed(2)}x` : ''}`);
   }
   return rows;
 }
@@ -343,11 +193,6 @@ async function kernelRows(ctx: GpuContext, plan: Plan, ref: ReferenceResult, log
   return rows;
 }
 
-export function toyConfig(n: number, m: number): ToyConfig {
-  // Batch m of N_train = 1000 (mini-batches with the GPU-side gather), test loss only at step 1.
-  return { ...defaultToyConfig(), n, rank: 4, batch: m, steps: 1_000_000, testEvery: 1_000_000 };
-}
-
 async function toyRows(ctx: GpuContext, plan: Plan, peer: TfjsPeer | null, log: Log): Promise<ToyRow[]> {
   const rows: ToyRow[] = [];
   for (const n of plan.toyN) {
@@ -355,19 +200,7 @@ async function toyRows(ctx: GpuContext, plan: Plan, peer: TfjsPeer | null, log: 
     let lastLoss = NaN;
     const trainer = await ToyTrainer.create(ctx, config, { readEvery: 256 });
     trainer.onRows = (r) => (lastLoss = r[r.length - 1]?.loss ?? lastLoss);
-    const ours: Runner = {
-      run: async (steps) => {
-        let cpu = 0;
-        for (let i = 0; i < steps; i++) {
-          const t0 = performance.now();
-          const p = trainer.step();
-          cpu += performance.now() - t0;
-          await p;
-        }
-        await ctx.device.queue.onSubmittedWorkDone();
-        return cpu;
-      },
-    };
+    const ours = toyStepRunner(ctx, trainer);
     const theirToy = peer?.toy(config, trainer.data);
     const runners: Runner[] = [ours];
     if (theirToy) runners.push({ run: (steps) => theirToy.run(steps) });
@@ -434,11 +267,11 @@ async function toyParity(ctx: GpuContext, peer: TfjsPeer, log: Log): Promise<Par
 export async function runSuite(ctx: GpuContext, opts: { quick?: boolean; peer: TfjsPeer | null; peerError?: string; log: Log; only?: string[]; n?: number[] }): Promise<SuiteResult> {
   const t0 = performance.now();
   const plan = planFor(ctx, opts);
-  if (opts.n) Object.assign(plan, { matmulN: opts.n, loraN: opts.n, toyN: opts.n });
+  if (opts.n) Object.assign(plan, { matmulN: opts.n, squareN: plan.squareN.length ? opts.n : [], loraN: opts.n, toyN: opts.n });
   const want = (part: string) => !opts.only || opts.only.includes(part);
   opts.log(`adapter: ${ctx.adapterName}${ctx.isSoftware ? ' (software)' : ''}; timestamps ${ctx.hasTimestamps ? 'yes' : 'no'}; peer: ${opts.peer?.name ?? `none (${opts.peerError ?? 'disabled'})`}`);
-  opts.log(`plan: matmul n = ${plan.matmulN.join(', ')}; LoRA kernels n = ${plan.loraN.join(', ')}; toy n = ${plan.toyN.join(', ')}; ${plan.reps} samples after warm-up`);
-  const ref = await reference(ctx, plan, opts.log);
+  opts.log(`plan: matmul n = ${plan.matmulN.join(', ')}${plan.squareN.length ? ` (square ${plan.squareN.join(', ')})` : ''}; LoRA kernels n = ${plan.loraN.join(', ')}; toy n = ${plan.toyN.join(', ')}; ${plan.reps} samples after warm-up`);
+  const ref = await measureRoofline(ctx, plan, opts.log);
   const matmulResult = want('matmul') ? await matmulRows(ctx, plan, ref, opts.peer, opts.log) : [];
   const kernels = want('kernels') ? await kernelRows(ctx, plan, ref, opts.log) : [];
   const toy = want('toy') ? await toyRows(ctx, plan, opts.peer, opts.log) : [];

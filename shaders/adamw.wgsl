@@ -4,6 +4,11 @@
 //   m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
 //   theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 //   theta, grad, m, v: count
+// SCHEDULED: lr is p.lr times this step's schedule factor (state.lr_scale); CLIPPED: the gradient is
+// first multiplied by this step's clipping scale (state.clip), as torch's clip_grad_norm_ does in place.
+
+override SCHEDULED: bool = false;
+override CLIPPED: bool = false;
 
 struct Params { count: u32, _p0: u32, _p1: u32, _p2: u32, lr: f32, wd: f32, beta1: f32, beta2: f32, eps: f32, _q0: f32, _q1: f32, _q2: f32 }
 // struct State: shaders/state.wgsl, appended by the kernel wrapper.
@@ -19,15 +24,18 @@ struct Params { count: u32, _p0: u32, _p1: u32, _p2: u32, lr: f32, wd: f32, beta
 fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.count) { return; }
-  let g = grad[i];
-  var th = theta[i] * (1.0 - p.lr * p.wd);
+  var g = grad[i];
+  if (CLIPPED) { g *= state.clip; }
+  var lr = p.lr;
+  if (SCHEDULED) { lr *= state.lr_scale; }
+  var th = theta[i] * (1.0 - lr * p.wd);
   let mi = p.beta1 * m[i] + (1.0 - p.beta1) * g;
   let vi = p.beta2 * v[i] + (1.0 - p.beta2) * g * g;
   m[i] = mi;
   v[i] = vi;
   let m_hat = mi / state.bc1;
   let v_hat = vi / state.bc2;
-  theta[i] = th - p.lr * m_hat / (sqrt(v_hat) + p.eps);
+  theta[i] = th - lr * m_hat / (sqrt(v_hat) + p.eps);
 }
 
 // step_runs: the same update for R runs stacked in one buffer (run b owns elements [b*count, (b+1)*count)),

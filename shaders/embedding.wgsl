@@ -4,6 +4,8 @@
 // than WebGPU's default 128 MiB binding). One dispatch per chunk [v0, v0 + rows): FIRST writes wpe plus
 // its rows, the others add their rows where the token falls in their range. No gradient flows here
 // (the embeddings are frozen and nothing is trainable below them).
+// embed_at: the same for the tokens of one sequence starting at position position[0] (decoding with a
+// KV cache: one new token at a time, its position written beside its id).
 
 override FIRST: bool = true;
 
@@ -15,9 +17,22 @@ struct Params { count: u32, cols: u32, seq: u32, v0: u32, rows: u32, _p0: u32, _
 @group(0) @binding(3) var<storage, read> wpe: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
+@group(0) @binding(5) var<storage, read> position: array<u32>;
+
 @compute @workgroup_size(256)
 fn embed(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 256u;
+  embed_one(i, (i / p.cols) % p.seq);
+}
+
+@compute @workgroup_size(256)
+fn embed_at(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  embed_one(i, position[0] + i / p.cols);
+}
+
+// Element i of out, at sequence position t.
+fn embed_one(i: u32, t_pos: u32) {
   if (i >= p.count) { return; }
   let n = i / p.cols;
   let c = i % p.cols;
@@ -28,7 +43,7 @@ fn embed(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   let row = min(t - min(t, p.v0), p.rows - 1u);
   let e = select(0.0, wte[row * p.cols + c], inChunk);
   if (FIRST) {
-    out[i] = wpe[(n % p.seq) * p.cols + c] + e;
+    out[i] = wpe[t_pos * p.cols + c] + e;
   } else if (inChunk) {
     out[i] = out[i] + e;
   }

@@ -2,12 +2,14 @@
 //   metric = scale * sum x[i]^2        (sumsq)
 //   metric = scale * sum x[i] * y[i]   (dot: the r x r trace identity ||B A||_F^2 = <B^T B, A A^T>)
 // square-rooted if SQRT, written to metrics[slot * stride + field], slot = (step - 1) % ring from the
-// training state. Small inputs take one dispatch (direct_*); large ones two: partial_* leaves one sum per
+// training state (or, with TO_RING false, to out[field] of a plain buffer: the per-tensor sums of squares
+// that gradient clipping adds up). Small inputs take one dispatch (direct_*); large ones two: partial_* leaves one sum per
 // workgroup's contiguous chunk, finalize adds them. Every pass sums in a fixed order (strided per-thread
 // sums, then a tree), so runs are bit-identical.
 //   x, y: count      partials: number of workgroups of the first pass
 
 override SQRT: bool = false;
+override TO_RING: bool = true;
 
 struct Params { count: u32, chunk: u32, field: u32, _p0: u32, scale: f32, _p1: u32, _p2: u32, _p3: u32 }
 // struct State: shaders/state.wgsl, appended by the kernel wrapper.
@@ -32,7 +34,11 @@ fn tree(lid: u32) {
 fn write_metric(sum: f32) {
   var v = p.scale * sum;
   if (SQRT) { v = sqrt(v); }
-  out[((state.step - 1u) % state.ring) * state.stride + p.field] = v;
+  if (TO_RING) {
+    out[((state.step - 1u) % state.ring) * state.stride + p.field] = v;
+  } else {
+    out[p.field] = v;
+  }
 }
 
 @compute @workgroup_size(WG)

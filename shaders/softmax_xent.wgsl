@@ -2,7 +2,9 @@
 //
 //   logits: N x V (N = B*T rows), split into chunks [v0, v0 + cols) of the vocabulary, one buffer each
 //   loss[n] = logsumexp(logits[n, :]) - logits[n, target[n]]            (mean over n is the LM loss)
-//   dlogits[n, v] = (softmax(logits[n, :])[v] - [v == target[n]]) / N   (written over the logits chunk)
+//   dlogits[n, v] = (softmax(logits[n, :])[v] - [v == target[n]]) * inv_count   (over the logits chunk;
+//                   inv_count = 1/N, or 1/(k N) for one of k accumulated micro-batches)
+// loss rows land at loss[loss_offset + n] (micro-batch i of k writes its slice of the step's k N rows).
 //
 // Online, numerically safe logsumexp: each chunk folds its (max m, sum of exp(x - m)) into a running
 // (m, s) per row, rescaling the smaller side: (m1, s1) + (m2, s2) = (M, s1 e^(m1 - M) + s2 e^(m2 - M)),
@@ -14,7 +16,7 @@
 override WG: u32 = 256u;
 override FIRST: bool = true;
 
-struct Params { rows: u32, cols: u32, v0: u32, _p0: u32, inv_count: f32, _q0: f32, _q1: f32, _q2: f32 }
+struct Params { rows: u32, cols: u32, v0: u32, loss_offset: u32, inv_count: f32, _q0: f32, _q1: f32, _q2: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> targets: array<u32>;
@@ -77,7 +79,7 @@ fn finalize(@builtin(global_invocation_id) gid: vec3<u32>) {
   let o = 4u * row;
   let lse = stats[o] + log(stats[o + 1u]);
   stats[o + 3u] = lse;
-  loss[row] = lse - stats[o + 2u];
+  loss[p.loss_offset + row] = lse - stats[o + 2u];
 }
 
 @group(0) @binding(3) var<storage, read_write> dlogits: array<f32>;

@@ -1,10 +1,12 @@
 // Result bundles on disk for the CLI: the page's codec (results/bundle.ts) with Node's zlib for gzip.
 // A file is gzipped when its name ends in .gz; reading recognises gzip by its magic bytes. Problems with
 // the path or the file are UsageErrors (one line, exit 2).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { BundleError, MAX_BUNDLE_BYTES, packBundle, readBundle, type Bundle, type Gzip } from '../results/bundle.ts';
+import { quote } from '../experiments/untrusted.ts';
 import { UsageError } from './args.ts';
+import { writeOutput } from './paths.ts';
 
 export const zlibGzip: Gzip = {
   gzip: async (bytes) => new Uint8Array(gzipSync(bytes)),
@@ -19,21 +21,17 @@ export const zlibGzip: Gzip = {
   },
 };
 
-export async function writeBundleFile(path: string, bundle: Bundle): Promise<string> {
+export async function writeBundleFile(path: string, bundle: Bundle, flag = '--out'): Promise<string> {
   const { bytes, gzipped } = await packBundle(bundle, path.endsWith('.gz') ? zlibGzip : null, 0);
-  try {
-    writeFileSync(path, bytes);
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return `wrote ${path} (${(bytes.length / 1024).toFixed(1)} KiB${gzipped ? ', gzip' : ''})`;
+  writeOutput(flag, path, bytes);
+  return `wrote ${quote(path, 80)} (${(bytes.length / 1024).toFixed(1)} KiB${gzipped ? ', gzip' : ''})`;
 }
 
 export function readFileBytes(path: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(`cannot read ${quote(path, 80)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
@@ -45,7 +43,7 @@ export function looksLikeBundle(bytes: Uint8Array): boolean {
 
 export async function readBundleBytes(path: string, bytes: Uint8Array): Promise<Bundle> {
   const r = await readBundle(bytes, zlibGzip);
-  if (!r.ok) throw new UsageError(`${path} is not a readable result bundle: ${r.error}`);
+  if (!r.ok) throw new UsageError(`${quote(path, 80)} is not a readable result bundle: ${r.error}`);
   return r.value;
 }
 

@@ -3,16 +3,23 @@
 // validation all derive from it; this file holds the one parser of a raw value and the one validator of
 // a whole untrusted object.
 
+import { quote } from './untrusted.ts';
+
 export type FieldSpec =
   | { kind: 'int'; default: number; min: number; max: number; label: string; help: string; log?: boolean; short: string }
   | { kind: 'number'; default: number; min: number; max: number; label: string; help: string; log?: boolean; short: string }
+  /**
+   * A number that may also be left to something else (GPT-2's dropout: the model's config): the word
+   * `auto` in place of a number means "not set here" and parses to null.
+   */
+  | { kind: 'number'; auto: string; default: number | null; min: number; max: number; label: string; help: string; log?: boolean; short: string }
   | { kind: 'enum'; default: string; options: readonly string[]; label: string; help: string; short: string }
   | { kind: 'bool'; default: boolean; label: string; help: string; short: string };
 
 export type Fields = Readonly<Record<string, FieldSpec>>;
 
 /** The value type of a field: boolean, one of its options, or number. */
-export type ValueOf<F> = F extends { kind: 'bool' } ? boolean : F extends { kind: 'enum'; options: readonly (infer O)[] } ? O : number;
+export type ValueOf<F> = F extends { kind: 'bool' } ? boolean : F extends { kind: 'enum'; options: readonly (infer O)[] } ? O : F extends { auto: string } ? number | null : number;
 
 /** A settings object of a schema: one value per field. */
 export type SettingsOf<F extends Fields> = { -readonly [K in keyof F]: ValueOf<F[K]> };
@@ -46,10 +53,11 @@ export function parseField<F extends Fields, K extends keyof F & string>(fields:
     if (typeof raw === 'string' && spec.options.includes(raw)) return ok(raw);
     return { ok: false, error: `${name} must be one of ${spec.options.join(', ')}` };
   }
+  if ('auto' in spec && (raw === null || (typeof raw === 'string' && raw.trim() === spec.auto))) return ok(null);
   let v: number;
   if (typeof raw === 'number') v = raw;
   else if (typeof raw === 'string' && NUMBER.test(raw)) v = Number(raw);
-  else return { ok: false, error: `${name} must be a number` };
+  else return { ok: false, error: 'auto' in spec ? `${name} must be a number or ${spec.auto}` : `${name} must be a number` };
   if (!Number.isFinite(v)) return { ok: false, error: `${name} must be finite` };
   if (spec.kind === 'int' && !Number.isInteger(v)) return { ok: false, error: `${name} must be a whole number` };
   if (v < spec.min || v > spec.max) return { ok: false, error: `${name} must be between ${spec.min} and ${spec.max}` };
@@ -71,7 +79,7 @@ export function validateSettings<F extends Fields>(fields: F, raw: unknown, extr
       continue;
     }
     const e = extra?.(k, v, out);
-    if (e === undefined) return { ok: false, error: `unknown setting ${JSON.stringify(k.slice(0, 40))}` };
+    if (e === undefined) return { ok: false, error: `unknown setting ${quote(k, 40)}` };
     if (e !== null) return { ok: false, error: e };
   }
   return { ok: true, value: out as SettingsOf<F> };

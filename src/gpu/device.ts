@@ -9,6 +9,10 @@ export interface GpuContext {
   /** True for CPU/software adapters (SwiftShader), where sizes must stay small. */
   isSoftware: boolean;
   hasTimestamps: boolean;
+  /** What the adapter says about itself, for reports (the self-check's header). */
+  info: { vendor: string; architecture: string; device: string; description: string };
+  /** Features the adapter offers (the device enables only those the engine asks for). */
+  features: string[];
   limits: GPUSupportedLimits;
   /** Resolves when the device is lost (never for a healthy device); carries the reason. */
   lost: Promise<GPUDeviceLostInfo>;
@@ -42,7 +46,8 @@ export async function createGpuContext(gpu: GPU | undefined, opts: { powerPrefer
   const info = adapter.info;
   const adapterName = [info?.vendor, info?.architecture || info?.description].filter(Boolean).join(' ') || 'unknown adapter';
   const isSoftware = /swiftshader|llvmpipe|software|cpu/i.test(`${info?.vendor} ${info?.architecture} ${info?.description}`) || (info as { isFallbackAdapter?: boolean })?.isFallbackAdapter === true;
-  return { device, adapterName, isSoftware, hasTimestamps, limits: device.limits, lost: device.lost };
+  const about = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' };
+  return { device, adapterName, isSoftware, hasTimestamps, info: about, features: [...adapter.features].sort(), limits: device.limits, lost: device.lost };
 }
 
 /**

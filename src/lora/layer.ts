@@ -67,12 +67,12 @@ export function loraForward(arena: GpuArena, L: LoraLayer, b: LoraBatch): Dispat
   ];
 }
 
-/** Gradients of A and B from g = dL/dH (m x nOut). */
-export function loraBackward(arena: GpuArena, L: LoraLayer, b: LoraBatch, g: GPUBuffer): Dispatch[] {
+/** Gradients of A and B from g = dL/dH (m x nOut); with `accumulate`, added to dA and dB (micro-batches). */
+export function loraBackward(arena: GpuArena, L: LoraLayer, b: LoraBatch, g: GPUBuffer, accumulate = false): Dispatch[] {
   return [
-    ...matmul(arena, { M: L.nOut, N: L.rank, K: b.m, a: g, b: b.zA, c: L.dB, transA: true, alpha: L.scale, splits: 'auto', label: 'lora.dB' }),
+    ...matmul(arena, { M: L.nOut, N: L.rank, K: b.m, a: g, b: b.zA, c: L.dB, transA: true, alpha: L.scale, splits: 'auto', accumulate, label: 'lora.dB' }),
     ...matmul(arena, { M: b.m, N: L.rank, K: L.nOut, a: g, b: L.B, c: b.u, alpha: L.scale, splits: 'auto', label: 'lora.U' }),
-    ...matmul(arena, { M: L.rank, N: L.nIn, K: b.m, a: b.u, b: b.x, c: L.dA, transA: true, splits: 'auto', label: 'lora.dA' }),
+    ...matmul(arena, { M: L.rank, N: L.nIn, K: b.m, a: b.u, b: b.x, c: L.dA, transA: true, splits: 'auto', accumulate, label: 'lora.dA' }),
   ];
 }
 

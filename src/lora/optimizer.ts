@@ -30,12 +30,16 @@ export function loraPlusGroups(
   ];
 }
 
-export function adamwStep(arena: GpuArena, groups: ParamGroup[], settings: AdamSettings, state: GPUBuffer): Dispatch[] {
+/**
+ * One AdamW dispatch per tensor. `scheduled`: every lr times the state's schedule factor; `clipped`: every
+ * gradient times the state's clipping scale (src/gpu/kernels/gradClip.ts writes it first).
+ */
+export function adamwStep(arena: GpuArena, groups: ParamGroup[], settings: AdamSettings, state: GPUBuffer, opts: { scheduled?: boolean; clipped?: boolean } = {}): Dispatch[] {
   const out: Dispatch[] = [];
   for (const g of groups) {
     for (const t of g.tensors) {
       const hyper: AdamHyper = { lr: g.lr, weightDecay: g.weightDecay, ...settings };
-      out.push(adamw(arena, { theta: t.theta, grad: t.grad, count: t.count, state, hyper, label: t.label }).dispatch);
+      out.push(adamw(arena, { theta: t.theta, grad: t.grad, count: t.count, state, hyper, label: t.label, ...opts }).dispatch);
     }
   }
   return out;

@@ -10,6 +10,7 @@
 // NOTE: Conv1D weights are stored [in, out] (y = x W + b), the transpose of nn.Linear's [out, in].
 // `h.i.attn.bias` / `h.i.attn.masked_bias` are causal-mask buffers, not parameters: skipped.
 
+import { printable, quote, quoteJson } from '../experiments/untrusted.ts';
 import { parseSafetensors, type ParseOptions } from './safetensors.ts';
 
 export interface Gpt2Config {
@@ -24,6 +25,14 @@ export interface Gpt2Config {
   n_inner: number;
   /** GPT-2's GELU is the tanh approximation ("gelu_new" == "gelu_pytorch_tanh"). */
   activation_function: 'gelu_new' | 'gelu_pytorch_tanh';
+  /**
+   * Dropout probabilities HF's GPT-2 applies in train mode (0.1 each in GPT-2's config.json and in
+   * GPT2Config's defaults): after the embeddings, on the attention probabilities, and on each residual
+   * branch (attn.c_proj and mlp.c_proj outputs) before it is added to the stream.
+   */
+  embd_pdrop: number;
+  attn_pdrop: number;
+  resid_pdrop: number;
 }
 
 export class Gpt2Error extends Error {
@@ -37,27 +46,32 @@ export class Gpt2Error extends Error {
 export function parseGpt2Config(json: unknown): Gpt2Config {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Gpt2Error('config.json must be a JSON object');
   const c = json as Record<string, unknown>;
-  if (c.model_type !== undefined && c.model_type !== 'gpt2') throw new Gpt2Error(`config.json: model_type is ${JSON.stringify(c.model_type)}, expected "gpt2"`);
+  if (c.model_type !== undefined && c.model_type !== 'gpt2') throw new Gpt2Error(`config.json: model_type is ${quoteJson(c.model_type)}, expected "gpt2"`);
   const int = (key: string, fallback?: string): number => {
     const v = c[key] ?? (fallback !== undefined ? c[fallback] : undefined);
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new Gpt2Error(`config.json: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new Gpt2Error(`config.json: ${key} must be a positive integer, got ${quoteJson(v)}`);
     return v as number;
   };
   const n_embd = int('n_embd');
   const n_head = int('n_head');
   if (n_embd % n_head !== 0) throw new Gpt2Error(`config.json: n_embd ${n_embd} is not divisible by n_head ${n_head}`);
   const eps = c.layer_norm_epsilon ?? 1e-5;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new Gpt2Error(`config.json: layer_norm_epsilon must be a positive number, got ${JSON.stringify(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0)) throw new Gpt2Error(`config.json: layer_norm_epsilon must be a positive number, got ${quoteJson(eps)}`);
   const act = c.activation_function ?? 'gelu_new';
-  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') throw new Gpt2Error(`config.json: activation_function ${JSON.stringify(act)} is not supported (GPT-2 uses "gelu_new")`);
+  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') throw new Gpt2Error(`config.json: activation_function ${quoteJson(act)} is not supported (GPT-2 uses "gelu_new")`);
   const refuse = (key: string, ok: unknown) => {
-    if (c[key] !== undefined && c[key] !== ok) throw new Gpt2Error(`config.json: ${key}=${JSON.stringify(c[key])} is not supported (only ${JSON.stringify(ok)})`);
+    if (c[key] !== undefined && c[key] !== ok) throw new Gpt2Error(`config.json: ${key}=${quoteJson(c[key])} is not supported (only ${JSON.stringify(ok)})`);
   };
   refuse('scale_attn_weights', true);
   refuse('scale_attn_by_inverse_layer_idx', false);
   refuse('reorder_and_upcast_attn', false);
   refuse('add_cross_attention', false);
   refuse('tie_word_embeddings', true);
+  const pdrop = (key: string): number => {
+    const v = c[key] ?? 0.1; // GPT2Config's default
+    if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Gpt2Error(`config.json: ${key} must be a probability in [0, 1), got ${JSON.stringify(v)}`);
+    return v;
+  };
   return {
     model_type: 'gpt2',
     n_embd,
@@ -68,8 +82,14 @@ export function parseGpt2Config(json: unknown): Gpt2Config {
     layer_norm_epsilon: eps,
     n_inner: c.n_inner == null ? 4 * n_embd : int('n_inner'),
     activation_function: act,
+    embd_pdrop: pdrop('embd_pdrop'),
+    attn_pdrop: pdrop('attn_pdrop'),
+    resid_pdrop: pdrop('resid_pdrop'),
   };
 }
+
+/** GPT-2's own dropout probabilities (config.json of distilgpt2 and gpt2; GPT2Config's defaults). */
+export const GPT2_DROPOUT = { embd_pdrop: 0.1, attn_pdrop: 0.1, resid_pdrop: 0.1 } as const;
 
 /** The models the playground offers. Configs are the hub's config.json values (used to estimate memory before downloading). */
 export const GPT2_MODELS = {
@@ -77,13 +97,13 @@ export const GPT2_MODELS = {
     id: 'distilgpt2',
     repo: 'distilbert/distilgpt2',
     label: 'DistilGPT-2 (82M parameters, 6 layers)',
-    config: { model_type: 'gpt2', n_embd: 768, n_layer: 6, n_head: 12, n_positions: 1024, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 3072, activation_function: 'gelu_new' },
+    config: { model_type: 'gpt2', n_embd: 768, n_layer: 6, n_head: 12, n_positions: 1024, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 3072, activation_function: 'gelu_new', ...GPT2_DROPOUT },
   },
   gpt2: {
     id: 'gpt2',
     repo: 'openai-community/gpt2',
     label: 'GPT-2 small (124M parameters, 12 layers)',
-    config: { model_type: 'gpt2', n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 3072, activation_function: 'gelu_new' },
+    config: { model_type: 'gpt2', n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024, vocab_size: 50257, layer_norm_epsilon: 1e-5, n_inner: 3072, activation_function: 'gelu_new', ...GPT2_DROPOUT },
   },
 } as const satisfies Record<string, { id: string; repo: string; label: string; config: Gpt2Config }>;
 export type Gpt2ModelId = keyof typeof GPT2_MODELS;
@@ -179,12 +199,12 @@ export function gpt2WeightsFromTensors(config: Gpt2Config, tensors: Map<string, 
     }
     const name = rawName.startsWith('transformer.') ? rawName.slice('transformer.'.length) : rawName;
     if (!expected.has(name)) unexpected.push(rawName);
-    else if (found.has(name)) throw new Gpt2Error(`checkpoint has "${name}" twice (with and without the "transformer." prefix)`);
+    else if (found.has(name)) throw new Gpt2Error(`checkpoint has ${quote(name, 80)} twice (with and without the "transformer." prefix)`);
     else found.set(name, t);
   }
   const missing = [...expected.keys()].filter((n) => !found.has(n));
   if (missing.length || unexpected.length) {
-    const list = (xs: string[]) => xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, ... (${xs.length} in all)` : '');
+    const list = (xs: string[]) => xs.slice(0, 8).map((x) => printable(x, 80)).join(', ') + (xs.length > 8 ? `, ... (${xs.length} in all)` : '');
     throw new Gpt2Error(
       `checkpoint does not match a ${config.n_layer}-layer GPT-2:` +
         (missing.length ? ` missing ${list(missing)}.` : '') +
@@ -194,9 +214,9 @@ export function gpt2WeightsFromTensors(config: Gpt2Config, tensors: Map<string, 
   for (const [name, shape] of expected) {
     const t = found.get(name)!;
     if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-      throw new Gpt2Error(`"${name}" has shape [${t.shape}] but the config implies [${shape}]`);
+      throw new Gpt2Error(`${quote(name, 80)} has shape [${t.shape}] but the config implies [${shape}]`);
     }
-    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Gpt2Error(`"${name}": data length ${t.data.length} does not match shape [${shape}]`);
+    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Gpt2Error(`${quote(name, 80)}: data length ${t.data.length} does not match shape [${shape}]`);
   }
   const get = (name: string) => found.get(name)!;
   if (lmHead) {

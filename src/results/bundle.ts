@@ -12,6 +12,8 @@
 // bounded sizes (compressed and decompressed), strict UTF-8, prototype keys refused while parsing, then
 // every record through the one validator (validate.ts).
 import type { Checked } from '../experiments/schema.ts';
+import { adapterSettings } from '../experiments/gpt2/adapterFiles.ts';
+import { GPT2_MODELS } from '../models/gpt2.ts';
 import { exportPeftAdapter, importPeftAdapter, type AdapterSettings } from '../models/peft.ts';
 import { base64ToBytes, bytesToBase64, columnToJson, type Column } from './columns.ts';
 import type { Gpt2RunRecord, SweepRecord, ToyRunRecord } from './records.ts';
@@ -75,14 +77,11 @@ export const webGzip: Gzip = {
 
 // ---- writing ----
 
-/** PEFT's adapter settings of a stored GPT-2 run (the page's download and the bundle's adapter alike). */
+/** PEFT's adapter settings of a stored GPT-2 run: those its download from the GPT-2 tab has. */
 export function peftSettings(r: Pick<Gpt2RunRecord, 'config' | 'baseModel'>, step: number): AdapterSettings {
-  const c = r.config;
-  return {
-    baseModel: r.baseModel, r: c.rank, alpha: c.alpha, rslora: c.rslora, targets: c.targets,
-    initLoraWeights: c.init === 'A' ? (c.initDist === 'gaussian' ? 'gaussian' : true) : false,
-    notes: { init: `Init[${c.init}]`, init_dist: c.initDist, eta: String(c.eta), lambda: String(c.lambda), steps: String(step), seed: String(c.seed) },
-  };
+  // Only a hub id is a base_model_name_or_path; random weights (and another machine's folder) load nowhere.
+  const hubId = Object.values(GPT2_MODELS).some((m) => m.repo === r.baseModel) ? r.baseModel : null;
+  return adapterSettings(r.config, { baseModel: hubId, baseLabel: r.baseModel, steps: step });
 }
 
 function columnsToJson<T extends Record<string, Column>>(cols: T): Record<keyof T, unknown> {

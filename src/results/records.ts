@@ -79,8 +79,13 @@ export function toyRows(c: ToyTraceColumns): StepMetrics[] {
 
 export const GPT2_ADAPTER_COLUMNS = ['zA', 'zB', 'normA', 'normB', 'normSBA'] as const;
 
-/** A GPT-2 run's trace: per step `step`, `loss`; per adapter and step the norms (step-major: [step][adapter]). */
-export type Gpt2TraceColumns = { step: Column; loss: Column; evalStep: Column; evalLoss: Column } & Record<(typeof GPT2_ADAPTER_COLUMNS)[number], Column>;
+/**
+ * A GPT-2 run's trace: per step `step`, `loss`, `lrScale` (the schedule's factor); on evaluation steps
+ * `evalLoss`, on clipped runs' steps `gradNorm` (each with its steps); per adapter and step the norms
+ * (step-major: [step][adapter]).
+ */
+export type Gpt2TraceColumns = { step: Column; loss: Column; lrScale: Column; evalStep: Column; evalLoss: Column; gradStep: Column; gradNorm: Column } & Record<(typeof GPT2_ADAPTER_COLUMNS)[number], Column>;
+export const GPT2_TRACE_KEYS = ['step', 'loss', 'lrScale', 'evalStep', 'evalLoss', 'gradStep', 'gradNorm', ...GPT2_ADAPTER_COLUMNS] as const;
 
 export interface StoredGeneration {
   step: number;
@@ -112,11 +117,15 @@ export interface Gpt2RunRecord extends RecordBase {
 
 export function gpt2Columns(rows: readonly Gpt2StepMetrics[]): Gpt2TraceColumns {
   const evals = rows.filter((r) => r.evalLoss !== undefined);
+  const clipped = rows.filter((r) => r.gradNorm !== undefined);
   const out = {
     step: compactColumn(rows.map((r) => r.step)),
     loss: compactColumn(rows.map((r) => r.loss)),
+    lrScale: compactColumn(rows.map((r) => r.lrScale)),
     evalStep: compactColumn(evals.map((r) => r.step)),
     evalLoss: compactColumn(evals.map((r) => r.evalLoss!)),
+    gradStep: compactColumn(clipped.map((r) => r.step)),
+    gradNorm: compactColumn(clipped.map((r) => r.gradNorm!)),
   } as Gpt2TraceColumns;
   for (const f of GPT2_ADAPTER_COLUMNS) out[f] = compactColumn(rows.flatMap((r) => r[f]));
   return out;
@@ -125,13 +134,15 @@ export function gpt2Columns(rows: readonly Gpt2StepMetrics[]): Gpt2TraceColumns 
 export function gpt2Rows(c: Gpt2TraceColumns, adapters: number): Gpt2StepMetrics[] {
   const out: Gpt2StepMetrics[] = [];
   let e = 0;
+  let g = 0;
   for (let i = 0; i < c.step.length; i++) {
     const loss = c.loss[i];
-    const row: Gpt2StepMetrics = { step: c.step[i], loss, perplexity: Math.exp(loss), zA: [], zB: [], normA: [], normB: [], normSBA: [] };
+    const row: Gpt2StepMetrics = { step: c.step[i], loss, perplexity: Math.exp(loss), lrScale: c.lrScale[i], zA: [], zB: [], normA: [], normB: [], normSBA: [] };
     if (e < c.evalStep.length && c.evalStep[e] === row.step) {
       row.evalLoss = c.evalLoss[e++];
       row.evalPerplexity = Math.exp(row.evalLoss);
     }
+    if (g < c.gradStep.length && c.gradStep[g] === row.step) row.gradNorm = c.gradNorm[g++];
     for (const f of GPT2_ADAPTER_COLUMNS) row[f] = Array.from(c[f].subarray(i * adapters, (i + 1) * adapters));
     out.push(row);
   }

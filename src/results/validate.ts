@@ -11,7 +11,7 @@ import { parseGpt2Config, targetDims, type Gpt2Config, type LoraTarget } from '.
 import type { LoraWeights } from '../models/peft.ts';
 import { base64ToBytes, type Column } from './columns.ts';
 import type { Verdict } from './compare.ts';
-import { GPT2_ADAPTER_COLUMNS, RECORD_VERSION, STORED_STATUSES, TOY_DENSE, type Gpt2RunRecord, type Gpt2TraceColumns, type ResultRecord, type StoredGeneration, type SweepRecord, type ToyRunRecord, type ToyTraceColumns } from './records.ts';
+import { GPT2_ADAPTER_COLUMNS, GPT2_TRACE_KEYS, RECORD_VERSION, STORED_STATUSES, TOY_DENSE, type Gpt2RunRecord, type Gpt2TraceColumns, type ResultRecord, type StoredGeneration, type SweepRecord, type ToyRunRecord, type ToyTraceColumns } from './records.ts';
 
 export class RecordError extends Error {}
 
@@ -180,7 +180,7 @@ export function checkToyRun(raw: unknown, path = 'run'): ToyRunRecord {
 
 /** A GPT-2 config within sizes a browser could hold (the engine's own parser does the rest). */
 export function checkModelConfig(raw: unknown, path: string): Gpt2Config {
-  const o = fields(raw, path, ['model_type', 'n_embd', 'n_layer', 'n_head', 'n_positions', 'vocab_size', 'layer_norm_epsilon', 'n_inner', 'activation_function']);
+  const o = fields(raw, path, ['model_type', 'n_embd', 'n_layer', 'n_head', 'n_positions', 'vocab_size', 'layer_norm_epsilon', 'n_inner', 'activation_function', 'embd_pdrop', 'attn_pdrop', 'resid_pdrop']);
   int(o.n_embd, `${path}.n_embd`, 1, 16384);
   int(o.n_layer, `${path}.n_layer`, 1, 128);
   int(o.n_inner, `${path}.n_inner`, 1, 65536);
@@ -225,15 +225,17 @@ export function checkGpt2Run(raw: unknown, path = 'run'): Gpt2RunRecord {
   const k = modelConfig.n_layer * c.targets.length;
   const adapters = array(o.adapters, `${path}.adapters`, k).map((a, i) => str(a, `${path}.adapters[${i}]`, 64));
   if (adapters.length !== k) fail(`${path}.adapters`, `has ${adapters.length} labels, expected ${k}`);
-  const t = fields(o.trace, `${path}.trace`, ['step', 'loss', 'evalStep', 'evalLoss', ...GPT2_ADAPTER_COLUMNS]);
+  const t = fields(o.trace, `${path}.trace`, [...GPT2_TRACE_KEYS]);
   const step = column(t.step, `${path}.trace.step`);
   if (step.length > c.steps) fail(`${path}.trace.step`, `has ${step.length} steps, more than the run's ${c.steps}`);
   steps(step, `${path}.trace.step`, c.steps);
-  const trace = { step, loss: column(t.loss, `${path}.trace.loss`, step.length) } as Gpt2TraceColumns;
-  trace.evalStep = column(t.evalStep, `${path}.trace.evalStep`);
-  if (trace.evalStep.length > step.length) fail(`${path}.trace.evalStep`, 'has more entries than steps');
-  steps(trace.evalStep, `${path}.trace.evalStep`, c.steps);
-  trace.evalLoss = column(t.evalLoss, `${path}.trace.evalLoss`, trace.evalStep.length);
+  const trace = { step, loss: column(t.loss, `${path}.trace.loss`, step.length), lrScale: column(t.lrScale, `${path}.trace.lrScale`, step.length) } as Gpt2TraceColumns;
+  for (const [at, values] of [['evalStep', 'evalLoss'], ['gradStep', 'gradNorm']] as const) {
+    trace[at] = column(t[at], `${path}.trace.${at}`);
+    if (trace[at].length > step.length) fail(`${path}.trace.${at}`, 'has more entries than steps');
+    steps(trace[at], `${path}.trace.${at}`, c.steps);
+    trace[values] = column(t[values], `${path}.trace.${values}`, trace[at].length);
+  }
   for (const f of GPT2_ADAPTER_COLUMNS) trace[f] = column(t[f], `${path}.trace.${f}`, step.length * k);
   let weights: Gpt2RunRecord['weights'] = null;
   if (o.weights !== null) {

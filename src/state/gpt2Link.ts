@@ -6,11 +6,13 @@
 // reference (only the bundled text can be referenced: pasted text stays on the machine that has it,
 // and such a link opens with the text box empty); `cmp=1` means Init[A] vs Init[B] side by side.
 // Decoding never throws: every value goes through parseGpt2Field / parseTargets, unknown keys refuse.
-import { GPT2_FIELDS, GPT2_KEYS, gpt2ConfigError, parseGpt2Field, parseTargets, type Gpt2Key, type Gpt2RunConfig } from '../experiments/gpt2/config.ts';
+// Version 1 links predate dropout, clipping, schedules, accumulation and the batch order: what they leave
+// out means PLAIN_TRAINING (what they trained with then), not today's defaults, so they replay the same run.
+import { GPT2_FIELDS, GPT2_KEYS, gpt2ConfigError, parseGpt2Field, parseTargets, PLAIN_TRAINING, type Gpt2Key, type Gpt2RunConfig } from '../experiments/gpt2/config.ts';
 import { defaultsFor, formatGpt2Raw, MODEL_CHOICES, modelConfig, type Gpt2ModelChoice, type TextSource } from './gpt2Store.ts';
 import { quote } from './shareLink.ts';
 
-export const GPT2_LINK_VERSION = 1;
+export const GPT2_LINK_VERSION = 2;
 export const GPT2_LINK_PREFIX = 'gpt2?';
 const MAX_CHARS = 2048;
 
@@ -41,6 +43,7 @@ export function decodeGpt2Link(fragment: string): { ok: true; state: Gpt2SharedS
     let model: Gpt2ModelChoice = 'tiny';
     let text: TextSource = 'shakespeare';
     let compare = false;
+    let version = GPT2_LINK_VERSION;
     const pairs: Array<[string, string]> = [];
     const seen = new Set<string>();
     for (const part of f.split('&')) {
@@ -62,6 +65,7 @@ export function decodeGpt2Link(fragment: string): { ok: true; state: Gpt2SharedS
       if (name === 'v') {
         if (!/^\d{1,3}$/.test(value)) return { ok: false, error: `malformed version ${quote(value)}` };
         if (Number(value) > GPT2_LINK_VERSION) return { ok: false, error: `the link was made by a newer version (v${value})` };
+        version = Number(value);
       } else if (name === 'm') {
         const m = MODEL_CHOICES.find((c) => c.id === value);
         if (!m) return { ok: false, error: `unknown model ${quote(value)}` };
@@ -73,7 +77,7 @@ export function decodeGpt2Link(fragment: string): { ok: true; state: Gpt2SharedS
         compare = value === '1';
       }
     }
-    const out = defaultsFor(model) as Record<string, unknown>;
+    const out = (version < 2 ? { ...defaultsFor(model), ...PLAIN_TRAINING } : defaultsFor(model)) as Record<string, unknown>;
     for (const [name, value] of pairs) {
       if (name === 'v' || name === 'm' || name === 'txt' || name === 'cmp') continue;
       if (name === 't') {

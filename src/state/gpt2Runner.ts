@@ -4,22 +4,26 @@
 // after the other when two do not fit the memory budget), generations, and the PEFT export. Metric rows
 // are appended to the run's array as they arrive; the store's `rev` moves once per animation frame. A
 // copy of each run's adapters is read back every few seconds, so a lost device keeps them downloadable.
-// Nothing here imports React; nothing throws at the UI.
+// A loaded PEFT adapter is what a run starts from; it can also be opened without training, to evaluate
+// it on the held-out text or generate with it. Nothing here imports React; nothing throws at the UI.
+import { defaultMemoryBudget } from '../gpu/budget.ts';
 import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2RunConfig } from '../experiments/gpt2/session.ts';
 import { randomGpt2Weights } from '../experiments/gpt2/random.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { GPT2_MODELS, type Gpt2Weights } from '../models/gpt2.ts';
 import { HubError, type FileProgress } from '../models/hub.ts';
 import { downloadGpt2 } from '../models/load.ts';
-import { exportPeftAdapter, type LoraWeights } from '../models/peft.ts';
+import type { LoraWeights } from '../models/peft.ts';
+import { adapterFolder, type AdapterFolder, type AdapterOrigin } from '../experiments/gpt2/adapterFiles.ts';
 import { BUNDLED_TOKENIZER_PATH, encodeCorpus, loadTokenizerFromUrl, type Tokenizer } from '../models/tokenizer.ts';
 import { recordGpt2End, recordGpt2Rows, recordGpt2Start, recordGpt2Weights } from './history/gpt2.ts';
 import { newGroupId } from './history/recorder.ts';
+import { trainingRefusal } from './gpuCheckStore.ts';
 import { pageHost } from './pageGpu.ts';
 import { BUNDLED_TEXT_PATH, modelConfig, RUN_COLORS, TINY_GPT2_CONFIG, useGpt2Store, type Generation, type Gpt2ModelChoice, type Gpt2Run } from './gpt2Store.ts';
 
 /** WebGPU does not say how much memory a GPU has: a laptop budget, smaller on a software adapter. */
-export const budgetFor = (software: boolean) => (software ? 2 * 2 ** 30 : 4 * 2 ** 30);
+export const budgetFor = (software: boolean) => defaultMemoryBudget({ isSoftware: software });
 
 const weightsCache = new Map<string, Gpt2Weights>();
 let tokenizer: Promise<Tokenizer> | null = null;
@@ -29,6 +33,12 @@ const sessions = new Map<number, Gpt2Session>();
 const snapshots = new Map<number, { step: number; weights: LoraWeights[] }>();
 /** Read each run's adapters back this often while it trains. */
 const SNAPSHOT_EVERY_MS = 10_000;
+/** The training text as last split (what evaluations of a run measure: its held-out part). */
+let lastData: ReturnType<typeof splitTokens> | null = null;
+/** Windows an evaluation averages over. */
+const EVAL_WINDOWS = 32;
+/** The adapter choice the open untrained run was made from (openAdapter reuses that run). */
+let openedAdapter: unknown = null;
 let nextRunId = 1;
 let nextGenId = 1;
 let abort: AbortController | null = null;
@@ -166,10 +176,14 @@ export async function train(compare: boolean): Promise<void> {
   const s = store();
   const config = s.config;
   if (!config || s.phase !== 'idle') return;
+  const refused = trainingRefusal('gpt2');
+  if (refused) return s.set({ failure: refused });
   stopRequested = false;
   disposeAll();
   s.set({ failure: null, runs: [], generations: [] });
-  const inits: Array<'A' | 'B'> = compare ? ['A', 'B'] : [config.init];
+  // A loaded adapter is the start: Init[A] vs Init[B] would both start from it, so there is nothing to compare.
+  const adapter = s.adapter?.loaded ?? undefined;
+  const inits: Array<'A' | 'B'> = compare && !adapter ? ['A', 'B'] : [config.init];
   try {
     const c = await getCtx();
     const budget = budgetFor(c.isSoftware);
@@ -179,19 +193,16 @@ export async function train(compare: boolean): Promise<void> {
       return;
     }
     const weights = await loadWeights(s.model, config.seed);
-    const ids = await loadCorpus();
-    const need = config.seq + 1;
-    if (ids.length < 2 * need) throw new Error(`The text has ${ids.length} tokens; a sequence length of ${config.seq} needs at least ${2 * need}. Use a longer text or a shorter sequence.`);
-    const data = splitTokens(ids, Math.max(need / ids.length, Math.min(0.1, 1 - need / ids.length)));
+    const data = await trainingData(config);
     const group = newGroupId();
     const runs: Gpt2Run[] = inits.map((init) => ({
-      id: nextRunId++, init, color: RUN_COLORS[init], status: 'queued', config: { ...config, init }, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total,
+      id: nextRunId++, init, color: RUN_COLORS[init], status: 'queued', config: { ...config, init }, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total, adapterName: adapter ? s.adapter!.name : undefined,
     }));
     store().set({ runs, phase: 'training', phaseText: '' });
     // Side by side when both fit the budget at once; otherwise one after the other.
     const together = runs.length > 1 && runs.length * check.plan.total <= budget;
     if (together) {
-      const started = await Promise.all(runs.map((run) => prepareRun(weights, data, run, budget, group)));
+      const started = await Promise.all(runs.map((run) => prepareRun(weights, data, run, budget, group, adapter?.weights)));
       await Promise.all(started.map((session, i) => (session ? trainRun(session, runs[i]) : undefined)));
     } else {
       if (runs.length > 1) store().set({ phaseText: `Two runs need ${formatBytesShort(2 * check.plan.total)}, over this adapter's budget: Init[A] trains first, then Init[B].` });
@@ -200,7 +211,7 @@ export async function train(compare: boolean): Promise<void> {
           patchRun(run.id, { status: 'paused', message: 'Not started (stopped).' });
           continue;
         }
-        const session = await prepareRun(weights, data, run, budget, group);
+        const session = await prepareRun(weights, data, run, budget, group, adapter?.weights);
         if (session) await trainRun(session, run);
       }
     }
@@ -215,11 +226,20 @@ export async function train(compare: boolean): Promise<void> {
 
 const formatBytesShort = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
-async function prepareRun(weights: Gpt2Weights, data: ReturnType<typeof splitTokens>, run: Gpt2Run, budget: number, group: string): Promise<Gpt2Session | null> {
+/** The tokenised text split into training and held-out parts (kept for evaluations). */
+async function trainingData(config: Gpt2RunConfig): Promise<ReturnType<typeof splitTokens>> {
+  const ids = await loadCorpus();
+  const need = config.seq + 1;
+  if (ids.length < 2 * need) throw new Error(`The text has ${ids.length} tokens; a sequence length of ${config.seq} needs at least ${2 * need}. Use a longer text or a shorter sequence.`);
+  lastData = splitTokens(ids, Math.max(need / ids.length, Math.min(0.1, 1 - need / ids.length)));
+  return lastData;
+}
+
+async function prepareRun(weights: Gpt2Weights, data: ReturnType<typeof splitTokens>, run: Gpt2Run, budget: number, group: string, adapters?: readonly LoraWeights[]): Promise<Gpt2Session | null> {
   patchRun(run.id, { status: 'preparing' });
   let session: Gpt2Session;
   try {
-    session = await Gpt2Session.create(pageHost, weights, run.config, data, { memoryBudget: budget, readEvery: 1 });
+    session = await Gpt2Session.create(pageHost, weights, run.config, data, { memoryBudget: budget, readEvery: 1, adapters });
   } catch (e) {
     patchRun(run.id, { status: 'error', message: describeError(e) });
     return null;
@@ -320,7 +340,7 @@ export async function generateFor(runId: number, mode: 'greedy' | 'sample'): Pro
   const update = (patch: Partial<Generation>) => store().set({ generations: store().generations.map((x) => (x.id === g.id ? { ...x, ...patch } : x)) });
   try {
     let last = 0;
-    await session.generate(prompt, {
+    const result = await session.generate(prompt, {
       maxNewTokens: Math.min(20, window - prompt.length),
       temperature: mode === 'greedy' ? 0 : s.temperature,
       topK: mode === 'greedy' ? 0 : 40,
@@ -334,19 +354,74 @@ export async function generateFor(runId: number, mode: 'greedy' | 'sample'): Pro
         }
       },
     });
-    update({ text: tok.decode(ids), pending: false, step: g.step });
+    update({ text: tok.decode(ids), pending: false, step: g.step, tokensPerSecond: result.tokensPerSecond });
   } catch (e) {
     update({ text: `(generation failed: ${e instanceof Error ? e.message : String(e)})`, pending: false });
+  }
+}
+
+// ---- a loaded adapter, without training ----
+
+/**
+ * Opens the loaded adapter as a run that has not trained (step 0): then `evaluate` measures it on the
+ * held-out text, `generate` samples from it (greedy and at the chosen temperature). Train continues it.
+ */
+export async function openAdapter(action: 'evaluate' | 'generate'): Promise<void> {
+  const s = store();
+  const adapter = s.adapter?.loaded;
+  const config = s.config;
+  if (!adapter || !config || s.phase !== 'idle') return;
+  // Already open with these settings (evaluated, now generating, or the other way round): use it.
+  const open = openedAdapter === s.adapter ? s.runs.find((r) => r.step === 0 && r.config === config && sessions.has(r.id)) : undefined;
+  if (open) return action === 'evaluate' ? evaluateRun(open.id) : void (await Promise.all([generateFor(open.id, 'greedy'), generateFor(open.id, 'sample')]));
+  disposeAll();
+  openedAdapter = s.adapter;
+  s.set({ failure: null, runs: [], generations: [], phase: 'training', phaseText: `Opening ${s.adapter!.name}…` });
+  try {
+    const c = await getCtx();
+    const budget = budgetFor(c.isSoftware);
+    const check = checkGpt2Run(c, modelConfig(s.model), config, { memoryBudget: budget });
+    if (check.problems.length) return store().set({ plan: check, failure: `This configuration will not fit: ${check.problems.join('; ')}.` });
+    const weights = await loadWeights(s.model, config.seed);
+    const data = await trainingData(config);
+    const run: Gpt2Run = {
+      id: nextRunId++, init: config.init, color: RUN_COLORS[config.init], status: 'queued', config, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total, adapterName: s.adapter!.name,
+    };
+    store().set({ runs: [run], phaseText: '' });
+    const session = await prepareRun(weights, data, run, budget, newGroupId(), adapter.weights);
+    if (!session) return;
+    patchRun(run.id, { status: 'paused', message: `Loaded from ${run.adapterName}; Train continues it.` });
+    if (action === 'evaluate') await evaluateRun(run.id);
+    else await Promise.all([generateFor(run.id, 'greedy'), generateFor(run.id, 'sample')]);
+  } catch (e) {
+    store().set({ failure: describeError(e) });
+  } finally {
+    store().set({ phase: 'idle', phaseText: '' });
+    bump();
+  }
+}
+
+/** Loss and perplexity of a run's adapters as they are now, on the held-out part of the text. */
+export async function evaluateRun(runId: number): Promise<void> {
+  const session = sessions.get(runId);
+  const run = store().runs.find((r) => r.id === runId);
+  if (!session || !run || !lastData) return;
+  const ids = lastData.eval && lastData.eval.length > run.config.seq ? lastData.eval : lastData.train;
+  try {
+    const e = await session.evaluate(ids, EVAL_WINDOWS);
+    patchRun(runId, { evaluation: { loss: e.loss, perplexity: e.perplexity, seq: e.seq, windows: e.starts.length, step: run.step } });
+  } catch (e) {
+    patchRun(runId, { message: `Evaluation failed: ${e instanceof Error ? e.message : String(e)}` });
   }
 }
 
 // ---- export ----
 
 /**
- * adapter_config.json + adapter_model.safetensors of a run's adapters: as they are now, or, after the
- * device was lost, as of the last copy read back.
+ * The PEFT folder of a run's adapters (adapter_config.json, adapter_model.safetensors and a README.md
+ * model card): as they are now, or, after the device was lost, as of the last copy read back.
  */
-export async function exportAdapter(runId: number): Promise<{ 'adapter_config.json': string; 'adapter_model.safetensors': Uint8Array } | null> {
+export async function exportAdapter(runId: number): Promise<AdapterFolder | null> {
   const session = sessions.get(runId);
   const run = store().runs.find((r) => r.id === runId);
   if (!run) return null;
@@ -355,16 +430,20 @@ export async function exportAdapter(runId: number): Promise<{ 'adapter_config.js
   const weights = live ? await session.readAdapters() : copy?.weights;
   if (!weights) return null;
   const c = run.config;
-  const baseModel = baseModelOf(run);
-  return exportPeftAdapter(modelConfig(run.model), {
-    baseModel, r: c.rank, alpha: c.alpha, rslora: c.rslora, targets: c.targets,
-    initLoraWeights: c.init === 'A' ? (c.initDist === 'gaussian' ? 'gaussian' : true) : false,
-    notes: { init: `Init[${c.init}]`, init_dist: c.initDist, eta: String(c.eta), lambda: String(c.lambda), steps: String(live ? run.step : copy!.step), seed: String(c.seed) },
-  }, weights);
+  const s = store();
+  const origin: AdapterOrigin = {
+    // The tiny model is random weights built here from the seed: no hub id that loading would try to fetch.
+    baseModel: run.model === 'tiny' ? null : GPT2_MODELS[run.model].repo,
+    baseLabel: baseModelOf(run),
+    steps: live ? run.step : copy!.step,
+    loss: run.rows[run.rows.length - 1]?.loss,
+    text: s.textSource === 'shakespeare' ? 'tiny Shakespeare' : s.customName || 'pasted text',
+  };
+  return adapterFolder(modelConfig(run.model), c, weights, origin);
 }
 
-/** PEFT's base_model_name_or_path of a run's model. */
-export const baseModelOf = (run: Gpt2Run): string => (run.model === 'tiny' ? `random-tiny-gpt2 (seed ${run.config.seed}; not on the hub)` : GPT2_MODELS[run.model].repo);
+/** The base model in words (records, model cards): the hub id, or the tiny random model's seed (not on the hub). */
+export const baseModelOf = (run: Gpt2Run): string => (run.model === 'tiny' ? `the playground's tiny random GPT-2 (seed ${run.config.seed})` : GPT2_MODELS[run.model].repo);
 
 /** Show stored runs (history, a link, a bundle) in place of the tab's runs: no session; their adapter copy stays downloadable. */
 export function showStoredRuns(items: ReadonlyArray<{ run: Gpt2Run; generations: Generation[]; weights: { step: number; weights: LoraWeights[] } | null }>): boolean {

@@ -10,12 +10,14 @@
 // Nothing here imports React; the UI calls these functions and reads the stores.
 import { defaultToyConfig, type ToyConfig } from '../experiments/toy/config.ts';
 import type { StepMetrics } from '../experiments/toy/metrics.ts';
-import { checkFits, toyMemoryBytes } from '../experiments/toy/plan.ts';
+import { checkFits } from '../experiments/toy/plan.ts';
+import { defaultMemoryBudget } from '../gpu/budget.ts';
 import { ToySession } from '../experiments/toy/session.ts';
 import { batchKey, batchSession, MAX_BATCH_RANK, ToyBatchTrainer, type BatchStepRow, type RunStepMetrics } from '../experiments/sweep/batchTrainer.ts';
 import type { RunSession } from '../experiments/run/session.ts';
 import type { RunStatus, StatusEvent } from '../experiments/run/status.ts';
 import { useConfigStore } from './configStore.ts';
+import { trainingRefusal } from './gpuCheckStore.ts';
 import { useGpuStore } from './gpuStore.ts';
 import { recordDiscard, recordEnd, recordRows, recordStart, withStoredRuns } from './history/playground.ts';
 import type { Workspace } from './history/workspace.ts';
@@ -67,16 +69,14 @@ onGpuReady(() => pump());
 
 // ---- resources ----
 
-/** Why this configuration cannot run on this adapter, or null. */
+/** Why this configuration cannot run on this adapter (too large, or a kernel it needs failed the self-check), or null. */
 export function resourceError(config: ToyConfig): string | null {
+  const refused = trainingRefusal('playground');
+  if (refused) return refused;
   const ctx = currentGpu();
   if (!ctx) return null;
-  const fits = checkFits(ctx, config);
-  if (fits) return `Too large for this GPU: ${fits}.`;
-  const bytes = toyMemoryBytes(config);
-  const budget = ctx.isSoftware ? 2 ** 30 : 4 * 2 ** 30;
-  if (bytes > budget) return `This run needs about ${(bytes / 2 ** 20).toFixed(0)} MiB of GPU memory; the playground allows ${(budget / 2 ** 20).toFixed(0)} MiB on this ${ctx.isSoftware ? 'software ' : ''}adapter.`;
-  return null;
+  const fits = checkFits(ctx, config, defaultMemoryBudget(ctx));
+  return fits && `Too large for this ${ctx.isSoftware ? 'software ' : ''}adapter: ${fits}.`;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { runSweep } from '../experiments/sweep/runner.ts';
 import { gridSize } from '../experiments/sweep/spec.ts';
 import { recordSweepEnd, recordSweepProgress, recordSweepStart } from './history/sweeps.ts';
+import { trainingRefusal } from './gpuCheckStore.ts';
 import { pageHost } from './pageGpu.ts';
 import { useSweepStore } from './sweepStore.ts';
 
@@ -16,6 +17,8 @@ const store = () => useSweepStore.getState();
 export async function startSweep(): Promise<void> {
   const s = store();
   if (s.phase === 'running' || s.phase === 'cancelling' || !s.checked.ok) return;
+  const refused = trainingRefusal('sweep');
+  if (refused) return s.set({ phase: 'error', message: refused });
   const sweep = s.checked.value;
   abort = new AbortController();
   const signal = abort.signal;

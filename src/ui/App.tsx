@@ -1,5 +1,6 @@
 import { useGpuStore } from '../state/gpuStore.ts';
 import { useUiStore } from '../state/uiStore.ts';
+import { GpuCheck } from './GpuCheck.tsx';
 import { Header } from './Header.tsx';
 import { HistoryPanel } from './history/HistoryPanel.tsx';
 import { NoticeBar } from './NoticeBar.tsx';
@@ -16,6 +17,7 @@ export function App() {
       <NoticeBar />
       {gpu === 'unavailable' ? <NoWebGpuPage /> : <main className="tab-body">{current.render()}</main>}
       <HistoryPanel />
+      <GpuCheck />
     </div>
   );
 }

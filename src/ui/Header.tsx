@@ -1,18 +1,30 @@
+import { openGpuCheck } from '../state/gpuCheck.ts';
+import { useGpuCheckStore } from '../state/gpuCheckStore.ts';
 import { useGpuStore } from '../state/gpuStore.ts';
 import { useHistoryStore } from '../state/history/historyStore.ts';
 import { useUiStore } from '../state/uiStore.ts';
 import { CopyLinkButton } from './CopyLinkButton.tsx';
 import { TABS } from './tabs.tsx';
 
+/** The adapter the page trains on; a click opens "Check this GPU" (the self-check and a benchmark). */
 function AdapterBadge() {
   const { status, adapterName, isSoftware } = useGpuStore();
+  const failed = useGpuCheckStore((s) => s.failed.length > 0);
   const text = status === 'ready' ? adapterName : status === 'probing' ? 'connecting to the GPU…' : status === 'lost' ? 'GPU device lost' : 'no WebGPU';
+  const about = isSoftware ? 'A software (CPU) WebGPU adapter: fine for small widths, slow for large ones.' : 'The WebGPU adapter this page trains on.';
   return (
-    <span className={`adapter adapter-${status}`} data-testid="adapter" title={isSoftware ? 'A software (CPU) WebGPU adapter: fine for small widths, slow for large ones.' : 'The WebGPU adapter this page trains on.'}>
+    <button
+      className={`adapter adapter-${status}${failed ? ' adapter-failed' : ''}`}
+      data-testid="adapter"
+      disabled={status !== 'ready'}
+      onClick={() => void openGpuCheck()}
+      title={`${about} Click to check this GPU: every kernel against a float64 reference, and a short benchmark.`}
+    >
       <span className="dot" aria-hidden="true" />
       {text}
       {status === 'ready' && isSoftware ? ' · software' : ''}
-    </span>
+      {failed ? ' · self-check failed' : ''}
+    </button>
   );
 }
 

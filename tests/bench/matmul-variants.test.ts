@@ -2,83 +2,21 @@
 // of tileShape (skinny rank-r blocks, 8x8 blocks, the padding-minimising non-power-of-two workgroups), vec4
 // staging on each operand and transpose (it needs the contiguous axis % 4 == 0, so tests/kernels' awkward
 // sizes mostly take the scalar path), vec4 staging with the boundary tails of the other axes, and the
-// low-rank tail run as extra K. The error bound is the same per-element gamma_K bound as tests/kernels.
+// low-rank tail run as extra K. The check and its per-element gamma_K bound are src/selfcheck/kernels/matmul.ts.
 import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
-import { rng, runDispatches, U } from '../kernels/harness.ts';
-import { readFloats } from '../../src/gpu/buffers.ts';
-import { matmul, tileShape } from '../../src/gpu/kernels/matmul.ts';
+import { checkEnv, type CheckEnv } from '../../src/selfcheck/harness.ts';
+import { checkMatmul, describeMatmul, type MatmulCase } from '../../src/selfcheck/kernels/matmul.ts';
 
-let device: GPUDevice;
-let arena: GpuArena;
+let env: CheckEnv;
 beforeAll(async () => {
-  device = (await testGpu()).device;
-  arena = new GpuArena(device, 'test');
+  env = checkEnv(new GpuArena((await testGpu()).device, 'test'));
 });
 
-interface Case {
-  M: number;
-  N: number;
-  K: number;
-  transA?: boolean;
-  transB?: boolean;
-  rank?: number;
-  accumulate?: boolean;
-  alpha?: number;
-  splits?: number | 'auto';
-}
-
-function rand(count: number, seed: number): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: count }, () => 2 * r() - 1);
-}
-
-async function check(c: Case, seed: number): Promise<void> {
-  const { M, N, K } = c;
-  const rank = c.rank ?? 0;
-  const alpha = c.alpha ?? 1;
-  const scale = 0.75;
-  const a = rand(M * K, seed);
-  const b = rand(K * N, seed + 1);
-  const c0 = rand(M * N, seed + 2);
-  const z = rand(M * Math.max(rank, 1), seed + 3);
-  const l = rand(N * Math.max(rank, 1), seed + 4);
-  const out = arena.storage('c', c.accumulate ? c0 : M * N);
-  const dispatches = matmul(arena, {
-    M, N, K, a: arena.storage('a', a), b: arena.storage('b', b), c: out,
-    transA: c.transA, transB: c.transB, alpha, accumulate: c.accumulate, splits: c.splits,
-    lowrank: rank ? { z: arena.storage('z', z), l: arena.storage('l', l), rank, scale } : undefined,
-  });
-  const name = `${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${M}x${N}x${K}${rank ? ` r=${rank}` : ''} ${JSON.stringify(tileShape(M, N))}`;
-  await runDispatches(device, dispatches, name);
-  const got = await readFloats(device, out, M * N);
-  let bad = 0;
-  let first = '';
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < N; j++) {
-      let dot = 0;
-      let abs = 0;
-      for (let k = 0; k < K; k++) {
-        const p = (c.transA ? a[k * M + i] : a[i * K + k]) * (c.transB ? b[j * K + k] : b[k * N + j]);
-        dot += p;
-        abs += Math.abs(p);
-      }
-      let want = alpha * dot;
-      let bound = (K + 3) * U * Math.abs(alpha) * abs;
-      if (c.accumulate) {
-        want += c0[i * N + j];
-        bound += 2 * U * Math.abs(c0[i * N + j]);
-      }
-      for (let q = 0; q < rank; q++) {
-        const p = scale * z[i * rank + q] * l[j * rank + q];
-        want += p;
-        bound += (rank + 3) * U * Math.abs(p);
-      }
-      if (!(Math.abs(got[i * N + j] - want) <= bound + 1e-30) && !bad++) first = `C[${i}][${j}] = ${got[i * N + j]}, want ${want} +- ${bound}`;
-    }
-  }
-  expect(bad, `${name}: ${bad} bad; first ${first}`).toBe(0);
+async function check(c: MatmulCase, seed: number): Promise<void> {
+  const r = await checkMatmul(env, c, seed);
+  expect(r.pass, `${describeMatmul(c)}: ${r.detail}`).toBe(true);
 }
 
 const T = [false, true];

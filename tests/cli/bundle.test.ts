@@ -81,15 +81,15 @@ describe('cli result bundles', () => {
 
   it('refuses what it cannot read or write, in one line (exit 2)', () => {
     userError(cli('show'), /show needs a bundle file/);
-    userError(cli('show', join(dir, 'missing.json')), /cannot read .*missing\.json: ENOENT/);
+    userError(cli('show', join(dir, 'missing.json')), /cannot read .*missing\.json"?: ENOENT/);
     const notBundle = join(dir, 'not-bundle.json');
     writeFileSync(notBundle, '{"format": "lora-playground-tensors", "version": 1}');
-    userError(cli('show', notBundle), /not-bundle\.json is not a readable result bundle: it is not a result bundle/);
+    userError(cli('show', notBundle), /not-bundle\.json"? is not a readable result bundle: it is not a result bundle/);
     const cut = join(dir, 'cut.json');
     writeFileSync(cut, readFileSync(join(dir, 'run.json'), 'utf8').slice(0, 300));
-    userError(cli('show', cut), /cut\.json is not a readable result bundle: it is not valid JSON/);
-    userError(cli('sweep', '--from', join(dir, 'run.json')), /run\.json holds toy-runs, not a sweep/);
+    userError(cli('show', cut), /cut\.json"? is not a readable result bundle: it is not valid JSON/);
+    userError(cli('sweep', '--from', join(dir, 'run.json')), /run\.json"? holds toy-runs, not a sweep/);
     userError(cli('train', '--tensors', notBundle, '--out', join(dir, 'x.json')), /--out writes a result bundle of a seeded run/);
-    userError(cli('train', '--n', '16', '--steps', '2', '--out', join(dir, 'no-such-dir', 'x.json')), /cannot write .*no-such-dir\/x\.json: ENOENT/);
+    userError(cli('train', '--n', '16', '--steps', '2', '--out', join(dir, 'no-such-dir', 'x.json')), /--out: the folder .*no-such-dir"? does not exist/);
   });
 });

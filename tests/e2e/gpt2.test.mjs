@@ -1,7 +1,8 @@
 // End-to-end: the GPT-2 tab in headless Chromium on SwiftShader's WebGPU, with the offline tiny model
 // (random weights, GPT-2's real tokenizer and vocabulary) on the bundled text: train a few steps, see the
-// loss curve, the per-adapter norm heatmap and a generation, download the PEFT adapter. Then the hub
-// models: with the hub unreachable the tab says so instead of crashing.
+// loss curve, the per-adapter norm heatmap and a generation (with its tokens/s), download the PEFT
+// adapter; load it back (a bad file is refused beside the field, changing nothing), evaluate it and
+// generate with it. Then the hub models: with the hub unreachable the tab says so instead of crashing.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -96,6 +97,8 @@ test('the tiny model trains on the bundled text: loss, norm heatmap, generations
   const texts = await page.$$eval('[data-testid="gpt2-generations"] .g2-gen-text', (xs) => xs.map((x) => x.textContent));
   assert.ok(texts.every((t) => t.startsWith('ROMEO:') && t.length > 'ROMEO:'.length), JSON.stringify(texts.slice(0, 2)));
   assert.ok(await page.getByText('before training').first().isVisible());
+  assert.match(await page.getByTestId('gpt2-gen-rate').first().textContent(), /[\d.]+ tokens\/s/);
+  assert.match(await page.getByTestId('gpt2-legend-item').first().textContent(), /linear lr/);
   await screenshot(page, 'gpt2-trained');
   await page.screenshot({ path: join(ROOT, 'tests/artifacts/gpt2-trained-full.png'), fullPage: true });
 
@@ -103,8 +106,10 @@ test('the tiny model trains on the bundled text: loss, norm heatmap, generations
   const downloads = [];
   page.on('download', (d) => downloads.push(d));
   await page.getByRole('button', { name: 'Download PEFT adapter (Init[A])' }).click();
-  for (let i = 0; i < 50 && downloads.length < 2; i++) await page.waitForTimeout(100);
-  assert.deepEqual(downloads.map((d) => d.suggestedFilename()).sort(), ['adapter_config.json', 'adapter_model.safetensors']);
+  for (let i = 0; i < 50 && downloads.length < 3; i++) await page.waitForTimeout(100);
+  assert.deepEqual(downloads.map((d) => d.suggestedFilename()).sort(), ['README.md', 'adapter_config.json', 'adapter_model.safetensors']);
+  main.adapterFiles = await Promise.all(downloads.map(async (d) => ({ name: d.suggestedFilename(), mimeType: 'application/octet-stream', buffer: await bytesOf(d) })));
+  assert.match(main.adapterFiles.find((f) => f.name === 'README.md').buffer.toString('utf8'), /library_name: peft/);
   const cfg = JSON.parse((await bytesOf(downloads.find((d) => d.suggestedFilename() === 'adapter_config.json'))).toString('utf8'));
   assert.equal(cfg.peft_type, 'LORA');
   assert.equal(cfg.r, 4);
@@ -117,6 +122,49 @@ test('the tiny model trains on the bundled text: loss, norm heatmap, generations
   assert.ok(names.includes('base_model.model.transformer.h.0.attn.c_attn.lora_A.weight'), names.join(', '));
   assert.deepEqual(header['base_model.model.transformer.h.0.attn.c_attn.lora_A.weight'].shape, [4, 64]);
   assert.equal(st.length, 8 + headerLen + names.reduce((a, n) => a + header[n].data_offsets[1] - header[n].data_offsets[0], 0));
+  assert.deepEqual(errors, []);
+});
+
+test('a PEFT adapter is loaded back: a bad file changes nothing; evaluate and generate with the good one', async () => {
+  const { page, errors } = main;
+  const input = page.locator('input[name="gpt2-adapter-files"]');
+  const rank = page.locator('.g2-settings input[name="rank"]');
+  await field(page, 'rank', '2');
+  // The wrong file: a message beside the field, nothing else changed.
+  await input.setInputFiles([{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') }]);
+  const err = page.locator('.field-error[data-field="adapter"]');
+  await err.waitFor();
+  assert.match(await err.textContent(), /no PEFT adapter here: need adapter_config\.json and adapter_model\.safetensors; got notes\.txt/);
+  assert.equal(await rank.inputValue(), '2');
+  assert.ok(await rank.isEnabled());
+  assert.equal(await page.getByTestId('gpt2-adapter-name').count(), 0);
+  // A damaged one (truncated safetensors): the same.
+  const files = main.adapterFiles.filter((f) => f.name !== 'README.md');
+  const truncated = files.map((f) => (f.name === 'adapter_model.safetensors' ? { ...f, buffer: f.buffer.subarray(0, 200) } : f));
+  await input.setInputFiles(truncated);
+  await page.waitForFunction(() => /truncated/.test(document.querySelector('.field-error[data-field="adapter"]')?.textContent ?? ''));
+  assert.equal(await rank.inputValue(), '2');
+  // The real one: its r and modules become the run's (locked), the compare button is off.
+  await input.setInputFiles(files);
+  await page.getByTestId('gpt2-adapter-name').waitFor();
+  await err.waitFor({ state: 'detached' });
+  assert.equal(await rank.inputValue(), '4');
+  assert.ok(await rank.isDisabled());
+  assert.ok(await page.locator('input[name="target-mlp.c_fc"]').isChecked());
+  assert.ok(await page.getByRole('button', { name: 'Compare Init[A] vs Init[B]' }).isDisabled());
+  await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
+  const evaluation = page.getByTestId('gpt2-evaluation');
+  await evaluation.waitFor({ timeout: 60_000 });
+  assert.match(await evaluation.textContent(), /loss [\d.]+ · perplexity [\d.]+ \(\d+ windows of 16 tokens\)/);
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  await page.waitForFunction(() => {
+    const li = [...document.querySelectorAll('[data-testid="gpt2-generations"] li')];
+    return li.length >= 2 && li.every((x) => x.getAttribute('data-pending') === 'false');
+  }, null, { timeout: 60_000 });
+  assert.ok(await page.getByText('as loaded').first().isVisible());
+  await screenshot(page, 'gpt2-adapter-loaded');
+  await page.getByRole('button', { name: 'remove' }).click();
+  assert.ok(await rank.isEnabled());
   assert.deepEqual(errors, []);
 });
 

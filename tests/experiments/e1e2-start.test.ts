@@ -1,6 +1,6 @@
 // E1 (zero start) and E2 (first gradients, exact first Adam step) of lora-math.md section 5.
 import { describe, expect, it } from 'vitest';
-import { referenceForward, referenceGradients } from '../reference/toyReference.ts';
+import { referenceForward, referenceGradients } from '../../src/reference/toyReference.ts';
 import { refConfig, refTensors, runGpu, smallConfig } from './toyHarness.ts';
 
 describe('E1: both inits start at the pretrained model', () => {

@@ -9,7 +9,7 @@ import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2StepMetr
 import { Gpt2Trainer } from '../../src/experiments/gpt2/trainer.ts';
 import { planGpt2, planProblems } from '../../src/experiments/gpt2/plan.ts';
 import { GPT2_MODELS } from '../../src/models/gpt2.ts';
-import { gpt2Reference } from '../reference/gpt2Reference.ts';
+import { gpt2Reference } from '../../src/reference/gpt2Reference.ts';
 import { patternStream, randomAdapters, randomBatch, refAdapters, relErr, tinyRun, tinyWeights } from './fixture.ts';
 
 let ctx: GpuContext;
@@ -80,17 +80,17 @@ describe('GPT-2 LoRA training on the tiny model', () => {
     const adapters = randomAdapters(w, run);
     const trainer = await Gpt2Trainer.create(ctx, w, run, { train: patternStream(V, 100) }, { adapters });
     const prompt = [5, 17, 300, 2, 99];
-    const got = await trainer.generate(prompt, { maxNewTokens: 6 }); // 5 + 6 > 9: the window slides
+    const got = await trainer.generate(prompt, { maxNewTokens: 6 });
     const context = [...prompt];
     for (let i = 0; i < 6; i++) {
-      const win = context.slice(-run.seq);
-      const ref = gpt2Reference(w, refAdapters(adapters, run), win, win.map(() => 0), 1, win.length);
-      const last = ref.logits.subarray((win.length - 1) * V, win.length * V);
+      const ref = gpt2Reference(w, refAdapters(adapters, run), context, context.map(() => 0), 1, context.length);
+      const last = ref.logits.subarray((context.length - 1) * V, context.length * V);
       context.push(last.indexOf(Math.max(...last)));
     }
-    expect(got).toEqual(context.slice(prompt.length));
+    expect(got.ids).toEqual(context.slice(prompt.length));
+    expect(got.tokensPerSecond).toBeGreaterThan(0);
     const sampled = await trainer.generate(prompt, { maxNewTokens: 4, temperature: 1, topK: 10, seed: 3 });
-    expect(sampled).toEqual(await trainer.generate(prompt, { maxNewTokens: 4, temperature: 1, topK: 10, seed: 3 }));
+    expect(sampled.ids).toEqual((await trainer.generate(prompt, { maxNewTokens: 4, temperature: 1, topK: 10, seed: 3 })).ids);
     trainer.destroy();
   });
 
@@ -102,6 +102,16 @@ describe('GPT-2 LoRA training on the tiny model', () => {
     const actual = trainer.memoryBytes;
     expect(actual).toBeGreaterThanOrEqual(planned);
     expect(actual - planned).toBeLessThan(0.05 * planned);
+    trainer.destroy();
+  });
+
+  it('allocates what the plan says with every Trainer option on (dropout scratch, micro-batches, clipping)', async () => {
+    const run = tinyRun({ dropout: 0.1, loraDropout: 0.1, gradAccum: 3, maxGradNorm: 1, schedule: 'cosine' });
+    const trainer = await Gpt2Trainer.create(ctx, w, run, splitTokens(patternStream(V, 400), 0.5));
+    await trainer.generate([1, 2, 3], { maxNewTokens: 1 });
+    expect(trainer.plan.buffers.map((b) => b.name)).toEqual(expect.arrayContaining(['dropout.proj', 'dropout.loraX', 'step.tokens', 'clip.sums', 'gen.kvCache']));
+    expect(trainer.memoryBytes).toBeGreaterThanOrEqual(trainer.plan.total);
+    expect(trainer.memoryBytes - trainer.plan.total).toBeLessThan(0.05 * trainer.plan.total);
     trainer.destroy();
   });
 

@@ -1,179 +1,39 @@
-// shaders/matmul.wgsl through src/gpu/kernels/matmul.ts on the Node device, against float64.
-//
-// Tolerance. Every output is a length-K dot product accumulated in fp32 (fma), optionally split in
-// chunks and re-summed, then scaled by alpha and added to C / the low-rank term. Whatever the summation
-// order, the classic bound is |c - c_exact| <= gamma_K * sum_k |a_ik||b_kj| with gamma_K ~ K * 2^-24.
-// We check each element against that worst-case bound, (K + 3) * 2^-24 * (|alpha| |A||B| + |C0|
-// + |scale| |Z||L|) (one extra rounding each for alpha, the accumulate add and the epilogue add), with
-// the low-rank dot of length `rank` adding its own gamma_rank. This is per element and scaled by the
-// element's own |A||B|, so an indexing or transpose bug (an O(1) relative error) cannot hide in it,
-// while a correct kernel can never fail it.
+// shaders/matmul.wgsl through src/gpu/kernels/matmul.ts on the Node device, against float64: the
+// per-element check and its tolerance are src/selfcheck/kernels/matmul.ts (the same the self-check runs).
 import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
-import { rng, runDispatches, U } from './harness.ts';
+import { checkEnv, rand32, runDispatches, type CheckEnv } from '../../src/selfcheck/harness.ts';
 import { readFloats } from '../../src/gpu/buffers.ts';
 import type { Dispatch } from '../../src/gpu/pipelines.ts';
-import { autoSplits, matmul, type MatmulSpec } from '../../src/gpu/kernels/matmul.ts';
+import { autoSplits, matmul } from '../../src/gpu/kernels/matmul.ts';
+import { checkMatmul, describeMatmul, type MatmulCase } from '../../src/selfcheck/kernels/matmul.ts';
 
 const SENTINEL = 12345.5;
 
 let device: GPUDevice;
 let arena: GpuArena;
+let env: CheckEnv;
 beforeAll(async () => {
   device = (await testGpu()).device;
   arena = new GpuArena(device, 'test');
+  env = checkEnv(arena);
 });
-
-
-/** Uniform(-1, 1) values, already rounded to f32 so the reference sees exactly what the GPU sees. */
-function rand32(count: number, seed: number): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: count }, () => 2 * r() - 1);
-}
 
 function upload(data: Float32Array, label = 'input'): GPUBuffer {
   return arena.storage(label, data);
 }
 
-/** An output buffer of `count` floats plus a guard tail, all preset to `fill` (SENTINEL by default). */
-function output(count: number, fill?: Float32Array): GPUBuffer {
-  const data = new Float32Array(count + 64).fill(SENTINEL);
-  if (fill) data.set(fill);
-  return upload(data, 'output');
+/** An output buffer of `count` floats plus a guard tail, all preset to SENTINEL. */
+function output(count: number): GPUBuffer {
+  return upload(new Float32Array(count + 64).fill(SENTINEL), 'output');
 }
 
 const run = (dispatches: Dispatch[], what: string) => runDispatches(device, dispatches, what);
 
-interface Case {
-  M: number;
-  N: number;
-  K: number;
-  transA?: boolean;
-  transB?: boolean;
-  alpha?: number;
-  accumulate?: boolean;
-  batch?: number;
-  strideA?: number;
-  strideB?: number;
-  strideC?: number;
-  rank?: number;
-  scale?: number;
-  strideZ?: number;
-  strideL?: number;
-  splits?: number | 'auto';
-}
-
-/** Float64 C and the per-element error bound, in C's (strided) layout; gaps hold the preset value. */
-function reference(c: Case, a: Float32Array, b: Float32Array, c0: Float32Array, z?: Float32Array, l?: Float32Array): { want: Float64Array; bound: Float64Array; used: Uint8Array } {
-  const { M, N, K } = c;
-  const batch = c.batch ?? 1;
-  const strideA = c.strideA ?? M * K;
-  const strideB = c.strideB ?? K * N;
-  const strideC = c.strideC ?? M * N;
-  const alpha = c.alpha ?? 1;
-  const rank = c.rank ?? 0;
-  const strideZ = c.strideZ ?? M * rank;
-  const strideL = c.strideL ?? 0;
-  const want = Float64Array.from(c0);
-  const bound = new Float64Array(c0.length);
-  const used = new Uint8Array(c0.length);
-  for (let bi = 0; bi < batch; bi++) {
-    for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let dot = 0;
-        let abs = 0;
-        for (let k = 0; k < K; k++) {
-          const av = c.transA ? a[bi * strideA + k * M + i] : a[bi * strideA + i * K + k];
-          const bv = c.transB ? b[bi * strideB + j * K + k] : b[bi * strideB + k * N + j];
-          dot += av * bv;
-          abs += Math.abs(av * bv);
-        }
-        const at = bi * strideC + i * N + j;
-        let v = alpha * dot;
-        let err = (K + 3) * U * Math.abs(alpha) * abs;
-        if (c.accumulate) {
-          v += c0[at];
-          err += 2 * U * Math.abs(c0[at]);
-        }
-        if (rank > 0 && z && l) {
-          let lr = 0;
-          let lrAbs = 0;
-          for (let q = 0; q < rank; q++) {
-            const p = z[bi * strideZ + i * rank + q] * l[bi * strideL + j * rank + q];
-            lr += p;
-            lrAbs += Math.abs(p);
-          }
-          v += (c.scale ?? 0) * lr;
-          err += (rank + 3) * U * Math.abs(c.scale ?? 0) * lrAbs;
-        }
-        want[at] = v;
-        bound[at] = err + 1e-30;
-        used[at] = 1;
-      }
-    }
-  }
-  return { want, bound, used };
-}
-
-function operandSizes(c: Case): { a: number; b: number; c: number; z: number; l: number } {
-  const batch = c.batch ?? 1;
-  const span = (stride: number | undefined, per: number) => (batch - 1) * (stride ?? per) + per;
-  const rank = c.rank ?? 0;
-  return {
-    a: span(c.strideA, c.M * c.K),
-    b: span(c.strideB, c.K * c.N),
-    c: span(c.strideC, c.M * c.N),
-    z: rank ? span(c.strideZ, c.M * rank) : 0,
-    l: rank ? span(c.strideL ?? 0, c.N * rank) : 0,
-  };
-}
-
-function describeCase(c: Case): string {
-  const t = `${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'}`;
-  const extras = [
-    c.alpha !== undefined && `alpha=${c.alpha}`,
-    c.accumulate && 'acc',
-    c.batch && `batch=${c.batch}(sA=${c.strideA},sB=${c.strideB},sC=${c.strideC})`,
-    c.rank && `lowrank r=${c.rank}`,
-    c.splits !== undefined && `splits=${c.splits}`,
-  ].filter(Boolean);
-  return `${t} M=${c.M} N=${c.N} K=${c.K} ${extras.join(' ')}`;
-}
-
-/** Runs one case on the GPU and checks every element (and that nothing outside C was written). */
-async function check(c: Case, seed: number): Promise<Float32Array> {
-  const sizes = operandSizes(c);
-  const a = rand32(sizes.a, seed);
-  const b = rand32(sizes.b, seed + 1);
-  const c0 = rand32(sizes.c, seed + 2);
-  const z = c.rank ? rand32(sizes.z, seed + 3) : undefined;
-  const l = c.rank ? rand32(sizes.l, seed + 4) : undefined;
-  // Without accumulate the preset is the sentinel everywhere: an element left unwritten shows up.
-  const preset = c.accumulate ? c0 : new Float32Array(sizes.c).fill(SENTINEL);
-  const cBuf = output(sizes.c, preset);
-  const spec: MatmulSpec = {
-    M: c.M, N: c.N, K: c.K, a: upload(a), b: upload(b), c: cBuf,
-    transA: c.transA, transB: c.transB, alpha: c.alpha, accumulate: c.accumulate,
-    batch: c.batch, strideA: c.strideA, strideB: c.strideB, strideC: c.strideC, splits: c.splits,
-    lowrank: c.rank ? { z: upload(z!), l: upload(l!), rank: c.rank, scale: c.scale ?? 1, strideZ: c.strideZ, strideL: c.strideL } : undefined,
-  };
-  const name = describeCase(c);
-  await run(matmul(arena, spec), name);
-  const got = await readFloats(device, cBuf, sizes.c + 64);
-  const { want, bound, used } = reference(c, a, b, preset, z, l);
-  let bad = 0;
-  let first = '';
-  for (let i = 0; i < sizes.c; i++) {
-    const ok = used[i] ? Math.abs(got[i] - want[i]) <= bound[i] : got[i] === preset[i];
-    if (!ok) {
-      if (!bad) first = `element ${i}${used[i] ? '' : ' (gap, must be untouched)'}: got ${got[i]}, want ${want[i]} +- ${bound[i]}`;
-      bad++;
-    }
-  }
-  for (let i = sizes.c; i < sizes.c + 64; i++) if (got[i] !== SENTINEL && !bad++) first = `wrote past the end of C at ${i}`;
-  expect(bad, `${name}: ${bad} bad elements; first: ${first}`).toBe(0);
-  return got.subarray(0, sizes.c);
+async function check(c: MatmulCase, seed: number): Promise<void> {
+  const r = await checkMatmul(env, c, seed);
+  expect(r.pass, `${describeMatmul(c)}: ${r.detail}`).toBe(true);
 }
 
 const SHAPES: Array<[number, number, number]> = [

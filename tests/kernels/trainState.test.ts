@@ -1,23 +1,23 @@
-// shaders/train_state.wgsl (advance, gather) through src/gpu/kernels/trainState.ts on the Node device.
-//
-// Tolerance. Everything here is exact (counters, copies, NaN fills) except Adam's running powers
-// beta^t, an fp32 product of t factors: within (t + 1) * 2^-24 relative of the float64 power of the
-// fp32-rounded beta (one rounding per multiply plus the rounding of beta itself).
+// shaders/train_state.wgsl (advance, gather) through src/gpu/kernels/trainState.ts on the Node device. The
+// step-by-step checks and their tolerances are src/selfcheck/kernels/trainState.ts (the self-check's own).
 import { GpuArena } from '../../src/gpu/arena.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu.ts';
-import { runDispatches, U } from './harness.ts';
+import { checkEnv, runDispatches, type CheckEnv } from '../../src/selfcheck/harness.ts';
+import { checkAdvance, checkGather } from '../../src/selfcheck/kernels/trainState.ts';
 import { readFloats } from '../../src/gpu/buffers.ts';
 import type { Dispatch } from '../../src/gpu/pipelines.ts';
-import { advanceStep, createTrainState, gatherRows } from '../../src/gpu/kernels/trainState.ts';
+import { advanceStep, createTrainState } from '../../src/gpu/kernels/trainState.ts';
 
 const SENTINEL = -31.5;
 
 let device: GPUDevice;
 let arena: GpuArena;
+let env: CheckEnv;
 beforeAll(async () => {
   device = (await testGpu()).device;
   arena = new GpuArena(device, 'test');
+  env = checkEnv(arena);
 });
 
 const run = (dispatches: Dispatch[], what: string) => runDispatches(device, dispatches, what);
@@ -35,41 +35,8 @@ describe('train state: createTrainState + advanceStep', () => {
   });
 
   it('each advance increments the step, multiplies the beta powers, and resets its metrics slot', async () => {
-    const ring = 3;
-    const stride = 5;
-    const beta1 = 0.9;
-    const beta2 = 0.999;
-    const state = createTrainState(arena, ring, stride);
-    const metrics = arena.storage('metrics', new Float32Array(ring * stride + 8).fill(SENTINEL));
-    const advance = advanceStep(arena, state, metrics, beta1, beta2);
-    let expected = new Float32Array(ring * stride + 8).fill(SENTINEL);
-    for (let t = 1; t <= 7; t++) {
-      await run([advance], `advance ${t}`);
-      const s = await readState(state);
-      expect(s.step).toBe(t);
-      expect(s.ring).toBe(ring);
-      expect(s.stride).toBe(stride);
-      // c_t = 1 - beta^t, accumulated in f32 by c_t = (1 - beta) + beta c_{t-1}: a few ulps per step.
-      const c1 = 1 - Math.fround(beta1) ** t;
-      const c2 = 1 - Math.fround(beta2) ** t;
-      expect(Math.abs(s.bc1 - c1)).toBeLessThanOrEqual(3 * (t + 1) * U * c1);
-      expect(Math.abs(s.bc2 - c2)).toBeLessThanOrEqual(3 * (t + 1) * U * c2);
-
-      // Slot (t - 1) % ring now holds [t, NaN, NaN, ...]; every other slot and the tail are as before.
-      const slot = ((t - 1) % ring) * stride;
-      expected = expected.slice();
-      expected[slot] = t;
-      for (let f = 1; f < stride; f++) expected[slot + f] = NaN;
-      const got = await readFloats(device, metrics, ring * stride + 8);
-      for (let i = 0; i < got.length; i++) {
-        if (Number.isNaN(expected[i])) expect(got[i], `metrics[${i}] after step ${t}`).toBeNaN();
-        else expect(got[i], `metrics[${i}] after step ${t}`).toBe(expected[i]);
-      }
-      // Simulate this step's kernels filling a field, so the next wrap-around must clear it again.
-      const filled = Float32Array.of(100 + t);
-      device.queue.writeBuffer(metrics, (slot + 2) * 4, filled);
-      expected[slot + 2] = 100 + t;
-    }
+    const r = await checkAdvance(env, 3, 5, 7);
+    expect(r.pass, r.detail).toBe(true);
   });
 
   it('a one-field slot (stride 1) and a one-slot ring keep only the step number', async () => {
@@ -96,28 +63,8 @@ describe('train state: gatherRows', () => {
   ];
   for (const [N, rows, cols, stepsStored] of CASES) {
     it(`picks this step's rows: N=${N}, rows=${rows}, cols=${cols}, ${stepsStored} batches stored (cycled)`, async () => {
-      const src = Float32Array.from({ length: N * cols }, (_, i) => i + 0.25);
-      const indices = new Uint32Array(stepsStored * rows);
-      for (let i = 0; i < indices.length; i++) indices[i] = (i * 7919 + 3) % N;
-      indices[0] = N - 1; // the last row
-      if (rows > 1) indices[1] = indices[0]; // a repeated row
-      const state = createTrainState(arena, 2, 1);
-      const metrics = arena.storage('metrics', 2);
-      const out = arena.storage('out', new Float32Array(rows * cols + 64).fill(SENTINEL));
-      const advance = advanceStep(arena, state, metrics, 0.9, 0.999);
-      const gather = gatherRows(arena, {
-        state, src: arena.storage('src', src), indices: arena.storage('indices', indices), out, rows, cols, stepsStored,
-      });
-      for (let t = 1; t <= stepsStored + 1; t++) {
-        await run([advance, gather], `gather step ${t}`);
-        const got = await readFloats(device, out, rows * cols + 64);
-        const batch = (t - 1) % stepsStored;
-        for (let r = 0; r < rows; r++) {
-          const from = indices[batch * rows + r];
-          for (let c = 0; c < cols; c++) expect(got[r * cols + c], `step ${t} out[${r},${c}]`).toBe(src[from * cols + c]);
-        }
-        for (let i = rows * cols; i < got.length; i++) expect(got[i]).toBe(SENTINEL);
-      }
+      const r = await checkGather(env, N, rows, cols, stepsStored);
+      expect(r.pass, r.detail).toBe(true);
     });
   }
 });

@@ -13,7 +13,7 @@ import {
   type Gpt2Config,
 } from '../../src/models/gpt2.ts';
 import { parseSafetensors, writeSafetensors, type TensorToWrite } from '../../src/models/safetensors.ts';
-import { makeTinyGpt2, TINY_DIMS } from './tinyGpt2.ts';
+import { makeTinyGpt2, TINY_DIMS } from '../../src/reference/tinyGpt2.ts';
 
 // Vitest's deep equality is slow on large typed arrays: compare bits in a loop.
 function sameBits(a: ArrayBufferView, b: ArrayBufferView): boolean {

@@ -11,7 +11,7 @@ import {
   type FileProgress,
 } from '../../src/models/hub.ts';
 import { GPT2_MODEL_FILES, loadGpt2 } from '../../src/models/gpt2.ts';
-import { makeTinyGpt2 } from './tinyGpt2.ts';
+import { makeTinyGpt2 } from '../../src/reference/tinyGpt2.ts';
 
 /** A Response whose body arrives in the given chunks; `failAfter` chunks then an error (a dropped connection). */
 function streamed(chunks: Uint8Array[], opts: { length?: number | null; failAfter?: number; status?: number; headers?: Record<string, string> } = {}): Response {

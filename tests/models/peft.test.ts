@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AdapterError,
+  peftTargetModules,
   buildAdapterConfig,
   buildAdapterSafetensors,
   exportPeftAdapter,
@@ -11,7 +13,7 @@ import {
 } from '../../src/models/peft.ts';
 import { GPT2_MODELS, LORA_TARGETS, targetDims, type Gpt2Config, type LoraTarget } from '../../src/models/gpt2.ts';
 import { readSafetensorsHeader, parseSafetensors, writeSafetensors } from '../../src/models/safetensors.ts';
-import { FixtureRng, makeTinyGpt2 } from './tinyGpt2.ts';
+import { FixtureRng, makeTinyGpt2 } from '../../src/reference/tinyGpt2.ts';
 
 const gpt2 = GPT2_MODELS.gpt2.config;
 
@@ -61,7 +63,8 @@ describe('PEFT adapter export', () => {
       'rank_pattern', 'alpha_pattern', 'auto_mapping', 'megatron_config', 'megatron_core', 'loftq_config',
     ]);
     expect(Object.keys(c).filter((k) => !known.has(k))).toEqual([]);
-    expect(buildAdapterConfig(settings({ initLoraWeights: 'gaussian' })).init_lora_weights).toBe('gaussian');
+    expect(buildAdapterConfig(settings({ baseModel: null })).base_model_name_or_path).toBeNull();
+    expect(buildAdapterConfig(settings({ loraDropout: 0.05 })).lora_dropout).toBe(0.05);
   });
 
   it('names and shapes tensors as PEFT does: lora_A [r, in], lora_B [out, r] for every layer and target', () => {
@@ -129,21 +132,65 @@ describe('PEFT adapter export', () => {
       [peftTensorName(1, 'attn.c_attn', 'A')]: { shape: [2, nIn], data: a, dtype: 'F16' },
       [peftTensorName(1, 'attn.c_attn', 'B')]: { shape: [nOut, 2], data: b, dtype: 'F16' },
     });
-    const cfg = { peft_type: 'LORA', r: 2, lora_alpha: 4, fan_in_fan_out: true, target_modules: ['c_attn'], bias: 'none', use_rslora: false };
+    const cfg = { peft_type: 'LORA', r: 2, lora_alpha: 4, fan_in_fan_out: true, target_modules: ['c_attn'], layers_to_transform: [1], bias: 'none', use_rslora: false };
     const got = importPeftAdapter(tiny.config, cfg, f16);
     expect(got.weights).toHaveLength(1);
     expect(got.weights[0]).toMatchObject({ layer: 1, target: 'attn.c_attn' });
     expect(got.weights[0].A).toEqual(a);
     expect(got.settings.targets).toEqual(['attn.c_attn']);
 
-    expect(() => importPeftAdapter(tiny.config, { ...cfg, fan_in_fan_out: false }, f16)).toThrow(/fan_in_fan_out must be true/);
+    // PEFT sets fan_in_fan_out to true for GPT-2's Conv1D layers itself: false loads the same.
+    expect(importPeftAdapter(tiny.config, { ...cfg, fan_in_fan_out: false }, f16).weights[0].A).toEqual(a);
     expect(() => importPeftAdapter(tiny.config, { ...cfg, peft_type: 'IA3' }, f16)).toThrow(/not LORA/);
     expect(() => importPeftAdapter(tiny.config, { ...cfg, r: 3 }, f16)).toThrow(/has shape \[2,32\], expected \[3,32\]/);
     expect(() => importPeftAdapter(tiny.config, { ...cfg, use_dora: true }, f16)).toThrow(/DoRA/);
     const stray = writeSafetensors({ 'base_model.model.lm_head.weight': { shape: [1], data: new Float32Array(1) } });
     expect(() => importPeftAdapter(tiny.config, cfg, stray)).toThrow(/unexpected tensor "base_model\.model\.lm_head\.weight"/);
-    const onlyA = writeSafetensors({ [peftTensorName(0, 'mlp.c_fc', 'A')]: { shape: [2, nIn], data: a } });
-    expect(() => importPeftAdapter(tiny.config, cfg, onlyA)).toThrow(/has lora_A but not lora_B/);
+    // Only layer 1 is in the file: target_modules selects layer 0 too, unless layers_to_transform says [1].
+    const layers01 = { ...cfg, layers_to_transform: null };
+    expect(() => importPeftAdapter(tiny.config, layers01, f16)).toThrow(/no lora_A and lora_B for h\.0\.attn\.c_attn, which target_modules selects/);
+    const onlyA = writeSafetensors({ [peftTensorName(1, 'attn.c_attn', 'A')]: { shape: [2, nIn], data: a } });
+    expect(() => importPeftAdapter(tiny.config, { ...cfg, layers_to_transform: [1] }, onlyA)).toThrow(/no lora_B for h\.1\.attn\.c_attn/);
+    expect(() => importPeftAdapter(tiny.config, { ...cfg, target_modules: ['mlp.c_fc'] }, f16)).toThrow(/is for a module target_modules does not select/);
+  });
+
+  it('resolves target_modules as PEFT does: suffixes, a full-match pattern, all-linear, layers_to_transform', () => {
+    const c = makeTinyGpt2(1).config; // 2 layers
+    const mods = (tm: unknown, extra: Record<string, unknown> = {}) => peftTargetModules(c, { target_modules: tm, ...extra }).map((m) => `${m.layer}.${m.target}`);
+    expect(mods(['c_attn'])).toEqual(['0.attn.c_attn', '1.attn.c_attn']);
+    expect(mods(['c_proj'])).toEqual(['0.attn.c_proj', '0.mlp.c_proj', '1.attn.c_proj', '1.mlp.c_proj']); // a bare name matches both
+    expect(mods(['attn.c_proj'])).toEqual(['0.attn.c_proj', '1.attn.c_proj']);
+    expect(mods('.*\\.h\\.1\\.mlp\\.c_fc')).toEqual(['1.mlp.c_fc']);
+    expect(mods('all-linear')).toHaveLength(8);
+    expect(mods(['c_fc'], { layers_to_transform: 0 })).toEqual(['0.mlp.c_fc']);
+    expect(() => mods(['q_proj'])).toThrow(/names no Conv1D layer/);
+    expect(() => mods([])).toThrow(/non-empty list/);
+  });
+
+  it('refuses what it cannot load, with the reason, and bad files with a clear message', () => {
+    const tiny = makeTinyGpt2(1);
+    const w = randomAdapter(tiny.config, 2, ['attn.c_attn']);
+    const files = exportPeftAdapter(tiny.config, settings({ r: 2, targets: ['attn.c_attn'] }), w);
+    const cfg = JSON.parse(files['adapter_config.json']);
+    const bytes = files['adapter_model.safetensors'];
+    const load = (c: unknown, b: Uint8Array = bytes) => () => importPeftAdapter(tiny.config, c, b);
+    expect(load('{"peft_type": "LORA", ')).toThrow(/adapter_config\.json is not valid JSON/);
+    expect(load({ ...cfg, use_dora: true })).toThrow(/DoRA/);
+    expect(load({ ...cfg, lora_bias: true })).toThrow(/lora_bias/);
+    expect(load({ ...cfg, modules_to_save: ['lm_head'] })).toThrow(/modules_to_save/);
+    expect(load({ ...cfg, rank_pattern: { 'h.0.attn.c_attn': 4 } })).toThrow(/rank_pattern/);
+    expect(load({ ...cfg, init_lora_weights: 'pissa' })).toThrow(/need the base model PEFT modified/);
+    expect(load({ ...cfg, lora_alpha: -1 })).toThrow(/lora_alpha must be a positive number/);
+    expect(load({ ...cfg, lora_dropout: 1.5 })).toThrow(/lora_dropout must be in \[0, 1\)/);
+    expect(load(cfg, bytes.subarray(0, bytes.length - 7))).toThrow(/truncated/);
+    expect(load(cfg, bytes.subarray(0, 5))).toThrow(/too short/);
+    const nan = w.map((x, i) => (i === 1 ? { ...x, B: x.B.map((v, j) => (j === 3 ? NaN : v)) } : x));
+    expect(load(cfg, buildAdapterSafetensors(tiny.config, settings({ r: 2, targets: ['attn.c_attn'] }), nan))).toThrow(/h\.1\.attn\.c_attn\.lora_B\.weight" holds a non-finite value \(NaN\) at index 3/);
+    const renamed = writeSafetensors({ 'base_model.model.transformer.h.0.attn.c_attn.lora_A.default.weight': { shape: [2, 32], data: w[0].A } });
+    expect(load(cfg, renamed)).toThrow(/unexpected tensor "base_model\.model\.transformer\.h\.0\.attn\.c_attn\.lora_A\.default\.weight"/);
+    const wide = writeSafetensors({ [peftTensorName(0, 'attn.c_attn', 'A')]: { shape: [2, 48], data: new Float32Array(96) } });
+    expect(load(cfg, wide)).toThrow(/has shape \[2,48\], expected \[2,32\]/);
+    expect(load(cfg, writeSafetensors({ [peftTensorName(5, 'attn.c_attn', 'A')]: { shape: [2, 32], data: w[0].A } }))).toThrow(/names layer 5 but the model has 2/);
   });
 
   it('scaling follows lora-math.md: alpha / r, or alpha / sqrt(r) with rsLoRA', () => {

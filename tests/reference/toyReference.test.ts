@@ -2,7 +2,7 @@
 // differences of its own loss, the forward against an independent matrix-form evaluation, the spec's
 // zero-start consequences, and AdamW's first-step property.
 import { describe, expect, it } from 'vitest';
-import { add, mat, matmul, map, rms, scale, transpose } from './linalg.ts';
+import { add, mat, matmul, map, rms, scale, transpose } from '../../src/reference/linalg.ts';
 import {
   adamwStep,
   dphi,
@@ -13,7 +13,7 @@ import {
   referenceTrain,
   type RefConfig,
   type RefTensors,
-} from './toyReference.ts';
+} from '../../src/reference/toyReference.ts';
 
 /** mulberry32 + Box-Muller: a deterministic N(0,1) stream for test tensors. */
 function gaussian(seed: number): () => number {

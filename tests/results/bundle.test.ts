@@ -9,7 +9,7 @@ import { aggregateSweep, RunAccumulator } from '../../src/experiments/sweep/aggr
 import { gridPoints, resolveSweep } from '../../src/experiments/sweep/spec.ts';
 import { defaultToyConfig } from '../../src/experiments/toy/config.ts';
 import type { StepMetrics } from '../../src/experiments/toy/metrics.ts';
-import { targetDims, type Gpt2Config } from '../../src/models/gpt2.ts';
+import { GPT2_DROPOUT, targetDims, type Gpt2Config } from '../../src/models/gpt2.ts';
 import { BUNDLE_VERSION, bundleSummary, bundleToJson, MAX_BUNDLE_BYTES, packBundle, parseBundleJson, readBundle, webGzip, type Bundle, type Gzip } from '../../src/results/bundle.ts';
 import { compactColumn } from '../../src/results/columns.ts';
 import { compareToyTraces, verdictText } from '../../src/results/compare.ts';
@@ -34,13 +34,13 @@ function toyRun(steps = 40, diverge = false): ToyRunRecord {
   return { v: 1, kind: 'toy', id: 'toy-1', createdAt: 1_700_000_000_000, engineVersion: 1, adapter: 'google swiftshader', status: diverge ? 'diverged' : 'done', config, divergedAt: diverge ? steps : null, trainMs: 1234.5, trace: toyColumns(rows), final: { A, B } };
 }
 
-const TINY: Gpt2Config = { model_type: 'gpt2', n_embd: 8, n_layer: 2, n_head: 2, n_positions: 16, vocab_size: 50, layer_norm_epsilon: 1e-5, n_inner: 32, activation_function: 'gelu_new' };
+const TINY: Gpt2Config = { model_type: 'gpt2', n_embd: 8, n_layer: 2, n_head: 2, n_positions: 16, vocab_size: 50, layer_norm_epsilon: 1e-5, n_inner: 32, activation_function: 'gelu_new', ...GPT2_DROPOUT };
 
 function gpt2Run(): Gpt2RunRecord {
   const config = { ...defaultGpt2RunConfig(), rank: 2, seq: 8, batch: 2, steps: 5, evalEvery: 2, targets: ['attn.c_attn', 'mlp.c_fc'] as Gpt2RunRecord['config']['targets'] };
   const k = TINY.n_layer * config.targets.length;
   const rows: Gpt2StepMetrics[] = [1, 2, 3, 4, 5].map((s) => ({
-    step: s, loss: f32(4 - s / 10), perplexity: Math.exp(f32(4 - s / 10)), ...(s % 2 === 0 ? { evalLoss: f32(4.2 - s / 10), evalPerplexity: Math.exp(f32(4.2 - s / 10)) } : {}),
+    step: s, loss: f32(4 - s / 10), perplexity: Math.exp(f32(4 - s / 10)), lrScale: f32(1 - s / 8), ...(s !== 3 ? { gradNorm: f32(2 / s) } : {}), ...(s % 2 === 0 ? { evalLoss: f32(4.2 - s / 10), evalPerplexity: Math.exp(f32(4.2 - s / 10)) } : {}),
     zA: Array.from({ length: k }, (_, i) => f32(s + i)), zB: Array.from({ length: k }, (_, i) => f32(s * i)), normA: Array(k).fill(1), normB: Array(k).fill(f32(0.5)), normSBA: Array(k).fill(f32(0.25)),
   }));
   const tensors = [];

@@ -2,6 +2,7 @@
 // type, range, default and help. Controls, CLI flags and validation derive from GPT2_FIELDS; the LoRA
 // target set is the one non-scalar setting and is validated beside it.
 import { defaultsOf, parseField, validateSettings, type Checked, type FieldSpec, type SettingsOf } from '../schema.ts';
+import { quote } from '../untrusted.ts';
 import { LORA_TARGETS, targetDims, type Gpt2Config, type LoraTarget } from '../../models/gpt2.ts';
 
 export const GPT2_FIELDS = {
@@ -20,8 +21,21 @@ export const GPT2_FIELDS = {
   batch: { kind: 'int', default: 4, min: 1, max: 64, label: 'Batch size', help: 'Sequences per step.', short: 'B' },
   steps: { kind: 'int', default: 200, min: 1, max: 1000000, log: true, label: 'Steps', help: 'Training steps.', short: 's' },
   evalEvery: { kind: 'int', default: 20, min: 0, max: 1000000, label: 'Eval every k', help: 'Held-out loss every k steps (0: never).', short: 'ev' },
-  seed: { kind: 'int', default: 1, min: 0, max: 2147483647, label: 'Seed', help: 'Seeds the adapter init and the batch order.', short: 'sd' },
+  seed: { kind: 'int', default: 1, min: 0, max: 2147483647, label: 'Seed', help: 'Seeds the adapter init, the batch order and the dropout masks.', short: 'sd' },
+  order: { kind: 'enum', default: 'random', options: ['random', 'sequential'], label: 'Batch order', help: 'random: windows at seeded random offsets (nanoGPT); sequential: consecutive windows from the start of the training text, batch after batch, so a run can be reproduced outside this page from the text alone.', short: 'o' },
+  gradAccum: { kind: 'int', default: 1, min: 1, max: 64, label: 'Gradient accumulation', help: 'Micro-batches per step (HF gradient_accumulation_steps): an effective batch of batch × k in the memory of one batch.', short: 'ga' },
+  schedule: { kind: 'enum', default: 'linear', options: ['constant', 'linear', 'cosine'], label: 'LR schedule', help: 'After the warmup: linear decay to 0 (HF Trainer’s default), cosine to 0, or constant.', short: 'sc' },
+  warmup: { kind: 'int', default: 0, min: 0, max: 1000000, label: 'Warmup steps', help: 'Learning rate rises linearly from 0 over this many steps (HF warmup_steps; 0 = none).', short: 'wu' },
+  maxGradNorm: { kind: 'number', default: 1, min: 0, max: 1e6, label: 'Max grad norm', help: 'Clip the global L2 norm of all LoRA gradients to this (HF Trainer’s default 1.0); 0 = no clipping.', short: 'gn' },
+  dropout: { kind: 'number', auto: 'config', default: null, min: 0, max: 0.95, label: 'Dropout', help: 'GPT-2’s dropout in training, as Hugging Face applies it in train mode. config = the model’s embd_pdrop, attn_pdrop and resid_pdrop (0.1 each for GPT-2: what a PEFT user gets by default); a number sets all three; 0 turns dropout off.', short: 'dr' },
+  loraDropout: { kind: 'number', default: 0, min: 0, max: 0.95, label: 'LoRA dropout', help: 'PEFT’s lora_dropout: dropout on each adapter’s input in training (PEFT’s default 0).', short: 'ld' },
 } as const satisfies Record<string, FieldSpec>;
+
+/**
+ * The training options as they were before the HF Trainer options existed: no dropout, no clipping, a
+ * constant learning rate, one micro-batch, random windows. Version-1 share links mean these.
+ */
+export const PLAIN_TRAINING = { order: 'random', gradAccum: 1, schedule: 'constant', warmup: 0, maxGradNorm: 0, dropout: 0, loraDropout: 0 } as const satisfies Partial<SettingsOf<typeof GPT2_FIELDS>>;
 
 export type Gpt2Key = keyof typeof GPT2_FIELDS;
 export type Gpt2RunConfig = SettingsOf<typeof GPT2_FIELDS> & {
@@ -45,7 +59,7 @@ export function parseTargets(raw: unknown): Checked<LoraTarget[]> {
   const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : Array.isArray(raw) ? raw : null;
   if (!items) return { ok: false, error: 'LoRA targets must be a list such as attn.c_attn,mlp.c_fc' };
   for (const t of items) {
-    if (!(LORA_TARGETS as readonly unknown[]).includes(t)) return { ok: false, error: `unknown LoRA target ${JSON.stringify(t)} (choose from ${LORA_TARGETS.join(', ')})` };
+    if (!(LORA_TARGETS as readonly unknown[]).includes(t)) return { ok: false, error: `unknown LoRA target ${quote(String(t), 40)} (choose from ${LORA_TARGETS.join(', ')})` };
   }
   const set = new Set(items as LoraTarget[]);
   if (set.size === 0) return { ok: false, error: 'choose at least one LoRA target' };
@@ -75,6 +89,19 @@ export function validateGpt2RunConfig(raw: unknown, model?: Gpt2Config): Checked
   const c = { targets: defaultGpt2RunConfig().targets, ...r.value } as Gpt2RunConfig;
   const cross = model ? gpt2ConfigError(c, model) : null;
   return cross ? { ok: false, error: cross } : { ok: true, value: c };
+}
+
+/** Dropout probabilities of a run: the model's (dropout: config) or the run's, and PEFT's lora_dropout. */
+export interface DropoutRates {
+  embd: number;
+  attn: number;
+  resid: number;
+  lora: number;
+}
+
+export function dropoutRates(c: Pick<Gpt2RunConfig, 'dropout' | 'loraDropout'>, model: Pick<Gpt2Config, 'embd_pdrop' | 'attn_pdrop' | 'resid_pdrop'>): DropoutRates {
+  const all = c.dropout;
+  return all === null ? { embd: model.embd_pdrop, attn: model.attn_pdrop, resid: model.resid_pdrop, lora: c.loraDropout } : { embd: all, attn: all, resid: all, lora: c.loraDropout };
 }
 
 export function gpt2LoraScale(c: Pick<Gpt2RunConfig, 'alpha' | 'rank' | 'rslora'>): number {

@@ -69,7 +69,8 @@ export interface Adapter {
 
 /**
  * One adapter per (layer, target), in forward order (layer, then GPT-2's module order). Initialised from
- * the seed (lora-math.md section 2; stream "h{l}.{target}.A" / ".B") unless `given` has that module's A and B.
+ * the seed (lora-math.md section 2; stream "h{l}.{target}.A" / ".B"), or from `given` (a loaded adapter,
+ * which must hold every module: completeAdapter in src/models/peft.ts fills what a PEFT file leaves out).
  */
 export function createAdapters(arena: GpuArena, model: FrozenGpt2, run: Gpt2RunConfig, given?: readonly LoraWeights[]): Adapter[] {
   const out: Adapter[] = [];
@@ -78,7 +79,9 @@ export function createAdapters(arena: GpuArena, model: FrozenGpt2, run: Gpt2RunC
     for (const target of run.targets) {
       const { in: nIn, out: nOut } = targetDims(model.config, target);
       const label = `h${l}.${target}`;
-      const init = given?.find((g) => g.layer === l && g.target === target) ?? initLora({ nIn, nOut, rank: run.rank }, run.init, run.initDist, run.seed, `${label}.`);
+      const loaded = given?.find((g) => g.layer === l && g.target === target);
+      if (given && !loaded) throw new Error(`adapter ${label}: the given adapter has no weights for this module`);
+      const init = loaded ?? initLora({ nIn, nOut, rank: run.rank }, run.init, run.initDist, run.seed, `${label}.`);
       if (init.A.length !== run.rank * nIn || init.B.length !== nOut * run.rank) {
         throw new Error(`adapter ${label}: A must be ${run.rank} x ${nIn} and B ${nOut} x ${run.rank}, got ${init.A.length} and ${init.B.length} values`);
       }

@@ -10,6 +10,7 @@
 // above it is refused before it starts instead of failing half-way through allocation.
 import type { Gpt2Config, LoraTarget } from '../../models/gpt2.ts';
 import { targetDims } from '../../models/gpt2.ts';
+import type { DropoutRates } from './config.ts';
 
 export const F32 = 4;
 export const DEFAULT_MEMORY_BUDGET = 4 * 2 ** 30;
@@ -21,6 +22,29 @@ export interface Gpt2Shape {
   batch: number;
   rank: number;
   targets: readonly LoraTarget[];
+  /** Training options that allocate (a Gpt2RunConfig has them all; absent: none of them). */
+  dropout?: number | null;
+  loraDropout?: number;
+  gradAccum?: number;
+  maxGradNorm?: number;
+}
+
+/** The dropout rates a shape trains with (a run config's dropoutRates; none when the shape does not say). */
+function shapeRates(config: Gpt2Config, s: Gpt2Shape): DropoutRates {
+  const all = s.dropout === undefined ? 0 : s.dropout;
+  const lora = s.loraDropout ?? 0;
+  return all === null ? { embd: config.embd_pdrop, attn: config.attn_pdrop, resid: config.resid_pdrop, lora } : { embd: all, attn: all, resid: all, lora };
+}
+
+/**
+ * Dropout scratch of a training graph (floats): a residual branch before its dropout (also the embedding
+ * before embd dropout, and the branch's gradient in backward), and an adapter's dropped input (also U A in backward).
+ */
+export function dropoutScratch(config: Pick<Gpt2Config, 'n_embd'>, rows: number, rates: DropoutRates | undefined, widestAdapterInput: number): { proj: number; loraX: number } {
+  return {
+    proj: rates && (rates.embd > 0 || rates.resid > 0) ? rows * config.n_embd : 0,
+    loraX: rates && rates.lora > 0 ? rows * widestAdapterInput : 0,
+  };
 }
 
 export interface BufferLimits {
@@ -105,7 +129,7 @@ export interface Gpt2Plan {
   largest: PlannedBuffer;
 }
 
-/** Every buffer a training run (with on-demand generation of up to `seq` tokens) allocates, with its size. */
+/** Every buffer a training run (with on-demand generation) allocates, with its size. */
 export function planGpt2(config: Gpt2Config, shape: Gpt2Shape, limits: BufferLimits, opts: { maxVocabChunk?: number } = {}): Gpt2Plan {
   const { seq: T, batch: B, rank } = shape;
   const N = B * T;
@@ -127,11 +151,16 @@ export function planGpt2(config: Gpt2Config, shape: Gpt2Shape, limits: BufferLim
 
   for (let l = 0; l <= L; l++) add(`x${l}`, 'activations', N * C);
   for (let l = 0; l < L; l++) for (const [name, n] of Object.entries(blockActivations(config, B, T))) add(`h${l}.${name}`, 'activations', n);
-  for (const [name, n] of Object.entries(headBuffers(config, N))) add(name, name === 'dlnf' ? 'scratch' : 'activations', n);
+  const k = shape.gradAccum ?? 1;
+  for (const [name, n] of Object.entries(headBuffers(config, N))) add(name, name === 'dlnf' ? 'scratch' : 'activations', name === 'ones' ? k * N : n);
+  if (k > 1) for (const [name, n] of Object.entries({ tokens: k * N, targets: k * N, losses: k * N, micro: k })) add(`step.${name}`, 'activations', n);
   chunks.forEach((ch, i) => add(`logits[${i}]`, 'logits', N * ch.rows, true));
   for (const [name, n] of Object.entries(backwardScratch(config, B, T))) add(name, 'scratch', n);
 
   const targets = [...new Set(shape.targets)];
+  const widest = Math.max(0, ...targets.map((t) => targetDims(config, t).in));
+  for (const [name, n] of Object.entries(dropoutScratch(config, N, shapeRates(config, shape), widest))) if (n > 0) add(`dropout.${name}`, 'scratch', n);
+  if ((shape.maxGradNorm ?? 0) > 0) add('clip.sums', 'scratch', 2 * targets.length * L);
   for (let l = 0; l < L; l++) {
     for (const t of targets) {
       const a = adapterBuffers(config, t, rank, N);
@@ -149,11 +178,11 @@ export function planGpt2(config: Gpt2Config, shape: Gpt2Shape, limits: BufferLim
     }
   }
 
-  // The metrics ring and its 4 staging buffers (trainer.ts RING = 64 slots of 3 + 5 per adapter floats).
-  add('metrics', 'scratch', 5 * METRICS_RING * (3 + 5 * targets.length * L));
+  // The metrics ring and its 4 staging buffers (METRICS_RING slots of 5 + 5 per adapter floats: metrics.ts).
+  add('metrics', 'scratch', 5 * METRICS_RING * (5 + 5 * targets.length * L));
 
-  // Generation: one sequence of up to T tokens, block buffers shared by all layers (nothing is kept for backward).
-  for (const [name, n] of Object.entries(generationBuffers(config, T, rank, targets.length * L))) add(`gen.${name}`, 'generation', n);
+  // Generation (generate.ts): one token at a time through one row's graph, with the KV cache of every layer.
+  for (const [name, n] of Object.entries(generationBuffers(config, rank, targets.length * L))) add(`gen.${name}`, 'generation', n);
   chunks.forEach((ch, i) => add(`gen.logits[${i}]`, 'generation', ch.rows, true));
   add('gen.staging', 'generation', config.vocab_size);
 
@@ -164,10 +193,14 @@ export function planGpt2(config: Gpt2Config, shape: Gpt2Shape, limits: BufferLim
   return { shape, rows: N, vocabChunkRows: rowsPerChunk, chunks, buffers, byGroup, total, largest };
 }
 
-/** The generation graph (batch 1, T positions): one block's activations reused by all blocks, two residual buffers. */
-export function generationBuffers(c: Gpt2Config, T: number, rank: number, adapters: number) {
-  const block = Object.values(blockActivations(c, 1, T)).reduce((a, b) => a + b, 0);
-  return { block, residual: 2 * T * c.n_embd, lnf: T * c.n_embd + 2 * T, lastRow: c.n_embd, tokens: T, adapters: adapters * 2 * T * rank };
+/**
+ * The generation buffers (floats): one row's graph (one block's activations reused by all blocks, two
+ * residual rows), the token and its position, each adapter's Z_A and U of one row, the keys and values of
+ * every layer at every position (n_positions x C each), and the attention scores of one row.
+ */
+export function generationBuffers(c: Gpt2Config, rank: number, adapters: number) {
+  const block = Object.values(blockActivations(c, 1, 1)).reduce((a, b) => a + b, 0);
+  return { block, residual: 2 * c.n_embd, lnf: c.n_embd + 2, token: 1, position: 1, adapters: adapters * 2 * rank, kvCache: 2 * c.n_layer * c.n_positions * c.n_embd, scores: c.n_head * c.n_positions };
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : 0)} MiB`;

@@ -8,22 +8,26 @@
 //
 //   // 2. Say what a configuration needs before it starts (no allocation), refuse what will not fit.
 //   const config = { ...defaultGpt2RunConfig(), targets: ['attn.c_attn'], rank: 8, seq: 128, batch: 4 };
+//   // Hugging Face Trainer + PEFT defaults: schedule 'linear', warmup 0, maxGradNorm 1, dropout null (the
+//   // model's 0.1s in training), loraDropout 0, gradAccum 1, order 'random' (PLAIN_TRAINING: none of them).
 //   const { plan, problems } = checkGpt2Run(ctx, weights.config, config, { memoryBudget });
 //   plan.total, plan.byGroup (weights / activations / logits / lora / optimizer / scratch / generation),
 //   plan.chunks (vocabulary chunks, > 1 when the adapter binds < 154 MB); problems: [] or reasons
 //
 //   // 3. Train. create() throws Gpt2FitError (with .problems and .plan) for the same reasons.
 //   const session = await Gpt2Session.create(host, weights, config, data, { memoryBudget });   // host: src/gpu/host.ts
+//   //   { adapters: loadAdapter(...).weights } starts from a PEFT adapter (adapterFiles.ts); onBatch(step, starts)
 //   const off = session.subscribe({
-//     onMetrics(rows) { ... },   // Gpt2StepMetrics[] in step order: loss, perplexity, evalLoss?,
+//     onMetrics(rows) { ... },   // Gpt2StepMetrics[] in step order: loss, perplexity, evalLoss?, lrScale, gradNorm?,
 //                                //   zA[k], zB[k], normA[k], normB[k], normSBA[k] per adapter k
 //     onStatus(e) { ... },       // StatusEvent: ready | running | paused | done | diverged | error
 //   });
 //   session.adapters             // [{ layer, target, label }], the k of the metric arrays
 //   session.start(); await session.pause(); await session.stepOnce(); await session.runToEnd();
 //   session.stats                // { tokensPerSecond, secondsPerStep, memoryBytes, plannedBytes, ... }
-//   await session.generate(promptIds, { maxNewTokens: 40, temperature: 0.8, topK: 40, onToken });
-//   const adapters = await session.readAdapters();   // -> exportPeftAdapter(weights.config, settings, adapters)
+//   const { ids, tokensPerSecond } = await session.generate(promptIds, { maxNewTokens: 40, temperature: 0.8, topK: 40, onToken });
+//   const { loss, perplexity } = await session.evaluate(heldOutIds, 32);   // evenly spaced windows, no dropout
+//   const adapters = await session.readAdapters();   // -> adapterFolder(...) (adapterFiles.ts): PEFT files + model card
 //   session.dispose();
 //
 // Loss and perplexity are the batch's mean next-token cross-entropy and its exp, measured in the step's
@@ -37,7 +41,8 @@ import { lossDiverges } from '../run/divergence.ts';
 import type { GpuHost } from '../../gpu/host.ts';
 import { RunSession } from '../run/session.ts';
 import type { Gpt2RunConfig } from './config.ts';
-import type { GenerateOptions } from './generate.ts';
+import { evaluateText, type TextEvaluation } from './evaluate.ts';
+import type { GenerateOptions, GenerateResult } from './generate.ts';
 import type { Gpt2StepMetrics } from './metrics.ts';
 import { DEFAULT_MEMORY_BUDGET, planGpt2, planProblems, type Gpt2Plan } from './plan.ts';
 import { Gpt2Trainer, type AdapterInfo, type Gpt2Data, type Gpt2TrainerOptions } from './trainer.ts';
@@ -47,7 +52,8 @@ export { defaultGpt2RunConfig, GPT2_FIELDS, validateGpt2RunConfig } from './conf
 export type { Gpt2StepMetrics } from './metrics.ts';
 export type { Gpt2Plan } from './plan.ts';
 export { Gpt2FitError, type AdapterInfo, type Gpt2Data } from './trainer.ts';
-export type { GenerateOptions } from './generate.ts';
+export type { GenerateOptions, GenerateResult } from './generate.ts';
+export type { TextEvaluation } from './evaluate.ts';
 export type { RunStatus, StatusEvent } from '../run/status.ts';
 
 export interface Gpt2Stats {
@@ -110,8 +116,15 @@ export class Gpt2Session extends RunSession<Gpt2StepMetrics, Gpt2Trainer> {
    * Continue `prompt` (token ids) with the adapters as they are now: greedy at temperature 0, sampled
    * otherwise. Calls are serialised; during training each forward queues between steps.
    */
-  generate(prompt: readonly number[], opts: GenerateOptions): Promise<number[]> {
+  generate(prompt: readonly number[], opts: GenerateOptions): Promise<GenerateResult> {
     const next = this.generating.then(() => this.trainer.generate(prompt, opts));
+    this.generating = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Loss and perplexity over `windows` evenly spaced windows of `ids` (evaluation mode), queued like generations. */
+  evaluate(ids: Uint32Array, windows: number): Promise<TextEvaluation> {
+    const next = this.generating.then(() => evaluateText(this.trainer, ids, windows));
     this.generating = next.catch(() => undefined);
     return next;
   }

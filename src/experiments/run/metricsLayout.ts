@@ -5,7 +5,7 @@
 //
 //   toy:    shared [step],                 1 group  [loss, zA, zB, normA, normB, normSBA, testLoss]
 //   sweep:  shared [step],                 R groups [loss, zA, zB, normA, normB, normSBA, testLoss, alive]  (one per run)
-//   GPT-2:  shared [step, loss, evalLoss], K groups [zA, zB, normA, normB, normSBA]                          (one per adapter)
+//   GPT-2:  shared [step, loss, evalLoss, lrScale, gradNorm], K groups [zA, zB, normA, normB, normSBA]                          (one per adapter)
 //
 // train_state.wgsl's `advance` writes the step and NaN-fills the rest (an absent value stays NaN);
 // reduce.wgsl writes a value at a field index given by fieldOf/groupFieldOf; toy_batch.wgsl reads

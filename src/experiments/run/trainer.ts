@@ -2,15 +2,15 @@
 // and GPT-2 trainers share. A trainer is a list of launches built once; StepTrainer encodes them into
 // one command buffer per step:
 //
-//   advance   step counter, Adam's beta^t, this step's metrics slot     (train_state.wgsl)
-//   phases    the trainer's launch lists in order, one compute pass each; an `evalOnly` phase runs on
-//             evaluation steps only (step 1, every evalEvery-th, the last)
+//   advance   step counter, Adam's beta^t, the lr schedule's factor, this step's metrics slot (train_state.wgsl)
+//   phases    the trainer's launch lists in order, one compute pass each (after the phase's copies, if
+//             any); an `evalOnly` phase runs on evaluation steps only (step 1, every evalEvery-th, the last)
 //   [copy]    the metrics ring into a staging buffer, every readEvery steps, mapped asynchronously
 //
 // Everything a trainer allocates goes through its GpuArena: destroy() frees exactly that.
 import { GpuArena } from '../../gpu/arena.ts';
 import { checked } from '../../gpu/device.ts';
-import { advanceStep, createTrainState } from '../../gpu/kernels/trainState.ts';
+import { advanceStep, createTrainState, type ScheduleSpec } from '../../gpu/kernels/trainState.ts';
 import { encodePass, type Dispatch, type DispatchProfiler } from '../../gpu/pipelines.ts';
 import { ReadbackRing } from '../../gpu/readbackRing.ts';
 import type { MetricsLayout, Slot } from './metricsLayout.ts';
@@ -44,6 +44,8 @@ export interface Phase {
   dispatches: Dispatch[];
   /** Only on evaluation steps. */
   evalOnly?: boolean;
+  /** Copies encoded before the pass, in the same command buffer (e.g. a micro-batch's tokens into place). */
+  before?: (encoder: GPUCommandEncoder) => void;
 }
 
 export interface StepTrainerOptions {
@@ -71,7 +73,7 @@ export abstract class StepTrainer<Row extends { step: number }, S extends string
   protected constructor(
     readonly arena: GpuArena,
     protected readonly layout: MetricsLayout<S, G>,
-    spec: { totalSteps: number; evalEvery: number; beta1: number; beta2: number; ring?: number; stagingCount?: number },
+    spec: { totalSteps: number; evalEvery: number; beta1: number; beta2: number; ring?: number; stagingCount?: number; schedule?: ScheduleSpec },
     protected readonly opts: StepTrainerOptions,
     readonly defaultReadEvery: number,
   ) {
@@ -81,7 +83,7 @@ export abstract class StepTrainer<Row extends { step: number }, S extends string
     this.metrics = new ReadbackRing(arena, `${arena.label}.metrics`, ring, layout.stride, (data, from, to) => layout.parse(data, ring, from, to).map((s) => this.toRow(s)), spec.stagingCount);
     this.metrics.deliver = (rows) => this.onRows?.(rows);
     this.state = createTrainState(arena, ring, layout.stride);
-    this.advance = advanceStep(arena, this.state, this.metrics.buffer, spec.beta1, spec.beta2);
+    this.advance = advanceStep(arena, this.state, this.metrics.buffer, spec.beta1, spec.beta2, spec.schedule);
   }
 
   /** Where metric kernels write: the ring and the state that says which slot is this step's. */
@@ -109,7 +111,11 @@ export abstract class StepTrainer<Row extends { step: number }, S extends string
     const profiler = this.opts.profiler;
     encodePass(encoder, [this.advance], profiler, 'advance');
     const evalStep = this.isEvalStep(step);
-    for (const p of this.phases) if (!p.evalOnly || evalStep) encodePass(encoder, p.dispatches, profiler, p.label);
+    for (const p of this.phases) {
+      if (p.evalOnly && !evalStep) continue;
+      p.before?.(encoder);
+      encodePass(encoder, p.dispatches, profiler, p.label);
+    }
     const afterSubmit = staging ? this.metrics.copy(encoder, staging, step) : undefined;
     device.queue.submit([encoder.finish()]);
     this.stepsSubmitted = step;

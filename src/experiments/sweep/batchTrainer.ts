@@ -129,6 +129,132 @@ function transposePad(x: Float32Array, rows: number, cols: number, padCols: numb
   return out;
 }
 
+/** The launches of toy_batch.wgsl for one batch: its uniforms, pipelines and grids. */
+class BatchKernels {
+  constructor(
+    private readonly arena: GpuArena,
+    private readonly c: ToyConfig,
+    private readonly runs: number,
+    private readonly threadPerRow: boolean,
+  ) {}
+
+  /** The Params uniform of a launch over `rows` rows of `runsN` runs. */
+  params(label: string, runsN: number, rows: number, trueRank: number, scale: number, residualOffset = 0): GPUBuffer {
+    return this.arena.uniform(label, [['u32', runsN], ['u32', rows], ['u32', this.c.n], ['u32', trueRank], ['f32', scale], ['f32', 1 / rows], ['u32', residualOffset], ['u32', 0]]);
+  }
+
+  launch(entry: string, label: string, bindings: Record<number, GPUBuffer>, workgroups: [number, number, number], constants: Record<string, number | boolean> = {}): Dispatch {
+    const pipe = pipeline(this.arena.device, batchShader, entry, constants);
+    return { label: `batch.${entry}`, pipeline: pipe, bindGroup: bindBuffers(this.arena.device, pipe, label, bindings), workgroups };
+  }
+
+  /** One thread per item, 64 to a workgroup. */
+  perThread(count: number): [number, number, number] {
+    return grid1d(Math.ceil(count / 64));
+  }
+
+  /** One thread per run. */
+  perRun(): [number, number, number] {
+    return [Math.ceil(this.runs / 64), 1, 1];
+  }
+
+  /** The activation as an override constant. */
+  get act(): { ACT: number } {
+    return { ACT: ACTIVATION_ID[this.c.activation] };
+  }
+
+  /** Forward (P, y, residual) and, with backward, U^T for `rows` rows of `runsN` runs. */
+  forwardRows(label: string, bindings: Record<number, GPUBuffer>, runsN: number, rows: number, backward: boolean): Dispatch {
+    const constants = { ...this.act, BACKWARD: backward };
+    return this.threadPerRow
+      ? this.launch('rows_thread', label, bindings, this.perThread(runsN * rows), constants)
+      : this.launch('rows', label, bindings, grid1d(runsN * Math.ceil(rows / 8)), constants); // 8 = ROWS in toy_batch.wgsl
+  }
+}
+
+/** What every run of a batch shares, on the GPU, frozen: the head, features, pre-activations and targets. */
+interface SharedProblem {
+  wOut: GPUBuffer;
+  /** H1 = phi(X W_in^T) and P0 = H1 W0^T for the training and test sets (rows x n). */
+  h1: GPUBuffer;
+  h1Test: GPUBuffer;
+  p0: GPUBuffer;
+  p0Test: GPUBuffer;
+  /** The teacher's targets, noisy for training. */
+  yTrain: GPUBuffer;
+  yTest: GPUBuffer;
+  /** Stands in for P where a forward does not store it. */
+  unusedP: GPUBuffer;
+}
+
+/**
+ * Draws the batch's frozen tensors from the seed and computes, on the GPU in one submitted command
+ * buffer, everything the runs share: H1 and P0 once for the whole data set (they depend on no trainable
+ * tensor), and the teacher's targets, which are never read back. Temporaries are freed after the submit.
+ */
+function uploadSharedProblem(arena: GpuArena, k: BatchKernels, c: ToyConfig): SharedProblem {
+  const { n, d } = c;
+  const N = c.nTrain;
+  const Nt = c.nTest;
+  const tensors = drawToyTensors(c);
+  const setup = arena.child('setup');
+  const wIn = setup.storage('W_in', tensors.W_in);
+  const w0 = setup.storage('W0', tensors.W0);
+  const xw = setup.storage('XW', Math.max(N, Nt) * n);
+  const shared: SharedProblem = {
+    wOut: arena.storage('W_out', tensors.W_out),
+    h1: arena.storage('H1.train', N * n),
+    h1Test: arena.storage('H1.test', Nt * n),
+    p0: arena.storage('P0.train', N * n),
+    p0Test: arena.storage('P0.test', Nt * n),
+    yTrain: arena.storage('Y.train', N),
+    yTest: arena.storage('Y.test', Nt),
+    unusedP: arena.storage('unused.P', 4),
+  };
+  const launches: Dispatch[] = [];
+  const features = (x: Float32Array, rows: number, h: GPUBuffer, p: GPUBuffer) => {
+    launches.push(
+      ...matmul(setup, { M: rows, N: n, K: d, a: setup.storage('X', x), b: wIn, c: xw, transB: true, label: 'batch.XW_in' }),
+      activationForward(setup, c.activation, rows * n, xw, h),
+      ...matmul(setup, { M: rows, N: n, K: n, a: h, b: w0, c: p, transB: true, label: 'batch.P0' }),
+    );
+  };
+  features(tensors.X_train, N, shared.h1, shared.p0);
+  features(tensors.X_test, Nt, shared.h1Test, shared.p0Test);
+
+  // The teacher: y* = phi(P0 + U* V*^T h1) W_out^T. Its pre-activation is P0 plus a rank-r* product; the
+  // rows kernel with a zero adapter then gives y*, and, as the "residual" against the target -noise,
+  // y* + noise: the noisy training targets.
+  const teacher = tensors.teacher!;
+  const teacherVt = setup.storage('teacher.Vt', teacher.A); // r* x n
+  const teacherUt = setup.storage('teacher.Ut', transposePad(teacher.B, n, teacher.rank, teacher.rank)); // U*^T, r* x n
+  const zeros = setup.storage('zeros', RP * Math.max(N, Nt, n));
+  const teacherAlive = setup.storage('teacher.alive', new Uint32Array([1]));
+  const copies: Array<[GPUBuffer, GPUBuffer, number]> = [];
+  const teacherForward: Dispatch[] = [];
+  const targets = (h: GPUBuffer, p: GPUBuffer, rows: number, negNoise: Float32Array, y: GPUBuffer) => {
+    const zt = setup.storage('teacher.ZT', teacher.rank * rows);
+    const pt = setup.storage('teacher.P', rows * n);
+    const target = setup.storage('teacher.target', negNoise);
+    launches.push(...matmul(setup, { M: teacher.rank, N: rows, K: n, a: teacherVt, b: h, c: zt, transB: true, label: 'batch.teacher.ZT' }));
+    copies.push([p, pt, rows * n]);
+    teacherForward.push(
+      ...matmul(setup, { M: rows, N: n, K: teacher.rank, a: zt, b: teacherUt, c: pt, transA: true, accumulate: true, label: 'batch.teacher.P' }),
+      k.forwardRows('teacher.forward', { 0: k.params('teacher.params', 1, rows, 1, 0), 1: pt, 2: shared.wOut, 3: target, 4: zeros, 5: zeros, 6: shared.unusedP, 7: y, 8: teacherAlive }, 1, rows, false),
+    );
+  };
+  targets(shared.h1, shared.p0, N, c.noise === 0 ? new Float32Array(N) : gaussian(new Stream(c.seed, 'noise'), N, c.noise).map((v) => -v), shared.yTrain);
+  targets(shared.h1Test, shared.p0Test, Nt, new Float32Array(Nt), shared.yTest);
+
+  const enc = arena.device.createCommandEncoder({ label: 'batch setup' });
+  encodePass(enc, launches, undefined, 'batch setup');
+  for (const [src, dst, floats] of copies) enc.copyBufferToBuffer(src, 0, dst, 0, floats * 4);
+  encodePass(enc, teacherForward, undefined, 'batch teacher');
+  arena.device.queue.submit([enc.finish()]);
+  setup.destroy(); // safe right after the submit: WebGPU frees them once the queued work is done
+  return shared;
+}
+
 export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField> {
   private readonly epoch?: EpochOrder;
   /** All runs' A (R x RP x n) and B^T (R x RP x n), for readAdapters. */
@@ -140,81 +266,16 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
    */
   private constructor(arena: GpuArena, software: boolean, readonly config: ToyConfig, readonly runs: BatchRun[], opts: ToyBatchOptions) {
     super(arena, batchLayout(runs.length), { totalSteps: config.steps, evalEvery: config.testEvery, beta1: config.beta1, beta2: config.beta2, stagingCount: 3 }, opts, 32);
-    const device = arena.device;
     const c = config;
     const R = runs.length;
-    const { n, d, rank } = c;
+    const { n, rank } = c;
     const N = c.nTrain;
     const Nt = c.nTest;
     const m = batchSize(c);
-    const tensors = drawToyTensors(c);
-    const setup = arena.child('setup'); // temporaries of the one-off setup, freed once it is submitted
+    const k = new BatchKernels(arena, c, R, (opts.rowsKernel ?? rowsKernelFor(n, software)) === 'thread');
+    const { wOut, h1, h1Test, p0, p0Test, yTrain, yTest, unusedP } = uploadSharedProblem(arena, k, c);
 
-    // ---- launches of toy_batch.wgsl ----
-    const params = (label: string, runsN: number, rows: number, trueRank: number, scale: number, residualOffset = 0) =>
-      arena.uniform(label, [['u32', runsN], ['u32', rows], ['u32', n], ['u32', trueRank], ['f32', scale], ['f32', 1 / rows], ['u32', residualOffset], ['u32', 0]]);
-    const launch = (entry: string, label: string, bindings: Record<number, GPUBuffer>, workgroups: [number, number, number], constants: Record<string, number | boolean> = {}): Dispatch => {
-      const pipe = pipeline(device, batchShader, entry, constants);
-      return { label: `batch.${entry}`, pipeline: pipe, bindGroup: bindBuffers(device, pipe, label, bindings), workgroups };
-    };
-    const act = { ACT: ACTIVATION_ID[c.activation] };
-    const perThread = (count: number) => grid1d(Math.ceil(count / 64));
-    const perRun = (): [number, number, number] => [Math.ceil(R / 64), 1, 1];
-    const threadPerRow = (opts.rowsKernel ?? rowsKernelFor(n, software)) === 'thread';
-    /** Forward (P, y, residual) and, with backward, U^T for `rows` rows of `runsN` runs. */
-    const forwardRows = (label: string, bindings: Record<number, GPUBuffer>, runsN: number, rows: number, backward: boolean) =>
-      threadPerRow
-        ? launch('rows_thread', label, bindings, perThread(runsN * rows), { ...act, BACKWARD: backward })
-        : launch('rows', label, bindings, grid1d(runsN * Math.ceil(rows / 8)), { ...act, BACKWARD: backward }); // 8 = ROWS in toy_batch.wgsl
-
-    // ---- shared and frozen: features H1 = phi(X W_in^T) and pre-activations P0 = H1 W0^T, once ----
-    const wIn = setup.storage('W_in', tensors.W_in);
-    const w0 = setup.storage('W0', tensors.W0);
-    const wOut = arena.storage('W_out', tensors.W_out);
-    const h1 = arena.storage('H1.train', N * n);
-    const h1Test = arena.storage('H1.test', Nt * n);
-    const p0 = arena.storage('P0.train', N * n);
-    const p0Test = arena.storage('P0.test', Nt * n);
-    const yTrain = arena.storage('Y.train', N);
-    const yTest = arena.storage('Y.test', Nt);
-    const xw = setup.storage('XW', Math.max(N, Nt) * n);
-    const setupLaunches: Dispatch[] = [];
-    const features = (x: Float32Array, rows: number, h: GPUBuffer, p: GPUBuffer) => {
-      setupLaunches.push(
-        ...matmul(setup, { M: rows, N: n, K: d, a: setup.storage('X', x), b: wIn, c: xw, transB: true, label: 'batch.XW_in' }),
-        activationForward(setup, c.activation, rows * n, xw, h),
-        ...matmul(setup, { M: rows, N: n, K: n, a: h, b: w0, c: p, transB: true, label: 'batch.P0' }),
-      );
-    };
-    features(tensors.X_train, N, h1, p0);
-    features(tensors.X_test, Nt, h1Test, p0Test);
-
-    // ---- the teacher's targets, on the GPU: y* = phi(P0 + U* V*^T h1) W_out^T ----
-    // Its pre-activation is P0 plus a rank-r* product; the rows kernel with a zero adapter then gives y*,
-    // and, as the "residual" against the target -noise, y* + noise: the noisy training targets.
-    const teacher = tensors.teacher!;
-    const teacherVt = setup.storage('teacher.Vt', teacher.A); // r* x n
-    const teacherUt = setup.storage('teacher.Ut', transposePad(teacher.B, n, teacher.rank, teacher.rank)); // U*^T, r* x n
-    const zeros = setup.storage('zeros', RP * Math.max(N, Nt, n));
-    const unusedP = arena.storage('unused.P', 4); // stands in for P where a forward does not store it
-    const teacherAlive = setup.storage('teacher.alive', new Uint32Array([1]));
-    const teacherCopies: Array<[GPUBuffer, GPUBuffer, number]> = [];
-    const teacherForward: Dispatch[] = [];
-    const teacherTargets = (h: GPUBuffer, p: GPUBuffer, rows: number, negNoise: Float32Array, y: GPUBuffer) => {
-      const zt = setup.storage('teacher.ZT', teacher.rank * rows);
-      const pt = setup.storage('teacher.P', rows * n);
-      const target = setup.storage('teacher.target', negNoise);
-      setupLaunches.push(...matmul(setup, { M: teacher.rank, N: rows, K: n, a: teacherVt, b: h, c: zt, transB: true, label: 'batch.teacher.ZT' }));
-      teacherCopies.push([p, pt, rows * n]);
-      teacherForward.push(
-        ...matmul(setup, { M: rows, N: n, K: teacher.rank, a: zt, b: teacherUt, c: pt, transA: true, accumulate: true, label: 'batch.teacher.P' }),
-        forwardRows('teacher.forward', { 0: params('teacher.params', 1, rows, 1, 0), 1: pt, 2: wOut, 3: target, 4: zeros, 5: zeros, 6: unusedP, 7: y, 8: teacherAlive }, 1, rows, false),
-      );
-    };
-    teacherTargets(h1, p0, N, c.noise === 0 ? new Float32Array(N) : gaussian(new Stream(c.seed, 'noise'), N, c.noise).map((v) => -v), yTrain);
-    teacherTargets(h1Test, p0Test, Nt, new Float32Array(Nt), yTest);
-
-    // ---- per run: A and B^T stacked, gradients, Adam moments, hyperparameters, activations ----
+    // ---- per run: A and B^T stacked, gradients, divergence state, activations ----
     const aAll = new Float32Array(R * RP * n);
     const btAll = new Float32Array(R * n * RP);
     runs.forEach((run, b) => {
@@ -237,15 +298,8 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
     const testResiduals = arena.storage('runs.residual.test', R * Nt);
     const gram = arena.storage('runs.gram', R * 3 * RP * RP);
 
-    // Setup: one command buffer, submitted now.
-    const enc = device.createCommandEncoder({ label: 'batch setup' });
-    encodePass(enc, setupLaunches, undefined, 'batch setup');
-    for (const [src, dst, floats] of teacherCopies) enc.copyBufferToBuffer(src, 0, dst, 0, floats * 4);
-    encodePass(enc, teacherForward, undefined, 'batch teacher');
-    device.queue.submit([enc.finish()]);
-    setup.destroy(); // safe right after the submit: WebGPU frees them once the queued work is done
-
     // ---- one step ----
+    // Mini-batches: this step's rows of H1, P0 and Y, gathered on the GPU from the epoch's order.
     const gather: Dispatch[] = [];
     let h1Batch = h1;
     let p0Batch = p0;
@@ -263,8 +317,8 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
     // Split-K changes the summation order; on a software adapter it never pays.
     const splits = (M: number, N: number, K: number) => (software ? 1 : opts.splitsPerRun ? autoSplits(M / R, N, K) : ('auto' as const));
     const s = loraScale(c);
-    const trainParams = params('runs.params', R, m, rank, s, residualOffset);
-    const testParams = params('runs.params.test', R, Nt, rank, s);
+    const trainParams = k.params('runs.params', R, m, rank, s, residualOffset);
+    const testParams = k.params('runs.params.test', R, Nt, rank, s);
     const { metrics, state } = this.metricsTarget;
     const adam = (label: string, theta: GPUBuffer, grad: GPUBuffer, hyper: Float32Array) =>
       adamwRuns(arena, {
@@ -277,9 +331,9 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
         dispatches: [
           ...gather,
           ...matmul(arena, { M: R * RP, N: m, K: n, a: A, b: h1Batch, c: zt, transB: true, splits: splits(R * RP, m, n), label: 'batch.ZT' }),
-          forwardRows('runs.forward+U', { 0: trainParams, 1: p0Batch, 2: wOut, 3: yBatch, 4: zt, 5: Bt, 6: preAct, 7: utAndResiduals, 8: alive }, R, m, true),
-          launch('gram_all', 'runs.gram', { 0: trainParams, 1: zt, 2: Bt, 3: A, 4: gram }, perThread(R * 3 * RP * RP)),
-          launch('metrics_runs', 'runs.metrics', { 0: trainParams, 1: utAndResiduals, 2: gram, 3: state, 4: metrics, 5: alive, 6: firstLoss }, perRun()),
+          k.forwardRows('runs.forward+U', { 0: trainParams, 1: p0Batch, 2: wOut, 3: yBatch, 4: zt, 5: Bt, 6: preAct, 7: utAndResiduals, 8: alive }, R, m, true),
+          k.launch('gram_all', 'runs.gram', { 0: trainParams, 1: zt, 2: Bt, 3: A, 4: gram }, k.perThread(R * 3 * RP * RP)),
+          k.launch('metrics_runs', 'runs.metrics', { 0: trainParams, 1: utAndResiduals, 2: gram, 3: state, 4: metrics, 5: alive, 6: firstLoss }, k.perRun()),
         ],
       },
       {
@@ -287,14 +341,14 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
         evalOnly: true,
         dispatches: [
           ...matmul(arena, { M: R * RP, N: Nt, K: n, a: A, b: h1Test, c: ztTest, transB: true, splits: splits(R * RP, Nt, n), label: 'batch.ZT.test' }),
-          forwardRows('runs.forward.test', { 0: testParams, 1: p0Test, 2: wOut, 3: yTest, 4: ztTest, 5: Bt, 6: unusedP, 7: testResiduals, 8: alive }, R, Nt, false),
-          launch('test_metric', 'runs.test', { 0: testParams, 1: testResiduals, 3: state, 4: metrics }, perRun()),
+          k.forwardRows('runs.forward.test', { 0: testParams, 1: p0Test, 2: wOut, 3: yTest, 4: ztTest, 5: Bt, 6: unusedP, 7: testResiduals, 8: alive }, R, Nt, false),
+          k.launch('test_metric', 'runs.test', { 0: testParams, 1: testResiduals, 3: state, 4: metrics }, k.perRun()),
         ],
       },
       {
         label: 'batch backward+update',
         dispatches: [
-          launch('grad_b', 'runs.dB', { 0: trainParams, 1: zt, 2: wOut, 3: preAct, 4: utAndResiduals, 5: dBt, 6: alive }, perThread(R * n), act),
+          k.launch('grad_b', 'runs.dB', { 0: trainParams, 1: zt, 2: wOut, 3: preAct, 4: utAndResiduals, 5: dBt, 6: alive }, k.perThread(R * n), k.act),
           ...matmul(arena, { M: R * RP, N: n, K: m, a: utAndResiduals, b: h1Batch, c: dA, splits: splits(R * RP, n, m), label: 'batch.dA' }),
           adam('runs.A', A, dA, new Float32Array(runs.flatMap((x) => [x.eta, x.wd]))),
           adam('runs.B', Bt, dBt, new Float32Array(runs.flatMap((x) => [x.lambda * x.eta, x.wd]))),

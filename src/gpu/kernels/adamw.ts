@@ -13,8 +13,11 @@ export interface AdamHyper {
   eps: number;
 }
 
-/** One AdamW update of `theta` (count floats) from `grad`; allocates this tensor's m and v (zeroed). */
-export function adamw(arena: GpuArena, spec: { theta: GPUBuffer; grad: GPUBuffer; count: number; state: GPUBuffer; hyper: AdamHyper; label: string }): { dispatch: Dispatch; m: GPUBuffer; v: GPUBuffer } {
+/**
+ * One AdamW update of `theta` (count floats) from `grad`; allocates this tensor's m and v (zeroed).
+ * `scheduled`: lr times the state's schedule factor; `clipped`: grad times the state's clipping scale.
+ */
+export function adamw(arena: GpuArena, spec: { theta: GPUBuffer; grad: GPUBuffer; count: number; state: GPUBuffer; hyper: AdamHyper; label: string; scheduled?: boolean; clipped?: boolean }): { dispatch: Dispatch; m: GPUBuffer; v: GPUBuffer } {
   const m = arena.storage(`${spec.label}.adam_m`, spec.count);
   const v = arena.storage(`${spec.label}.adam_v`, spec.count);
   const h = spec.hyper;
@@ -23,7 +26,7 @@ export function adamw(arena: GpuArena, spec: { theta: GPUBuffer; grad: GPUBuffer
     ['f32', h.lr], ['f32', h.weightDecay], ['f32', h.beta1], ['f32', h.beta2],
     ['f32', h.eps], ['f32', 0], ['f32', 0], ['f32', 0],
   ]);
-  const pipe = pipeline(arena.device, adamwShader, 'step');
+  const pipe = pipeline(arena.device, adamwShader, 'step', { SCHEDULED: !!spec.scheduled, CLIPPED: !!spec.clipped });
   return {
     m,
     v,

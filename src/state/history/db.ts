@@ -16,7 +16,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { RunSummary } from '../../experiments/sweep/aggregate.ts';
 import { concatColumns, type Column } from '../../results/columns.ts';
-import { GPT2_ADAPTER_COLUMNS, TOY_DENSE, type Gpt2RunRecord, type Gpt2TraceColumns, type ResultRecord, type SweepRecord, type ToyRunRecord, type ToyTraceColumns } from '../../results/records.ts';
+import { GPT2_TRACE_KEYS, TOY_DENSE, type Gpt2RunRecord, type Gpt2TraceColumns, type ResultRecord, type SweepRecord, type ToyRunRecord, type ToyTraceColumns } from '../../results/records.ts';
 import { checkGpt2Run, checkSweep, checkToyRun, RecordError } from '../../results/validate.ts';
 
 export const DB_NAME = 'lora-playground-history';
@@ -67,7 +67,7 @@ export function splitEntry(e: Entry): { head: Record<string, unknown>; book: Boo
 
 const empty = () => new Float32Array(0);
 const emptyToyTrace = (): ToyTraceColumns => Object.fromEntries(['step', ...TOY_DENSE, 'testStep', 'testLoss'].map((k) => [k, empty()])) as ToyTraceColumns;
-const emptyGpt2Trace = (): Gpt2TraceColumns => Object.fromEntries(['step', 'loss', 'evalStep', 'evalLoss', ...GPT2_ADAPTER_COLUMNS].map((k) => [k, empty()])) as Gpt2TraceColumns;
+const emptyGpt2Trace = (): Gpt2TraceColumns => Object.fromEntries(GPT2_TRACE_KEYS.map((k) => [k, empty()])) as Gpt2TraceColumns;
 
 /** An entry read back, checked: its record fields through the record validator (with no trace), its bookkeeping by type. */
 export function checkEntry(raw: unknown): Entry {
@@ -111,7 +111,7 @@ export function assemble(entry: Entry, parts: Array<{ seq: number; data: PartDat
     const { resolved: _r, ...rec } = checkSweep({ ...head, runs }, `record ${id}`);
     return rec;
   }
-  const keys = head.kind === 'toy' ? ['step', ...TOY_DENSE, 'testStep', 'testLoss'] : ['step', 'loss', 'evalStep', 'evalLoss', ...GPT2_ADAPTER_COLUMNS];
+  const keys = head.kind === 'toy' ? ['step', ...TOY_DENSE, 'testStep', 'testLoss'] : GPT2_TRACE_KEYS;
   const trace: Record<string, Column> = {};
   for (const k of keys) {
     const cols = parts.map((p) => (p.data as unknown as Record<string, unknown>)[k]);

@@ -8,6 +8,9 @@ import { useGpt2Store, type Gpt2Run } from '../../state/gpt2Store.ts';
 import { downloadBlob } from '../download.ts';
 
 const MAX_BUCKETS = 300;
+
+/** The learning-rate schedule in a legend: "linear, warmup 10", "constant". */
+const scheduleText = (c: Gpt2Run['config']) => `${c.schedule}${c.warmup > 0 ? `, warmup ${c.warmup}` : ''} lr`;
 const MODULE_COLORS: Record<string, string> = { 'attn.c_attn': '#0f5fa8', 'attn.c_proj': '#2a9d8f', 'mlp.c_fc': '#e76f51', 'mlp.c_proj': '#8e5ac8' };
 const moduleOf = (label: string) => label.replace(/^h\d+\./, '');
 const layerOf = (label: string) => Number(/(\d+)/.exec(label)?.[1] ?? 0);
@@ -219,7 +222,7 @@ export function Gpt2Charts() {
         <div className="legend">
           <div className="legend-title">Training</div>
           <div className="legend-items">
-            {runs.map((r) => <span key={r.id} className="legend-item"><span className="swatch" style={{ background: r.color }} />Init[{r.init}] · r={r.config.rank} · η={formatNumber(r.config.eta)} · λ={formatNumber(r.config.lambda)}</span>)}
+            {runs.map((r) => <span key={r.id} className="legend-item" data-testid="gpt2-legend-item"><span className="swatch" style={{ background: r.color }} />Init[{r.init}] · r={r.config.rank} · η={formatNumber(r.config.eta)} · λ={formatNumber(r.config.lambda)} · {scheduleText(r.config)}</span>)}
             {runs.length === 0 && <span className="muted">No run yet.</span>}
           </div>
         </div>

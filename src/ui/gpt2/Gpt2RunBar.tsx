@@ -84,7 +84,7 @@ function RunProgress({ run }: { run: Gpt2Run }) {
     <div className="progress g2-progress" data-testid={`gpt2-progress-${run.init}`}>
       <div className="progress-text">
         <span className="swatch" style={{ background: run.color }} />
-        <b>Init[{run.init}]</b> · {run.status === 'preparing' ? 'preparing (building the GPU pipelines)…' : run.status === 'queued' ? `waiting for Init[${run.init === 'A' ? 'B' : 'A'}]` : <>step <b data-testid="gpt2-step">{run.step}</b> of {run.config.steps}</>}
+        <b>{run.adapterName ? `${run.adapterName}` : `Init[${run.init}]`}</b> · {run.status === 'preparing' ? 'preparing (building the GPU pipelines)…' : run.status === 'queued' ? `waiting for Init[${run.init === 'A' ? 'B' : 'A'}]` : <>step <b data-testid="gpt2-step">{run.step}</b> of {run.config.steps}</>}
         {last && <> · loss {formatNumber(last.loss, 4)} · ppl {formatNumber(last.perplexity, 4)}</>}
         {run.tokensPerSecond > 0 && <> · {formatNumber(run.tokensPerSecond)} tokens/s</>}
         {run.memoryBytes > 0 && <> · GPU {formatBytes(run.memoryBytes)}</>}
@@ -93,6 +93,11 @@ function RunProgress({ run }: { run: Gpt2Run }) {
       <div className="bar" role="progressbar" aria-valuemin={0} aria-valuemax={run.config.steps} aria-valuenow={run.step}>
         <div style={{ width: `${(100 * run.step) / run.config.steps}%`, background: run.color }} />
       </div>
+      {run.evaluation && (
+        <div className="small g2-eval" data-testid="gpt2-evaluation">
+          Held-out text at step {run.evaluation.step}: loss <b>{formatNumber(run.evaluation.loss, 4)}</b> · perplexity <b>{formatNumber(run.evaluation.perplexity, 4)}</b> <span className="muted">({run.evaluation.windows} windows of {run.evaluation.seq} tokens)</span>
+        </div>
+      )}
       {run.message && run.status !== 'done' && <div className="run-message small">{run.message}</div>}
     </div>
   );
@@ -108,6 +113,7 @@ export function Gpt2RunBar() {
   const busy = phase !== 'idle';
   const canTrain = !busy && config !== null && fits;
   const tip = !config ? 'Fix the highlighted settings first' : !fits ? 'This configuration will not fit in GPU memory' : undefined;
+  const fromAdapter = useGpt2Store((s) => !!s.adapter?.loaded);
   const paused = runs.find((r) => r.status === 'paused' && r.step > 0 && r.step < r.config.steps);
   return (
     <div className="g2-runbar">
@@ -119,7 +125,7 @@ export function Gpt2RunBar() {
             <button className="btn btn-primary" onClick={() => void train(false)} disabled={!canTrain} title={tip}>▶ Train</button>
           )}
           {paused && !busy && <button className="btn" onClick={() => void resume()}>Resume</button>}
-          <button className="btn btn-compare" onClick={() => void train(true)} disabled={!canTrain} title={tip ?? 'Train Init[A] and Init[B] side by side from the same seed: same weights, data order and adapter draws'}>Compare Init[A] vs Init[B]</button>
+          <button className="btn btn-compare" onClick={() => void train(true)} disabled={!canTrain || fromAdapter} title={tip ?? (fromAdapter ? 'Both would start from the loaded adapter: remove it to compare the inits' : 'Train Init[A] and Init[B] side by side from the same seed: same weights, data order and adapter draws')}>Compare Init[A] vs Init[B]</button>
           {!busy && runs.some((r) => r.rows.length > 0) && <button className="btn btn-small" onClick={() => void exportBundle()} title="These runs as a result bundle (charts, samples and the PEFT adapter): anyone can drop it onto the page (History) to see them without recomputing">Bundle</button>}
         </div>
         {runs.length === 0 && !busy && <span className="progress-text muted">Train fine-tunes the chosen model with LoRA on the text; the loss, the per-adapter norms and samples update live.</span>}

@@ -1,15 +1,18 @@
-// Sample generations from a prompt (greedy and temperature) before, during and after training, and the
-// trained adapter as a PEFT folder (adapter_config.json + adapter_model.safetensors).
+// Sample generations from a prompt (greedy and temperature) before, during and after training, with
+// their decoding rate; each run's held-out loss on request; and the trained adapter as a PEFT folder
+// (adapter_config.json + adapter_model.safetensors, and a README.md model card).
 import { useState } from 'react';
-import { exportAdapter, generateFor } from '../../state/gpt2Runner.ts';
+import { evaluateRun, exportAdapter, generateFor } from '../../state/gpt2Runner.ts';
 import { useGpt2Store } from '../../state/gpt2Store.ts';
 import { downloadBlob } from '../download.ts';
+import { formatNumber } from '../../state/series.ts';
 
 export function Gpt2Samples() {
   const prompt = useGpt2Store((s) => s.prompt);
   const temperature = useGpt2Store((s) => s.temperature);
   const gens = useGpt2Store((s) => s.generations);
   const runs = useGpt2Store((s) => s.runs);
+  const idle = useGpt2Store((s) => s.phase === 'idle');
   const set = useGpt2Store((s) => s.set);
   const [tempRaw, setTempRaw] = useState(String(temperature));
   const tempOk = /^\s*\d*\.?\d+\s*$/.test(tempRaw) && Number(tempRaw) > 0 && Number(tempRaw) <= 2;
@@ -36,7 +39,8 @@ export function Gpt2Samples() {
             <span className="swatch" style={{ background: r.color }} />
             {!r.restored && <button className="btn btn-small" disabled={!!promptError} onClick={() => void generateFor(r.id, 'greedy')}>Greedy · Init[{r.init}]</button>}
             {!r.restored && <button className="btn btn-small" disabled={!!promptError || !tempOk} onClick={() => void generateFor(r.id, 'sample')}>Sample · Init[{r.init}]</button>}
-            <button className="btn btn-small" onClick={() => void downloadAdapter(r.id)} title="adapter_config.json + adapter_model.safetensors, loadable with PEFT's PeftModel.from_pretrained">Download PEFT adapter{ready.length > 1 ? ` (Init[${r.init}])` : ''}</button>
+            {!r.restored && <button className="btn btn-small" disabled={!idle} onClick={() => void evaluateRun(r.id)} title="Loss and perplexity with the adapters as they are now, on the held-out part of the text (no dropout)">Evaluate · Init[{r.init}]</button>}
+            <button className="btn btn-small" onClick={() => void downloadAdapter(r.id)} title="adapter_config.json + adapter_model.safetensors, loadable with PEFT's PeftModel.from_pretrained, and a README.md model card">Download PEFT adapter{ready.length > 1 ? ` (Init[${r.init}])` : ''}</button>
           </span>
         ))}
         {ready.length === 0 && <span className="muted small">Samples appear once a run starts: one before training, one halfway, two at the end.</span>}
@@ -47,7 +51,7 @@ export function Gpt2Samples() {
           return (
             <li key={g.id} className="g2-gen" data-pending={g.pending}>
               <div className="g2-gen-meta small muted">
-                <span className="swatch" style={{ background: run?.color }} />Init[{run?.init}] · {g.step === 0 ? 'before training' : `step ${g.step}`} · {g.mode === 'greedy' ? 'greedy' : `T = ${temperature}`}{g.pending ? ' · generating…' : ''}
+                <span className="swatch" style={{ background: run?.color }} />{run?.adapterName ?? `Init[${run?.init}]`} · {g.step === 0 ? (run?.adapterName ? 'as loaded' : 'before training') : `step ${g.step}`} · {g.mode === 'greedy' ? 'greedy' : `T = ${temperature}`}{g.pending ? ' · generating…' : ''}{g.tokensPerSecond ? <span data-testid="gpt2-gen-rate"> · {formatNumber(g.tokensPerSecond, 3)} tokens/s</span> : null}
               </div>
               <pre className="g2-gen-text"><b>{g.prompt}</b>{showBreaks(g.text)}</pre>
             </li>
@@ -65,6 +69,8 @@ async function downloadAdapter(runId: number): Promise<void> {
     downloadBlob(new Blob([files['adapter_config.json']], { type: 'application/json' }), 'adapter_config.json');
     await new Promise((r) => setTimeout(r, 300));
     downloadBlob(new Blob([files['adapter_model.safetensors'] as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), 'adapter_model.safetensors');
+    await new Promise((r) => setTimeout(r, 300));
+    downloadBlob(new Blob([files['README.md']], { type: 'text/markdown' }), 'README.md');
   } catch (e) {
     useGpt2Store.getState().set({ failure: `Could not export the adapter: ${e instanceof Error ? e.message : String(e)}` });
   }

@@ -1,13 +1,19 @@
-// The GPT-2 run's settings: model, text (bundled, pasted or dropped), LoRA targets, then every field
-// of GPT2_FIELDS (validated as typed, the message beside the field).
+// The GPT-2 run's settings: model, text (bundled, pasted or dropped), an adapter to start from, LoRA
+// targets, then every field of GPT2_FIELDS (validated as typed, the message beside the field); the
+// training options a Hugging Face Trainer + PEFT user knows are grouped under More settings.
 import { useState, type DragEvent } from 'react';
 import { SettingField } from '../controls/SettingField.tsx';
 import { GPT2_FIELDS, type Gpt2Key } from '../../experiments/gpt2/config.ts';
 import { LORA_TARGETS, targetDims, type LoraTarget } from '../../models/gpt2.ts';
-import { MAX_TEXT_CHARS, MODEL_CHOICES, modelConfig, useGpt2Store, type Gpt2ModelChoice } from '../../state/gpt2Store.ts';
+import { MODEL_CHOICES, modelConfig, readTextFile, useGpt2Store, type Gpt2ModelChoice } from '../../state/gpt2Store.ts';
+import { Gpt2AdapterInput } from './Gpt2AdapterInput.tsx';
 
 const MAIN: Gpt2Key[] = ['rank', 'alpha', 'rslora', 'init', 'eta', 'lambda', 'seq', 'batch', 'steps'];
 const MORE: Gpt2Key[] = ['initDist', 'wd', 'beta1', 'beta2', 'eps', 'evalEvery', 'seed'];
+/** Hugging Face Trainer + PEFT options (their defaults are what a PEFT user gets in train mode). */
+const TRAINER: Gpt2Key[] = ['schedule', 'warmup', 'maxGradNorm', 'gradAccum', 'dropout', 'loraDropout', 'order'];
+/** Settings a loaded adapter fixes. */
+const FROM_ADAPTER: readonly Gpt2Key[] = ['rank', 'alpha', 'rslora'];
 const TARGET_LABEL: Record<LoraTarget, string> = {
   'attn.c_attn': 'attention c_attn (Q, K, V)',
   'attn.c_proj': 'attention c_proj',
@@ -21,7 +27,8 @@ function Field({ k, disabled }: { k: Gpt2Key; disabled: boolean }) {
   const error = useGpt2Store((s) => s.errors[k]);
   const lastValid = useGpt2Store((s) => s.config?.[k]);
   const setField = useGpt2Store((s) => s.setField);
-  return <SettingField k={k} spec={GPT2_FIELDS[k]} raw={raw} error={error} lastValid={lastValid ?? GPT2_FIELDS[k].default} setField={(v) => setField(k, v)} disabled={disabled} />;
+  const locked = useGpt2Store((s) => !!s.adapter?.loaded && FROM_ADAPTER.includes(k));
+  return <SettingField k={k} spec={GPT2_FIELDS[k]} raw={raw} error={error} lastValid={lastValid ?? GPT2_FIELDS[k].default} setField={(v) => setField(k, v)} disabled={disabled || locked} />;
 }
 
 function TextChooser({ disabled }: { disabled: boolean }) {
@@ -32,15 +39,12 @@ function TextChooser({ disabled }: { disabled: boolean }) {
   const setText = useGpt2Store((s) => s.setText);
   const [over, setOver] = useState(false);
   const [fileError, setFileError] = useState<string | null>(null);
+  // A file that is not a usable text is refused with one message beside the field; the text stays as it was.
   const readFile = async (f: File) => {
     setFileError(null);
-    if (f.size > MAX_TEXT_CHARS * 4) return setFileError(`${f.name} is ${(f.size / 1e6).toFixed(1)} MB; at most ${MAX_TEXT_CHARS / 1e6} M characters.`);
-    try {
-      const t = await f.text();
-      setText('custom', t, f.name);
-    } catch {
-      setFileError(`Could not read ${f.name}.`);
-    }
+    const r = await readTextFile(f);
+    if (r.ok) setText('custom', r.value, f.name);
+    else setFileError(r.error);
   };
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -62,7 +66,7 @@ function TextChooser({ disabled }: { disabled: boolean }) {
         <p className="muted small g2-note">The bundled 1.1 MB of Shakespeare (Karpathy’s tiny Shakespeare); share links refer to it by name.</p>
       ) : (
         <div className={`g2-drop${over ? ' over' : ''}${error ? ' invalid' : ''}`} onDragOver={(e) => (e.preventDefault(), setOver(true))} onDragLeave={() => setOver(false)} onDrop={onDrop}>
-          <textarea name="gpt2-text" aria-label="Training text" placeholder="Paste text here, or drop a .txt file" value={text} disabled={disabled} onChange={(e) => setText('custom', e.target.value, '')} rows={5} aria-invalid={error ? true : undefined} />
+          <textarea name="gpt2-text" aria-label="Training text" placeholder="Paste text here, or drop a .txt file" value={text} disabled={disabled} onChange={(e) => (setFileError(null), setText('custom', e.target.value, ''))} rows={5} aria-invalid={error ? true : undefined} />
           <div className="g2-drop-foot small muted">
             <span>{name ? `${name} · ` : ''}{text.length.toLocaleString()} characters</span>
             <label className="link-btn">
@@ -84,6 +88,7 @@ export function Gpt2Settings({ busy }: { busy: boolean }) {
   const targets = useGpt2Store((s) => s.targets);
   const setTargets = useGpt2Store((s) => s.setTargets);
   const targetError = useGpt2Store((s) => s.errors.targets);
+  const fromAdapter = useGpt2Store((s) => !!s.adapter?.loaded);
   const [more, setMore] = useState(false);
   const cfg = modelConfig(model);
   return (
@@ -102,13 +107,17 @@ export function Gpt2Settings({ busy }: { busy: boolean }) {
         <TextChooser disabled={busy} />
       </div>
       <div className="g2-group">
-        <span className="g2-label">LoRA on</span>
+        <span className="g2-label">Start from an adapter</span>
+        <Gpt2AdapterInput disabled={busy} />
+      </div>
+      <div className="g2-group">
+        <span className="g2-label">LoRA on{fromAdapter ? <span className="muted small"> (from the adapter)</span> : null}</span>
         <div className="g2-targets" role="group" aria-label="LoRA targets">
           {LORA_TARGETS.map((t) => {
             const d = targetDims(cfg, t);
             return (
               <label key={t} className="g2-target">
-                <input type="checkbox" name={`target-${t}`} checked={targets.includes(t)} disabled={busy} onChange={(e) => setTargets(e.target.checked ? [...targets, t] : targets.filter((x) => x !== t))} />
+                <input type="checkbox" name={`target-${t}`} checked={targets.includes(t)} disabled={busy || fromAdapter} onChange={(e) => setTargets(e.target.checked ? [...targets, t] : targets.filter((x) => x !== t))} />
                 <span>{TARGET_LABEL[t]}</span>
                 <span className="muted small">{d.in}→{d.out}</span>
               </label>
@@ -123,7 +132,13 @@ export function Gpt2Settings({ busy }: { busy: boolean }) {
       <button className="fold" onClick={() => setMore(!more)} aria-expanded={more}>
         {more ? '▾' : '▸'} More settings
       </button>
-      {more && <div className="fields">{MORE.map((k) => <Field key={k} k={k} disabled={busy} />)}</div>}
+      {more && (
+        <>
+          <div className="fields">{MORE.map((k) => <Field key={k} k={k} disabled={busy} />)}</div>
+          <div className="g2-subhead small"><b>Trainer options</b> <span className="muted">as Hugging Face’s Trainer and PEFT apply them; the defaults are theirs: linear decay, clipping at 1, GPT-2’s dropout (0.1) in training, no LoRA dropout</span></div>
+          <div className="fields">{TRAINER.map((k) => <Field key={k} k={k} disabled={busy} />)}</div>
+        </>
+      )}
     </aside>
   );
 }

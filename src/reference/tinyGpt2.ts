@@ -7,8 +7,8 @@
 // LayerNorm gain 1 + N(0, 0.1^2) and shift N(0, 0.1^2), wte / wpe ~ N(0, 0.5^2).
 // The names are written out here independently of src/models/gpt2.ts, so the loader is tested against them.
 
-import { writeSafetensors, type TensorToWrite } from '../../src/models/safetensors.ts';
-import type { Gpt2Config } from '../../src/models/gpt2.ts';
+import { writeSafetensors, type TensorToWrite } from '../models/safetensors.ts';
+import type { Gpt2Config } from '../models/gpt2.ts';
 
 export interface TinyDims {
   d: number; // n_embd
@@ -131,6 +131,9 @@ export function makeTinyGpt2(seed = 1, dims: TinyDims = TINY_DIMS, opts: { prefi
     layer_norm_epsilon: 1e-5,
     n_inner: inner,
     activation_function: 'gelu_new',
+    embd_pdrop: 0.1,
+    attn_pdrop: 0.1,
+    resid_pdrop: 0.1,
   };
   const prefix = opts.prefix ?? '';
   const toWrite = new Map<string, TensorToWrite>();

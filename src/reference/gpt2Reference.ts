@@ -8,8 +8,17 @@
 //          x' = xm + h Wo + bo [+ LoRA]
 //   logits = LN_f(x_L) wte^T;  loss = mean_n (logsumexp(logits_n) - logits_n[target_n])
 // Conv1D weights are [in, out]; A is r x in, B is out x r (lora-math.md section 1).
+// Training mode (`dropout`): HF GPT-2's dropout and PEFT's lora_dropout with the engine's masks
+// (dropoutMask.ts, the same sites as graph.ts), element indices as the GPU draws them:
+//   x0 = drop_e(wte[tok] + wpe[t]);  att = drop_a(P) v;  xm = x + drop_r(att Wp + bp + LoRA);
+//   x' = xm + drop_r(h Wo + bo + LoRA);  an adapter's Z_A = drop_l(x) A^T (the frozen product sees x).
+// gpt2TrainReference: AdamW steps with the learning-rate schedule, clipping by global norm and gradient
+// accumulation, as Hugging Face's Trainer does them (optimizer step after k micro-batches).
 
-import type { Gpt2Config, Gpt2Weights, LoraTarget } from '../../src/models/gpt2.ts';
+import type { DropoutRates } from '../experiments/gpt2/config.ts';
+import { dropoutSite } from '../experiments/gpt2/graph.ts';
+import type { Gpt2Config, Gpt2Weights, LoraTarget } from '../models/gpt2.ts';
+import { dropoutMask } from './dropoutMask.ts';
 import { dphi, phi } from './toyReference.ts';
 
 type Arr = ArrayLike<number>;
@@ -39,6 +48,7 @@ function conv(x: Float64Array, n: number, nIn: number, W: Arr, b: Arr, nOut: num
 /** Z_A = X A^T (n x r); y += s Z_A B^T */
 function loraAdd(x: Float64Array, n: number, nIn: number, nOut: number, a: RefAdapter, y: Float64Array): Float64Array {
   const r = a.rank;
+  // (x is the adapter's input: dropped already under lora_dropout)
   const zA = new Float64Array(n * r);
   for (let i = 0; i < n; i++) for (let q = 0; q < r; q++) {
     let s = 0;
@@ -96,9 +106,10 @@ export function lnBackward(x: Float64Array, n: number, C: number, g: Arr, cache:
   return dx;
 }
 
-export interface AttCache { P: Float64Array; out: Float64Array }
+export interface AttCache { P: Float64Array; out: Float64Array; mask?: Float64Array | null }
 
-export function attForward(qkv: Float64Array, B: number, T: number, H: number, D: number): AttCache {
+/** `mask`: attention dropout, keep / (1 - p) per element of P (null: none). */
+export function attForward(qkv: Float64Array, B: number, T: number, H: number, D: number, mask: Float64Array | null = null): AttCache {
   const C = H * D;
   const P = new Float64Array(B * H * T * T);
   const out = new Float64Array(B * T * C);
@@ -117,11 +128,11 @@ export function attForward(qkv: Float64Array, B: number, T: number, H: number, D
     for (let j = 0; j <= t; j++) P[row + j] /= sum;
     for (let d = 0; d < D; d++) {
       let s = 0;
-      for (let j = 0; j <= t; j++) s += P[row + j] * qkv[(b * T + j) * 3 * C + 2 * C + h * D + d];
+      for (let j = 0; j <= t; j++) s += P[row + j] * (mask ? mask[row + j] : 1) * qkv[(b * T + j) * 3 * C + 2 * C + h * D + d];
       out[(b * T + t) * C + h * D + d] = s;
     }
   }
-  return { P, out };
+  return { P, out, mask };
 }
 
 export function attBackward(qkv: Float64Array, cache: AttCache, dout: Float64Array, B: number, T: number, H: number, D: number): Float64Array {
@@ -133,11 +144,12 @@ export function attBackward(qkv: Float64Array, cache: AttCache, dout: Float64Arr
     const row = ((b * H + h) * T + t) * T;
     const dP = new Float64Array(T);
     let dot = 0;
+    const m = (j: number) => (cache.mask ? cache.mask[row + j] : 1);
     for (let j = 0; j <= t; j++) {
       let s = 0;
       for (let d = 0; d < D; d++) s += dout[(b * T + t) * C + h * D + d] * qkv[at(b * T + j, 2, h, d)];
-      dP[j] = s;
-      dot += cache.P[row + j] * s;
+      dP[j] = s * m(j); // through the dropout: d P = m d Pd
+      dot += cache.P[row + j] * dP[j];
     }
     for (let j = 0; j <= t; j++) {
       const p = cache.P[row + j];
@@ -145,7 +157,7 @@ export function attBackward(qkv: Float64Array, cache: AttCache, dout: Float64Arr
       for (let d = 0; d < D; d++) {
         dqkv[at(b * T + t, 0, h, d)] += scale * dS * qkv[at(b * T + j, 1, h, d)];
         dqkv[at(b * T + j, 1, h, d)] += scale * dS * qkv[at(b * T + t, 0, h, d)];
-        dqkv[at(b * T + j, 2, h, d)] += p * dout[(b * T + t) * C + h * D + d];
+        dqkv[at(b * T + j, 2, h, d)] += p * m(j) * dout[(b * T + t) * C + h * D + d];
       }
     }
   }
@@ -171,8 +183,19 @@ function dims(c: Gpt2Config, t: LoraTarget): [number, number] {
   return t === 'attn.c_attn' ? [C, 3 * C] : t === 'attn.c_proj' ? [C, C] : t === 'mlp.c_fc' ? [C, F] : [F, C];
 }
 
-/** Forward (and, with `grads`, backward to every adapter) on B sequences of T tokens. */
-export function gpt2Reference(w: Gpt2Weights, adapters: readonly RefAdapter[], tokens: ArrayLike<number>, targets: ArrayLike<number>, B: number, T: number, opts: { grads?: boolean } = {}): RefResult {
+/** Training-mode dropout: the rates, and the key of this forward's masks (seed, step, micro-batch). */
+export interface RefDropout {
+  rates: DropoutRates;
+  seed: number;
+  step: number;
+  micro?: number;
+}
+
+/**
+ * Forward (and, with `grads`, backward to every adapter) on B sequences of T tokens; with `dropout`, in
+ * training mode. `gradScale` multiplies the loss's gradient (1/k for one of k accumulated micro-batches).
+ */
+export function gpt2Reference(w: Gpt2Weights, adapters: readonly RefAdapter[], tokens: ArrayLike<number>, targets: ArrayLike<number>, B: number, T: number, opts: { grads?: boolean; dropout?: RefDropout } = {}): RefResult {
   const c = w.config;
   const C = c.n_embd;
   const F = c.n_inner;
@@ -184,9 +207,14 @@ export function gpt2Reference(w: Gpt2Weights, adapters: readonly RefAdapter[], t
   const find = (l: number, t: LoraTarget) => adapters.findIndex((a) => a.layer === l && a.target === t);
   const zAs: Float64Array[] = adapters.map(() => new Float64Array(0));
   const zB: number[] = adapters.map(() => 0);
+  const drop = opts.dropout;
+  const maskAt = (p: number, site: number, count: number) => (drop ? dropoutMask({ p, site, seed: drop.seed, step: drop.step, micro: drop.micro }, count) : null);
+  const apply = (x: Float64Array, m: Float64Array | null) => (m ? x.map((v, i) => v * m[i]) : x);
+  const loraMask = (l: number, t: LoraTarget) => maskAt(drop?.rates.lora ?? 0, dropoutSite(l, 'lora', t), N * dims(c, t)[0]);
 
-  const x0 = new Float64Array(N * C);
-  for (let n = 0; n < N; n++) for (let k = 0; k < C; k++) x0[n * C + k] = w.wte.data[tokens[n] * C + k] + w.wpe.data[(n % T) * C + k];
+  const x0raw = new Float64Array(N * C);
+  for (let n = 0; n < N; n++) for (let k = 0; k < C; k++) x0raw[n * C + k] = w.wte.data[tokens[n] * C + k] + w.wpe.data[(n % T) * C + k];
+  const x0 = apply(x0raw, maskAt(drop?.rates.embd ?? 0, dropoutSite(0, 'embd'), N * C));
 
   // One Conv1D module with its adapter (if any); records Z_A and ||Z_B||.
   const module = (l: number, t: LoraTarget, x: Float64Array, W: Arr, b: Arr): Float64Array => {
@@ -195,7 +223,7 @@ export function gpt2Reference(w: Gpt2Weights, adapters: readonly RefAdapter[], t
     const k = find(l, t);
     if (k >= 0) {
       const before = Float64Array.from(y);
-      zAs[k] = loraAdd(x, N, nIn, nOut, adapters[k], y);
+      zAs[k] = loraAdd(apply(x, loraMask(l, t)), N, nIn, nOut, adapters[k], y);
       let ss = 0;
       for (let i = 0; i < y.length; i++) ss += (y[i] - before[i]) ** 2;
       zB[k] = Math.sqrt(ss / y.length);
@@ -210,15 +238,17 @@ export function gpt2Reference(w: Gpt2Weights, adapters: readonly RefAdapter[], t
     const x = xs[l];
     const ln1 = lnForward(x, N, C, L.ln1.weight.data, L.ln1.bias.data, eps);
     const qkv = module(l, 'attn.c_attn', ln1.y, L.attn.cAttn.weight.data, L.attn.cAttn.bias.data);
-    const att = attForward(qkv, B, T, H, D);
-    const proj = module(l, 'attn.c_proj', att.out, L.attn.cProj.weight.data, L.attn.cProj.bias.data);
+    const att = attForward(qkv, B, T, H, D, maskAt(drop?.rates.attn ?? 0, dropoutSite(l, 'attn'), B * H * T * T));
+    const attnResid = maskAt(drop?.rates.resid ?? 0, dropoutSite(l, 'attnResid'), N * C);
+    const mlpResid = maskAt(drop?.rates.resid ?? 0, dropoutSite(l, 'mlpResid'), N * C);
+    const proj = apply(module(l, 'attn.c_proj', att.out, L.attn.cProj.weight.data, L.attn.cProj.bias.data), attnResid);
     const xm = x.map((v, i) => v + proj[i]);
     const ln2 = lnForward(xm, N, C, L.ln2.weight.data, L.ln2.bias.data, eps);
     const fc = module(l, 'mlp.c_fc', ln2.y, L.mlp.cFc.weight.data, L.mlp.cFc.bias.data);
     const h = fc.map((v) => phi('gelu', v));
-    const out = module(l, 'mlp.c_proj', h, L.mlp.cProj.weight.data, L.mlp.cProj.bias.data);
+    const out = apply(module(l, 'mlp.c_proj', h, L.mlp.cProj.weight.data, L.mlp.cProj.bias.data), mlpResid);
     xs.push(xm.map((v, i) => v + out[i]));
-    caches.push({ ln1, qkv, att, xm, ln2, fc, h });
+    caches.push({ ln1, qkv, att, xm, ln2, fc, h, attnResid, mlpResid });
   }
   const lnf = lnForward(xs[c.n_layer], N, C, w.lnF.weight.data, w.lnF.bias.data, eps);
   const logits = new Float64Array(N * V);
@@ -261,6 +291,9 @@ export function gpt2Reference(w: Gpt2Weights, adapters: readonly RefAdapter[], t
     const a = adapters[ki];
     const r = a.rank;
     const zA = zAs[ki];
+    const m = loraMask(l, t);
+    x = apply(x, m); // dA = U^T drop_l(X); the adapter's part of dX goes through the same mask
+    const dxLora = new Float64Array(N * nIn);
     const U = new Float64Array(N * r);
     for (let i = 0; i < N; i++) for (let q = 0; q < r; q++) {
       let s = 0;
@@ -281,8 +314,10 @@ export function gpt2Reference(w: Gpt2Weights, adapters: readonly RefAdapter[], t
     for (let i = 0; i < N; i++) for (let k = 0; k < nIn; k++) {
       let s = 0;
       for (let q = 0; q < r; q++) s += U[i * r + q] * a.A[q * nIn + k];
-      dx[i * nIn + k] += s;
+      dxLora[i * nIn + k] = s;
     }
+    const dxl = apply(dxLora, m);
+    for (let i = 0; i < dx.length; i++) dx[i] += dxl[i];
     return dx;
   };
 
@@ -295,15 +330,104 @@ export function gpt2Reference(w: Gpt2Weights, adapters: readonly RefAdapter[], t
   for (let l = c.n_layer - 1; l >= 0; l--) {
     const L = w.layers[l];
     const k = caches[l];
-    const dh = moduleBack(l, 'mlp.c_proj', k.h, L.mlp.cProj.weight.data, dres);
+    const dh = moduleBack(l, 'mlp.c_proj', k.h, L.mlp.cProj.weight.data, apply(dres, k.mlpResid));
     const dfc = dh.map((v, i) => v * dphi('gelu', k.fc[i]));
     const dln2 = moduleBack(l, 'mlp.c_fc', k.ln2.y, L.mlp.cFc.weight.data, dfc);
     const dxm = lnBackward(k.xm, N, C, L.ln2.weight.data, k.ln2, dln2).map((v, i) => v + dres[i]);
-    const datt = moduleBack(l, 'attn.c_proj', k.att.out, L.attn.cProj.weight.data, dxm);
+    const datt = moduleBack(l, 'attn.c_proj', k.att.out, L.attn.cProj.weight.data, apply(dxm, k.attnResid));
     const dqkv = attBackward(k.qkv, k.att, datt, B, T, H, D);
     const dln1 = moduleBack(l, 'attn.c_attn', k.ln1.y, L.attn.cAttn.weight.data, dqkv);
     dres = lnBackward(xs[l], N, C, L.ln1.weight.data, k.ln1, dln1).map((v, i) => v + dxm[i]);
   }
   result.grads = grads;
   return result;
+}
+
+export interface RefTrainSettings {
+  eta: number;
+  lambda: number;
+  wd: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** HF schedule over `steps` optimizer steps, after `warmup` steps of linear warmup. */
+  schedule: 'constant' | 'linear' | 'cosine';
+  warmup: number;
+  steps: number;
+  /** Clip the global gradient norm to this (0: no clipping). */
+  maxGradNorm: number;
+  /** Micro-batches per step: each step's batch list holds this many (B sequences each). */
+  gradAccum: number;
+  dropout?: { rates: DropoutRates; seed: number };
+}
+
+export interface RefTrainStep {
+  loss: number;
+  lrScale: number;
+  gradNorm: number;
+}
+
+/** Hugging Face's lr_lambda at `t` optimizer steps taken (get_{constant,linear,cosine}_schedule_with_warmup). */
+export function hfLrFactor(s: Pick<RefTrainSettings, 'schedule' | 'warmup' | 'steps'>, t: number): number {
+  if (t < s.warmup) return t / Math.max(1, s.warmup);
+  if (s.schedule === 'constant') return 1;
+  const rest = Math.max(1, s.steps - s.warmup);
+  if (s.schedule === 'linear') return Math.max(0, (s.steps - t) / rest);
+  return Math.max(0, 0.5 * (1 + Math.cos((Math.PI * (t - s.warmup)) / rest)));
+}
+
+/**
+ * AdamW training of the adapters in float64, one optimizer step per entry of `steps` (each a list of k
+ * micro-batches of B x T tokens): the mean loss over the step's rows, gradients of it summed over the
+ * micro-batches, clipped by global norm (torch.nn.utils.clip_grad_norm_: scale min(1, max / (norm + 1e-6))),
+ * then AdamW (lora-math.md section 3) at lr = base lr x the schedule's factor.
+ */
+export function gpt2TrainReference(
+  w: Gpt2Weights,
+  start: readonly RefAdapter[],
+  steps: ReadonlyArray<ReadonlyArray<{ tokens: ArrayLike<number>; targets: ArrayLike<number> }>>,
+  B: number,
+  T: number,
+  s: RefTrainSettings,
+): { steps: RefTrainStep[]; adapters: RefAdapter[] } {
+  const adapters = start.map((a) => ({ ...a, A: Float64Array.from(a.A), B: Float64Array.from(a.B) }));
+  const moments = adapters.map((a) => ({ mA: new Float64Array(a.A.length), vA: new Float64Array(a.A.length), mB: new Float64Array(a.B.length), vB: new Float64Array(a.B.length) }));
+  const out: RefTrainStep[] = [];
+  steps.forEach((micro, i) => {
+    const t = i + 1;
+    const k = micro.length;
+    const grads = adapters.map((a) => ({ dA: new Float64Array(a.A.length), dB: new Float64Array(a.B.length) }));
+    let loss = 0;
+    micro.forEach((mb, j) => {
+      const dropout = s.dropout ? { ...s.dropout, step: t, micro: j } : undefined;
+      const r = gpt2Reference(w, adapters, mb.tokens, mb.targets, B, T, { grads: true, dropout });
+      loss += r.loss / k;
+      r.grads!.forEach((g, q) => {
+        g.dA.forEach((v, e) => (grads[q].dA[e] += v / k));
+        g.dB.forEach((v, e) => (grads[q].dB[e] += v / k));
+      });
+    });
+    let sq = 0;
+    for (const g of grads) for (const v of [...g.dA, ...g.dB]) sq += v * v;
+    const gradNorm = Math.sqrt(sq);
+    const clip = s.maxGradNorm > 0 ? Math.min(1, s.maxGradNorm / (gradNorm + 1e-6)) : 1;
+    const lrScale = hfLrFactor(s, t - 1);
+    const bc1 = 1 - s.beta1 ** t;
+    const bc2 = 1 - s.beta2 ** t;
+    const adam = (theta: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, lr: number) => {
+      for (let e = 0; e < theta.length; e++) {
+        const ge = g[e] * clip;
+        theta[e] *= 1 - lr * s.wd;
+        m[e] = s.beta1 * m[e] + (1 - s.beta1) * ge;
+        v[e] = s.beta2 * v[e] + (1 - s.beta2) * ge * ge;
+        theta[e] -= (lr * (m[e] / bc1)) / (Math.sqrt(v[e] / bc2) + s.eps);
+      }
+    };
+    adapters.forEach((a, q) => {
+      adam(a.A as Float64Array, grads[q].dA, moments[q].mA, moments[q].vA, s.eta * lrScale);
+      adam(a.B as Float64Array, grads[q].dB, moments[q].mB, moments[q].vB, s.lambda * s.eta * lrScale);
+    });
+    out.push({ loss, lrScale, gradNorm });
+  });
+  return { steps: out, adapters };
 }
