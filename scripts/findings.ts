@@ -49,9 +49,17 @@ async function benchSequential(out: string): Promise<void> {
   writeFileSync(join(out, 'timing', 'sequential.json'), JSON.stringify(costs, null, 1));
 }
 
-function project(out: string): void {
+/** A sweep's result.json: the result bundle `cli sweep --out` writes (or an older SweepResult JSON). */
+async function loadResult(path: string): Promise<import('../src/experiments/sweep/aggregate.ts').SweepResult> {
+  const { loadSweepResult } = await import('../src/cli/sweep.ts');
+  return loadSweepResult(path);
+}
+
+async function project(out: string): Promise<void> {
   const costs = JSON.parse(readFileSync(join(out, 'timing', 'sequential.json'), 'utf8')) as SeqCost[];
-  const e4 = JSON.parse(readFileSync(join(out, 'e4', 'result.json'), 'utf8')) as { runs: Array<{ point: { n: number }; steps: number }>; timing: { seconds: number; runsPerSecond: number; cpuSeconds?: number } };
+  const e4 = await loadResult(join(out, 'e4', 'result.json'));
+  if (!e4.timing) throw new Error('project: the E4 result has no timing');
+  const timing = e4.timing;
   let seconds = 0;
   for (const r of e4.runs) {
     const c = costs.find((x) => x.n === r.point.n);
@@ -61,15 +69,14 @@ function project(out: string): void {
   const runs = e4.runs.length;
   console.log(`per-run engine (ToySession), projected from measured per-width costs: ${runs} runs in ${seconds.toFixed(0)} s = ${(runs / seconds).toFixed(4)} runs/s`);
   for (const c of costs) console.log(`  n=${c.n}: setup ${c.setupSeconds.toFixed(2)} s, ${c.stepSeconds.toFixed(3)} s/step (load ${c.load})`);
-  console.log(`batched engine, measured: ${runs} runs in ${e4.timing.seconds.toFixed(0)} s = ${e4.timing.runsPerSecond.toFixed(4)} runs/s (speed-up ${(seconds / e4.timing.seconds).toFixed(1)}x)`);
+  console.log(`batched engine, measured: ${runs} runs in ${timing.seconds.toFixed(0)} s = ${timing.runsPerSecond.toFixed(4)} runs/s (speed-up ${(seconds / timing.seconds).toFixed(1)}x)`);
 }
 
 async function combine(out: string, name: string, dirs: string[]): Promise<void> {
   const { aggregateSweep, describeFits } = await import('../src/experiments/sweep/aggregate.ts');
   const { validateSweepSpec } = await import('../src/experiments/sweep/spec.ts');
-  type Result = import('../src/experiments/sweep/aggregate.ts').SweepResult;
   type Summary = import('../src/experiments/sweep/aggregate.ts').RunSummary;
-  const results = dirs.map((d) => JSON.parse(readFileSync(join(out, d, 'result.json'), 'utf8')) as Result);
+  const results = await Promise.all(dirs.map((d) => loadResult(join(out, d, 'result.json'))));
   const { seed: _s, ...base0 } = results[0].base;
   for (const r of results) {
     const { seed: _t, ...b } = r.base;
@@ -112,9 +119,8 @@ async function combine(out: string, name: string, dirs: string[]): Promise<void>
  * How sharply each lr-width result (OUT/DIR/result.json, one per seed) pins the optimal eta: per init and
  * width, the best grid eta and the range of etas whose final test loss is within `tol` x the best.
  */
-function bands(out: string, dirs: string[], tol = 1.5): void {
-  type Result = import('../src/experiments/sweep/aggregate.ts').SweepResult;
-  const results = dirs.map((d) => JSON.parse(readFileSync(join(out, d, 'result.json'), 'utf8')) as Result);
+async function bands(out: string, dirs: string[], tol = 1.5): Promise<void> {
+  const results = await Promise.all(dirs.map((d) => loadResult(join(out, d, 'result.json'))));
   const fmt = (v: number) => v.toExponential(1).replace('.0e', 'e');
   console.log(`| init | n | ${results.map((r) => `seed ${r.base.seed}: best η [η within ${tol}x of its loss]`).join(' | ')} |`);
   console.log(`|---|---|${results.map(() => '---').join('|')}|`);
@@ -134,9 +140,9 @@ function bands(out: string, dirs: string[], tol = 1.5): void {
 
 const [cmd, out = 'docs/figures', ...rest] = process.argv.slice(2);
 if (cmd === 'bench-sequential') await benchSequential(out);
-else if (cmd === 'project') project(out);
+else if (cmd === 'project') await project(out);
 else if (cmd === 'combine') await combine(out, rest[0], rest.slice(1));
-else if (cmd === 'bands') bands(out, rest);
+else if (cmd === 'bands') await bands(out, rest);
 else {
   console.error('usage: findings.ts bench-sequential|project [OUT] | combine OUT NAME DIR... | bands OUT DIR...');
   process.exitCode = 2;

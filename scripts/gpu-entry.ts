@@ -8,7 +8,9 @@ if (command === 'bench') {
   const code = await benchMain(rest, { loadTfjs: () => import('../bench/tfjs-entry.ts'), defaultOut: 'bench-results.json' });
   process.stdout.write('', () => process.exit(code));
 } else {
-  await import('../src/cli/main.ts');
+  // The supervisor starts its worker from this same file (process.argv[1]), which lands here again.
+  const { startCli } = await import('../src/cli/main.ts');
+  startCli(process.argv.slice(2));
 }
 
 export {};

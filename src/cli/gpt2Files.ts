@@ -10,21 +10,6 @@ import { kebab, UsageError } from './args.ts';
 
 const reason = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
-/** config.json of a --weights folder, parsed and checked (cheap: the weights are read later). */
-export function readModelConfig(dir: string): Gpt2Config {
-  let text: string;
-  try {
-    text = readFileSync(join(dir, 'config.json'), 'utf8');
-  } catch (e) {
-    throw new UsageError(`--weights ${dir}: ${reason(e)} (the folder needs config.json and model.safetensors)`);
-  }
-  try {
-    return parseGpt2Config(JSON.parse(text));
-  } catch (e) {
-    throw new UsageError(`--weights ${dir}: ${(e as Error).message}`);
-  }
-}
-
 /** adapter_config.json + adapter_model.safetensors of a PEFT folder, checked against the model. */
 export function readAdapterDir(dir: string, model: Gpt2Config): LoadedAdapter {
   let config: string, weights: Uint8Array;

@@ -3,6 +3,8 @@
 // validation all derive from it; this file holds the one parser of a raw value and the one validator of
 // a whole untrusted object.
 
+import { quote } from './untrusted.ts';
+
 export type FieldSpec =
   | { kind: 'int'; default: number; min: number; max: number; label: string; help: string; log?: boolean; short: string }
   | { kind: 'number'; default: number; min: number; max: number; label: string; help: string; log?: boolean; short: string }
@@ -77,7 +79,7 @@ export function validateSettings<F extends Fields>(fields: F, raw: unknown, extr
       continue;
     }
     const e = extra?.(k, v, out);
-    if (e === undefined) return { ok: false, error: `unknown setting ${JSON.stringify(k.slice(0, 40))}` };
+    if (e === undefined) return { ok: false, error: `unknown setting ${quote(k, 40)}` };
     if (e !== null) return { ok: false, error: e };
   }
   return { ok: true, value: out as SettingsOf<F> };

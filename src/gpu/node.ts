@@ -1,5 +1,6 @@
 // Node entry to WebGPU through Dawn (the `webgpu` npm package). Browser code never imports this file.
-// Without a hardware Vulkan driver, falls back to Chromium's SwiftShader ICD and says so once on stderr.
+// Without a hardware Vulkan driver, falls back to Chromium's SwiftShader ICD. Says which adapter it chose in
+// one line on stderr ("[webgpu] adapter: ..."), once per process.
 import { existsSync } from 'node:fs';
 import { GpuHost } from './host.ts';
 import { createGpuContext, WebGpuUnavailableError, type GpuContext } from './device.ts';
@@ -15,9 +16,12 @@ let cached: Promise<GpuContext> | undefined;
 // event processing touches freed memory and the process dies. Keep it here for the process's lifetime.
 let instance: GPU | undefined;
 
-/** The process-wide Node GPU context (Dawn instances are expensive; one per process). */
+/**
+ * The process-wide Node GPU context (Dawn instances are expensive; one per process): the first device of
+ * the process-wide host, so that GPU errors raised on it outside an error scope always reach the host.
+ */
 export function nodeGpuContext(): Promise<GpuContext> {
-  cached ??= open();
+  cached ??= nodeGpuHost().context();
   return cached;
 }
 
@@ -28,7 +32,7 @@ let host: GpuHost | undefined;
  * fresh adapter of the same Dawn instance.
  */
 export function nodeGpuHost(): GpuHost {
-  host ??= new GpuHost(() => (host!.devicesOpened === 0 ? nodeGpuContext() : openFresh()));
+  host ??= new GpuHost(() => (host!.devicesOpened === 0 ? open() : openFresh()));
   return host;
 }
 
@@ -44,6 +48,7 @@ async function open(): Promise<GpuContext> {
   const { create, globals } = await import('webgpu');
   // WebGPU's enum-like globals (GPUBufferUsage, GPUMapMode, ...) are browser globals; Dawn provides them.
   Object.assign(globalThis, globals);
+  let fallback = '';
   let gpu = create(DAWN_OPTIONS);
   let adapter = await gpu.requestAdapter();
   if (!adapter && !process.env.VK_ICD_FILENAMES) {
@@ -53,12 +58,14 @@ async function open(): Promise<GpuContext> {
         'No Vulkan adapter found and no SwiftShader ICD to fall back to. Install Debian\'s chromium (apt-get install -y chromium libvulkan1).',
       );
     }
-    process.stderr.write(`[webgpu] no hardware adapter; using SwiftShader (${icd})\n`);
+    fallback = ` (no hardware adapter; SwiftShader from ${icd})`;
     process.env.VK_ICD_FILENAMES = icd;
     gpu = create(DAWN_OPTIONS);
     adapter = await gpu.requestAdapter();
   }
   if (!adapter) throw new WebGpuUnavailableError('Dawn found no WebGPU adapter.');
   instance = gpu;
-  return createGpuContext(instance);
+  const ctx = await createGpuContext(instance);
+  process.stderr.write(`[webgpu] adapter: ${ctx.adapterName}${fallback}\n`);
+  return ctx;
 }

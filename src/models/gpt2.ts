@@ -10,6 +10,7 @@
 // NOTE: Conv1D weights are stored [in, out] (y = x W + b), the transpose of nn.Linear's [out, in].
 // `h.i.attn.bias` / `h.i.attn.masked_bias` are causal-mask buffers, not parameters: skipped.
 
+import { printable, quote, quoteJson } from '../experiments/untrusted.ts';
 import { parseSafetensors, type ParseOptions } from './safetensors.ts';
 
 export interface Gpt2Config {
@@ -45,21 +46,21 @@ export class Gpt2Error extends Error {
 export function parseGpt2Config(json: unknown): Gpt2Config {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Gpt2Error('config.json must be a JSON object');
   const c = json as Record<string, unknown>;
-  if (c.model_type !== undefined && c.model_type !== 'gpt2') throw new Gpt2Error(`config.json: model_type is ${JSON.stringify(c.model_type)}, expected "gpt2"`);
+  if (c.model_type !== undefined && c.model_type !== 'gpt2') throw new Gpt2Error(`config.json: model_type is ${quoteJson(c.model_type)}, expected "gpt2"`);
   const int = (key: string, fallback?: string): number => {
     const v = c[key] ?? (fallback !== undefined ? c[fallback] : undefined);
-    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new Gpt2Error(`config.json: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new Gpt2Error(`config.json: ${key} must be a positive integer, got ${quoteJson(v)}`);
     return v as number;
   };
   const n_embd = int('n_embd');
   const n_head = int('n_head');
   if (n_embd % n_head !== 0) throw new Gpt2Error(`config.json: n_embd ${n_embd} is not divisible by n_head ${n_head}`);
   const eps = c.layer_norm_epsilon ?? 1e-5;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new Gpt2Error(`config.json: layer_norm_epsilon must be a positive number, got ${JSON.stringify(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0)) throw new Gpt2Error(`config.json: layer_norm_epsilon must be a positive number, got ${quoteJson(eps)}`);
   const act = c.activation_function ?? 'gelu_new';
-  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') throw new Gpt2Error(`config.json: activation_function ${JSON.stringify(act)} is not supported (GPT-2 uses "gelu_new")`);
+  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') throw new Gpt2Error(`config.json: activation_function ${quoteJson(act)} is not supported (GPT-2 uses "gelu_new")`);
   const refuse = (key: string, ok: unknown) => {
-    if (c[key] !== undefined && c[key] !== ok) throw new Gpt2Error(`config.json: ${key}=${JSON.stringify(c[key])} is not supported (only ${JSON.stringify(ok)})`);
+    if (c[key] !== undefined && c[key] !== ok) throw new Gpt2Error(`config.json: ${key}=${quoteJson(c[key])} is not supported (only ${JSON.stringify(ok)})`);
   };
   refuse('scale_attn_weights', true);
   refuse('scale_attn_by_inverse_layer_idx', false);
@@ -198,12 +199,12 @@ export function gpt2WeightsFromTensors(config: Gpt2Config, tensors: Map<string, 
     }
     const name = rawName.startsWith('transformer.') ? rawName.slice('transformer.'.length) : rawName;
     if (!expected.has(name)) unexpected.push(rawName);
-    else if (found.has(name)) throw new Gpt2Error(`checkpoint has "${name}" twice (with and without the "transformer." prefix)`);
+    else if (found.has(name)) throw new Gpt2Error(`checkpoint has ${quote(name, 80)} twice (with and without the "transformer." prefix)`);
     else found.set(name, t);
   }
   const missing = [...expected.keys()].filter((n) => !found.has(n));
   if (missing.length || unexpected.length) {
-    const list = (xs: string[]) => xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, ... (${xs.length} in all)` : '');
+    const list = (xs: string[]) => xs.slice(0, 8).map((x) => printable(x, 80)).join(', ') + (xs.length > 8 ? `, ... (${xs.length} in all)` : '');
     throw new Gpt2Error(
       `checkpoint does not match a ${config.n_layer}-layer GPT-2:` +
         (missing.length ? ` missing ${list(missing)}.` : '') +
@@ -213,9 +214,9 @@ export function gpt2WeightsFromTensors(config: Gpt2Config, tensors: Map<string, 
   for (const [name, shape] of expected) {
     const t = found.get(name)!;
     if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
-      throw new Gpt2Error(`"${name}" has shape [${t.shape}] but the config implies [${shape}]`);
+      throw new Gpt2Error(`${quote(name, 80)} has shape [${t.shape}] but the config implies [${shape}]`);
     }
-    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Gpt2Error(`"${name}": data length ${t.data.length} does not match shape [${shape}]`);
+    if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Gpt2Error(`${quote(name, 80)}: data length ${t.data.length} does not match shape [${shape}]`);
   }
   const get = (name: string) => found.get(name)!;
   if (lmHead) {

@@ -11,6 +11,7 @@
 // lora-math.md defines them (A: r x n_in, B: n_out x r), with no transpose, and scaling = alpha / r
 // (alpha / sqrt(r) with use_rslora).
 
+import { printable, quote, quoteJson } from '../experiments/untrusted.ts';
 import { parseSafetensors, writeSafetensors, type TensorToWrite } from './safetensors.ts';
 import { LORA_TARGETS, targetDims, type Gpt2Config, type LoraTarget } from './gpt2.ts';
 
@@ -221,7 +222,7 @@ export function importPeftAdapter(config: Gpt2Config, adapterConfigJson: unknown
     }
   } else c = adapterConfigJson as Record<string, unknown>;
   if (c === null || typeof c !== 'object' || Array.isArray(c)) fail('adapter_config.json must be a JSON object');
-  if (c.peft_type !== 'LORA') fail(`adapter_config.json: peft_type ${JSON.stringify(c.peft_type)} is not LORA`);
+  if (c.peft_type !== 'LORA') fail(`adapter_config.json: peft_type ${quoteJson(c.peft_type)} is not LORA`);
   for (const [key, bad, why] of UNSUPPORTED) if (bad(c[key])) fail(`adapter_config.json: ${why} (${key}: ${JSON.stringify(c[key]).slice(0, 60)})`);
   if (typeof c.init_lora_weights === 'string' && BASE_CHANGING_INIT.test(c.init_lora_weights)) {
     fail(`adapter_config.json: init_lora_weights ${JSON.stringify(c.init_lora_weights)} adapters need the base model PEFT modified at init; save it converted (path_initial_model_for_weight_conversion) to load it onto GPT-2`);
@@ -239,15 +240,15 @@ export function importPeftAdapter(config: Gpt2Config, adapterConfigJson: unknown
   const byKey = new Map<string, { layer: number; target: LoraTarget; A?: Float32Array; B?: Float32Array }>();
   for (const [name, t] of tensors) {
     const m = NAME_RE.exec(name);
-    if (!m) fail(`adapter_model.safetensors: unexpected tensor "${name}" (a GPT-2 LoRA adapter holds base_model.model.transformer.h.{layer}.{module}.lora_A.weight and lora_B.weight)`);
+    if (!m) fail(`adapter_model.safetensors: unexpected tensor ${quote(name, 80)} (a GPT-2 LoRA adapter holds base_model.model.transformer.h.{layer}.{module}.lora_A.weight and lora_B.weight)`);
     const layer = Number(m![1]);
     const target = m![2] as LoraTarget;
-    if (layer >= config.n_layer) fail(`adapter_model.safetensors: "${name}" names layer ${layer} but the model has ${config.n_layer}`);
-    if (!modules.some((x) => x.layer === layer && x.target === target)) fail(`adapter_model.safetensors: "${name}" is for a module target_modules does not select (${JSON.stringify(c.target_modules)})`);
+    if (layer >= config.n_layer) fail(`adapter_model.safetensors: ${quote(name, 80)} names layer ${layer} but the model has ${config.n_layer}`);
+    if (!modules.some((x) => x.layer === layer && x.target === target)) fail(`adapter_model.safetensors: ${quote(name, 80)} is for a module target_modules does not select (${JSON.stringify(c.target_modules)})`);
     const { in: nIn, out: nOut } = targetDims(config, target);
     const want = m![3] === 'A' ? [r, nIn] : [nOut, r];
-    if (t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) fail(`adapter_model.safetensors: "${name}" has shape [${t.shape}], expected [${want}] (r = ${r} from adapter_config.json)`);
-    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) fail(`adapter_model.safetensors: "${name}" holds a non-finite value (${t.data[i]}) at index ${i}`);
+    if (t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) fail(`adapter_model.safetensors: ${quote(name, 80)} has shape [${t.shape}], expected [${want}] (r = ${r} from adapter_config.json)`);
+    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) fail(`adapter_model.safetensors: ${quote(name, 80)} holds a non-finite value (${t.data[i]}) at index ${i}`);
     const key = `${layer}.${target}`;
     const e = byKey.get(key) ?? { layer, target };
     e[m![3] as 'A' | 'B'] = t.data;

@@ -7,6 +7,7 @@
 // every tensor's byte length equals numel * dtype size, and the tensors tile the data section exactly
 // (no overlap, no hole, no trailing bytes). Floats (F32, F16, BF16) come back as Float32Array.
 
+import { printable, quote, quoteJson } from '../experiments/untrusted.ts';
 export const MAX_HEADER_BYTES = 100_000_000; // the reference reader's limit
 
 /** Bytes per element of every dtype the format defines (the reader validates all, converts the float ones). */
@@ -79,7 +80,7 @@ export function readSafetensorsHeader(input: ArrayBuffer | Uint8Array): Safetens
   } catch {
     return fail('header is not valid UTF-8');
   }
-  if (text[0] !== '{') fail(`header must start with '{', found ${JSON.stringify(text.slice(0, 8))}`);
+  if (text[0] !== '{') fail(`header must start with '{', found ${quote(text.slice(0, 8))}`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -96,7 +97,7 @@ export function readSafetensorsHeader(input: ArrayBuffer | Uint8Array): Safetens
     if (name === '__metadata__') {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`__metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string') fail(`__metadata__.${printable(k, 40)} must be a string, got ${quoteJson(v)}`);
         metadata[k] = v as string;
       }
       continue;
@@ -110,9 +111,9 @@ export function readSafetensorsHeader(input: ArrayBuffer | Uint8Array): Safetens
   let prev = '(start of data)';
   for (const [name, info] of ordered) {
     const [begin, end] = info.dataOffsets;
-    if (end > dataBytes) fail(`tensor "${name}" data_offsets [${begin}, ${end}] run past the end of the data section (${dataBytes} bytes; truncated file?)`);
-    if (begin < cursor) fail(`tensor "${name}" data_offsets [${begin}, ${end}] overlap "${prev}" (which ends at ${cursor})`);
-    if (begin > cursor) fail(`hole in the data section: bytes [${cursor}, ${begin}) between "${prev}" and "${name}" belong to no tensor`);
+    if (end > dataBytes) fail(`tensor ${quote(name, 80)} data_offsets [${begin}, ${end}] run past the end of the data section (${dataBytes} bytes; truncated file?)`);
+    if (begin < cursor) fail(`tensor ${quote(name, 80)} data_offsets [${begin}, ${end}] overlap ${quote(prev, 80)} (which ends at ${cursor})`);
+    if (begin > cursor) fail(`hole in the data section: bytes [${cursor}, ${begin}) between ${quote(prev, 80)} and ${quote(name, 80)} belong to no tensor`);
     cursor = end;
     prev = name;
   }
@@ -121,20 +122,20 @@ export function readSafetensorsHeader(input: ArrayBuffer | Uint8Array): Safetens
 }
 
 function parseTensorInfo(name: string, raw: unknown): TensorInfo {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail(`tensor "${name}": entry must be an object`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail(`tensor ${quote(name, 80)}: entry must be an object`);
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
-  if (!isDtype(dtype)) return fail(`tensor "${name}": unknown dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_BYTES).join(', ')})`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor "${name}": shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!isDtype(dtype)) return fail(`tensor ${quote(name, 80)}: unknown dtype ${quoteJson(dtype)} (expected one of ${Object.keys(DTYPE_BYTES).join(', ')})`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor ${quote(name, 80)}: shape must be an array of non-negative integers, got ${quoteJson(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    fail(`tensor "${name}": data_offsets must be two non-negative integers, got ${JSON.stringify(offsets)}`);
+    fail(`tensor ${quote(name, 80)}: data_offsets must be two non-negative integers, got ${quoteJson(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
-  if (end < begin) fail(`tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`);
+  if (end < begin) fail(`tensor ${quote(name, 80)}: data_offsets [${begin}, ${end}] end before they begin`);
   const numel = (shape as number[]).reduce((a, d) => a * d, 1);
   const expected = numel * DTYPE_BYTES[dtype];
-  if (!Number.isSafeInteger(expected)) fail(`tensor "${name}": shape ${JSON.stringify(shape)} is too large`);
+  if (!Number.isSafeInteger(expected)) fail(`tensor ${quote(name, 80)}: shape ${quoteJson(shape)} is too large`);
   if (end - begin !== expected) {
-    fail(`tensor "${name}": ${dtype}${JSON.stringify(shape)} needs ${expected} bytes but data_offsets [${begin}, ${end}] give ${end - begin}`);
+    fail(`tensor ${quote(name, 80)}: ${dtype}${quoteJson(shape)} needs ${expected} bytes but data_offsets [${begin}, ${end}] give ${end - begin}`);
   }
   return { dtype, shape: shape as number[], dataOffsets: [begin, end] };
 }
@@ -164,7 +165,7 @@ export function parseSafetensors(input: ArrayBuffer | Uint8Array, options: Parse
       const half = at % 2 === 0 ? new Uint16Array(bytes.buffer, at, len / 2) : new Uint16Array(bytes.slice(at - bytes.byteOffset, at - bytes.byteOffset + len).buffer);
       data = info.dtype === 'F16' ? f16ToF32(half) : bf16ToF32(half);
     } else {
-      return fail(`tensor "${name}": dtype ${info.dtype} is not supported (only F32, F16 and BF16 convert to f32)`);
+      return fail(`tensor ${quote(name, 80)}: dtype ${info.dtype} is not supported (only F32, F16 and BF16 convert to f32)`);
     }
     tensors.set(name, { dtype: info.dtype, shape: info.shape, data });
   }
@@ -194,8 +195,8 @@ export function writeSafetensors(
   for (const [name, t] of entries) {
     if (name === '__metadata__') throw new SafetensorsError('"__metadata__" is reserved and cannot name a tensor');
     const numel = t.shape.reduce((a, d) => a * d, 1);
-    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(`tensor "${name}": bad shape ${JSON.stringify(t.shape)}`);
-    if (numel !== t.data.length) throw new SafetensorsError(`tensor "${name}": shape ${JSON.stringify(t.shape)} holds ${numel} values but data has ${t.data.length}`);
+    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(`tensor ${quote(name, 80)}: bad shape ${JSON.stringify(t.shape)}`);
+    if (numel !== t.data.length) throw new SafetensorsError(`tensor ${quote(name, 80)}: shape ${JSON.stringify(t.shape)} holds ${numel} values but data has ${t.data.length}`);
     const dtype = t.dtype ?? 'F32';
     const payload =
       dtype === 'F32'

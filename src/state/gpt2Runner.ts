@@ -6,6 +6,7 @@
 // copy of each run's adapters is read back every few seconds, so a lost device keeps them downloadable.
 // A loaded PEFT adapter is what a run starts from; it can also be opened without training, to evaluate
 // it on the held-out text or generate with it. Nothing here imports React; nothing throws at the UI.
+import { defaultMemoryBudget } from '../gpu/budget.ts';
 import { checkGpt2Run, Gpt2FitError, Gpt2Session, splitTokens, type Gpt2RunConfig } from '../experiments/gpt2/session.ts';
 import { randomGpt2Weights } from '../experiments/gpt2/random.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -16,12 +17,14 @@ import type { LoraWeights } from '../models/peft.ts';
 import { adapterFolder, type AdapterFolder, type AdapterOrigin } from '../experiments/gpt2/adapterFiles.ts';
 import { BUNDLED_TOKENIZER_PATH, encodeCorpus, loadTokenizerFromUrl, type Tokenizer } from '../models/tokenizer.ts';
 import { gpt2Features } from '../selfcheck/families.ts';
+import { recordGpt2End, recordGpt2Rows, recordGpt2Start, recordGpt2Weights } from './history/gpt2.ts';
+import { newGroupId } from './history/recorder.ts';
 import { trainingRefusal } from './gpuCheckStore.ts';
 import { pageHost } from './pageGpu.ts';
 import { BUNDLED_TEXT_PATH, modelConfig, RUN_COLORS, TINY_GPT2_CONFIG, useGpt2Store, type Generation, type Gpt2ModelChoice, type Gpt2Run } from './gpt2Store.ts';
 
 /** WebGPU does not say how much memory a GPU has: a laptop budget, smaller on a software adapter. */
-export const budgetFor = (software: boolean) => (software ? 2 * 2 ** 30 : 4 * 2 ** 30);
+export const budgetFor = (software: boolean) => defaultMemoryBudget({ isSoftware: software });
 
 const weightsCache = new Map<string, Gpt2Weights>();
 let tokenizer: Promise<Tokenizer> | null = null;
@@ -163,6 +166,7 @@ async function loadCorpus(): Promise<Uint32Array> {
 // ---- training ----
 
 function disposeAll(): void {
+  for (const run of store().runs) recordGpt2End(run, store().generations); // runs left paused end as interrupted
   for (const s of sessions.values()) void s.dispose();
   sessions.clear();
   snapshots.clear();
@@ -191,6 +195,7 @@ export async function train(compare: boolean): Promise<void> {
     }
     const weights = await loadWeights(s.model, config.seed);
     const data = await trainingData(config);
+    const group = newGroupId();
     const runs: Gpt2Run[] = inits.map((init) => ({
       id: nextRunId++, init, color: RUN_COLORS[init], status: 'queued', config: { ...config, init }, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total, adapterName: adapter ? s.adapter!.name : undefined,
     }));
@@ -198,7 +203,7 @@ export async function train(compare: boolean): Promise<void> {
     // Side by side when both fit the budget at once; otherwise one after the other.
     const together = runs.length > 1 && runs.length * check.plan.total <= budget;
     if (together) {
-      const started = await Promise.all(runs.map((run) => prepareRun(weights, data, run, budget, adapter?.weights)));
+      const started = await Promise.all(runs.map((run) => prepareRun(weights, data, run, budget, group, adapter?.weights)));
       await Promise.all(started.map((session, i) => (session ? trainRun(session, runs[i]) : undefined)));
     } else {
       if (runs.length > 1) store().set({ phaseText: `Two runs need ${formatBytesShort(2 * check.plan.total)}, over this adapter's budget: Init[A] trains first, then Init[B].` });
@@ -207,7 +212,7 @@ export async function train(compare: boolean): Promise<void> {
           patchRun(run.id, { status: 'paused', message: 'Not started (stopped).' });
           continue;
         }
-        const session = await prepareRun(weights, data, run, budget, adapter?.weights);
+        const session = await prepareRun(weights, data, run, budget, group, adapter?.weights);
         if (session) await trainRun(session, run);
       }
     }
@@ -231,7 +236,7 @@ async function trainingData(config: Gpt2RunConfig): Promise<ReturnType<typeof sp
   return lastData;
 }
 
-async function prepareRun(weights: Gpt2Weights, data: ReturnType<typeof splitTokens>, run: Gpt2Run, budget: number, adapters?: readonly LoraWeights[]): Promise<Gpt2Session | null> {
+async function prepareRun(weights: Gpt2Weights, data: ReturnType<typeof splitTokens>, run: Gpt2Run, budget: number, group: string, adapters?: readonly LoraWeights[]): Promise<Gpt2Session | null> {
   patchRun(run.id, { status: 'preparing' });
   let session: Gpt2Session;
   try {
@@ -242,6 +247,8 @@ async function prepareRun(weights: Gpt2Weights, data: ReturnType<typeof splitTok
   }
   sessions.set(run.id, session);
   patchRun(run.id, { status: 'ready', adapters: session.adapters.map((a) => a.label), plannedBytes: session.stats.plannedBytes, memoryBytes: session.stats.memoryBytes });
+  const s = store();
+  recordGpt2Start(run, { model: run.model, modelConfig: modelConfig(run.model), baseModel: baseModelOf(run), text: s.textSource, group, adapters: run.adapters }, (await getCtx()).adapterName);
   return session;
 }
 
@@ -254,6 +261,7 @@ async function trainRun(session: Gpt2Session, run: Gpt2Run): Promise<void> {
   session.subscribe({
     onMetrics(rows) {
       run.rows.push(...rows);
+      recordGpt2Rows(run.id);
       const st = session.stats;
       const step = rows[rows.length - 1].step;
       patchRun(run.id, { step, tokensPerSecond: st.tokensPerSecond, memoryBytes: st.memoryBytes });
@@ -279,6 +287,7 @@ async function trainRun(session: Gpt2Session, run: Gpt2Run): Promise<void> {
     await snapshot(run.id, session, run.step);
     await Promise.all([generateFor(run.id, 'greedy'), generateFor(run.id, 'sample')]);
   }
+  if (end !== 'paused') recordGpt2End(run, store().generations);
   if (end === 'lost') {
     sessions.delete(run.id);
     void session.dispose();
@@ -288,7 +297,9 @@ async function trainRun(session: Gpt2Session, run: Gpt2Run): Promise<void> {
 /** A CPU copy of a run's adapters (queued behind the steps already submitted). */
 async function snapshot(runId: number, session: Gpt2Session, step: number): Promise<void> {
   try {
-    snapshots.set(runId, { step, weights: await session.readAdapters() });
+    const weights = await session.readAdapters();
+    snapshots.set(runId, { step, weights });
+    recordGpt2Weights(runId, step, weights);
   } catch {
     /* the device went away meanwhile: the last copy stays */
   }
@@ -380,7 +391,7 @@ export async function openAdapter(action: 'evaluate' | 'generate'): Promise<void
       id: nextRunId++, init: config.init, color: RUN_COLORS[config.init], status: 'queued', config, model: s.model, adapters: [], rows: [], step: 0, tokensPerSecond: 0, memoryBytes: 0, plannedBytes: check.plan.total, adapterName: s.adapter!.name,
     };
     store().set({ runs: [run], phaseText: '' });
-    const session = await prepareRun(weights, data, run, budget, adapter.weights);
+    const session = await prepareRun(weights, data, run, budget, newGroupId(), adapter.weights);
     if (!session) return;
     patchRun(run.id, { status: 'paused', message: `Loaded from ${run.adapterName}; Train continues it.` });
     if (action === 'evaluate') await evaluateRun(run.id);
@@ -426,12 +437,30 @@ export async function exportAdapter(runId: number): Promise<AdapterFolder | null
   const origin: AdapterOrigin = {
     // The tiny model is random weights built here from the seed: no hub id that loading would try to fetch.
     baseModel: run.model === 'tiny' ? null : GPT2_MODELS[run.model].repo,
-    baseLabel: run.model === 'tiny' ? `the playground's tiny random GPT-2 (seed ${c.seed})` : GPT2_MODELS[run.model].repo,
+    baseLabel: baseModelOf(run),
     steps: live ? run.step : copy!.step,
     loss: run.rows[run.rows.length - 1]?.loss,
     text: s.textSource === 'shakespeare' ? 'tiny Shakespeare' : s.customName || 'pasted text',
   };
   return adapterFolder(modelConfig(run.model), c, weights, origin);
+}
+
+/** The base model in words (records, model cards): the hub id, or the tiny random model's seed (not on the hub). */
+export const baseModelOf = (run: Gpt2Run): string => (run.model === 'tiny' ? `the playground's tiny random GPT-2 (seed ${run.config.seed})` : GPT2_MODELS[run.model].repo);
+
+/** Show stored runs (history, a link, a bundle) in place of the tab's runs: no session; their adapter copy stays downloadable. */
+export function showStoredRuns(items: ReadonlyArray<{ run: Gpt2Run; generations: Generation[]; weights: { step: number; weights: LoraWeights[] } | null }>): boolean {
+  if (store().phase !== 'idle') return false;
+  disposeAll();
+  for (const { run, weights } of items) if (weights) snapshots.set(run.id, weights);
+  store().set({ failure: null, runs: items.map((i) => i.run), generations: items.flatMap((i) => i.generations) });
+  bump();
+  return true;
+}
+
+/** The last CPU copy of a run's adapters (a finished run's final ones), or null. */
+export function adapterSnapshot(runId: number): { step: number; weights: LoraWeights[] } | null {
+  return snapshots.get(runId) ?? null;
 }
 
 export type { Gpt2RunConfig };

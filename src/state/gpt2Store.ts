@@ -3,6 +3,7 @@
 // download in progress, the runs with their metric rows, and generations.
 // Metric rows live in plain arrays (appended by gpt2Runner); the store's `rev` moves at most once per
 // animation frame so React re-renders at frame rate, not per row.
+import { decodeText, quote } from '../experiments/untrusted.ts';
 import { create } from 'zustand';
 import { GPT2_FIELDS, GPT2_KEYS, defaultGpt2RunConfig, gpt2ConfigError, parseGpt2Field, type Gpt2Key, type Gpt2RunConfig } from '../experiments/gpt2/config.ts';
 import type { Gpt2StepMetrics } from '../experiments/gpt2/metrics.ts';
@@ -33,6 +34,25 @@ export const MAX_TEXT_CHARS = 2_000_000;
 /** Enough tokens for one training sequence plus a held-out part. */
 export const MIN_TEXT_CHARS = 200;
 
+/**
+ * A dropped or chosen text file, checked before anything changes: at most MAX_TEXT_CHARS, UTF-8 text,
+ * and a text textError accepts. The message names the file.
+ */
+export async function readTextFile(f: Pick<File, 'name' | 'size' | 'arrayBuffer'>): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+  const name = quote(f.name, 40);
+  if (f.size > MAX_TEXT_CHARS * 4) return { ok: false, error: `${name} is ${(f.size / 1e6).toFixed(1)} MB; at most ${MAX_TEXT_CHARS / 1e6} M characters.` };
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await f.arrayBuffer());
+  } catch {
+    return { ok: false, error: `Could not read ${name}.` };
+  }
+  const r = decodeText(bytes);
+  if (!r.ok) return { ok: false, error: `${name} ${r.error}; the text was not changed.` };
+  const bad = textError(r.value);
+  return bad ? { ok: false, error: `${name}: ${bad} The text was not changed.` } : r;
+}
+
 /** Why a custom text cannot be trained on, or null. */
 export function textError(text: string): string | null {
   if (text.trim().length === 0) return 'The text is empty: paste some text or drop a .txt file.';
@@ -59,6 +79,10 @@ export interface Gpt2Run {
   tokensPerSecond: number;
   memoryBytes: number;
   plannedBytes: number;
+  /** Its history record (written as it trains, or the one it was restored from). */
+  recordId?: string;
+  /** Shown from a stored record: no session behind it (no generation; its adapter comes from the record). */
+  restored?: boolean;
   /** The loaded adapter it started from (its name). */
   adapterName?: string;
   /** Loss and perplexity on the held-out text, when asked for. */

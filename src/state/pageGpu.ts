@@ -53,3 +53,7 @@ pageHost.onLost((info) => {
 export function reconnectGpu(): Promise<void> {
   return initGpu();
 }
+
+// A GPU error outside an error scope: the runs on the device stop with it (run/session.ts); the console
+// keeps the record (the browser would have printed it there; the host prevents that default).
+pageHost.onError((error) => console.error(error.message));

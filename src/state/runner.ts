@@ -10,7 +10,8 @@
 // Nothing here imports React; the UI calls these functions and reads the stores.
 import { defaultToyConfig, type ToyConfig } from '../experiments/toy/config.ts';
 import type { StepMetrics } from '../experiments/toy/metrics.ts';
-import { checkFits, toyMemoryBytes } from '../experiments/toy/plan.ts';
+import { checkFits } from '../experiments/toy/plan.ts';
+import { defaultMemoryBudget } from '../gpu/budget.ts';
 import { ToySession } from '../experiments/toy/session.ts';
 import { batchKey, batchSession, MAX_BATCH_RANK, ToyBatchTrainer, type BatchStepRow, type RunStepMetrics } from '../experiments/sweep/batchTrainer.ts';
 import type { RunSession } from '../experiments/run/session.ts';
@@ -18,9 +19,11 @@ import type { RunStatus, StatusEvent } from '../experiments/run/status.ts';
 import { useConfigStore } from './configStore.ts';
 import { trainingRefusal } from './gpuCheckStore.ts';
 import { useGpuStore } from './gpuStore.ts';
+import { recordDiscard, recordEnd, recordRows, recordStart, withStoredRuns } from './history/playground.ts';
+import type { Workspace } from './history/workspace.ts';
 import { currentGpu, onGpuReady, pageHost } from './pageGpu.ts';
 import { resolvePreset, type Preset } from './presets.ts';
-import { FINISHED, MAX_RUNS, useRunsStore, type Run } from './runsStore.ts';
+import { FINISHED, MAX_RUNS, useRunsStore, type NewRun, type Run } from './runsStore.ts';
 import { useUiStore } from './uiStore.ts';
 
 export { initGpu, reconnectGpu } from './pageGpu.ts';
@@ -72,12 +75,8 @@ export function resourceError(config: ToyConfig): string | null {
   if (refused) return refused;
   const ctx = currentGpu();
   if (!ctx) return null;
-  const fits = checkFits(ctx, config);
-  if (fits) return `Too large for this GPU: ${fits}.`;
-  const bytes = toyMemoryBytes(config);
-  const budget = ctx.isSoftware ? 2 ** 30 : 4 * 2 ** 30;
-  if (bytes > budget) return `This run needs about ${(bytes / 2 ** 20).toFixed(0)} MiB of GPU memory; the playground allows ${(budget / 2 ** 20).toFixed(0)} MiB on this ${ctx.isSoftware ? 'software ' : ''}adapter.`;
-  return null;
+  const fits = checkFits(ctx, config, defaultMemoryBudget(ctx));
+  return fits && `Too large for this ${ctx.isSoftware ? 'software ' : ''}adapter: ${fits}.`;
 }
 
 /**
@@ -157,6 +156,7 @@ function receiveBatch(runIds: number[], rows: BatchStepRow[]): void {
       if (!run || run.status === 'diverged') return;
       run.trace.append([r]);
       markDirty(id);
+      recordRows(id);
       if (!r.alive) applyStatus(id, { status: 'diverged', step: r.step, divergedAt: r.step });
     });
   }
@@ -191,12 +191,16 @@ async function prepareJob(group: Run[]): Promise<Part[]> {
             if (!r) return;
             r.trace.append(rows);
             markDirty(id);
+            recordRows(id);
           },
           onStatus: (e) => applyStatus(id, e),
         });
         parts.push({ session, runIds: ids });
       }
-      for (const id of ids) runs().update(id, { status: 'paused', message: undefined });
+      for (const id of ids) {
+        runs().update(id, { status: 'paused', message: undefined });
+        recordStart(id, ctx.adapterName);
+      }
     } catch (e) {
       for (const id of ids) runs().update(id, { status: 'error', message: e instanceof Error ? e.message : String(e) });
     }
@@ -257,7 +261,7 @@ function settle(which: NonNullable<typeof job>): void {
   stopClock();
   publish();
   for (const p of which.parts) {
-    if (FINISHED.has(p.session.state.status)) void p.session.dispose();
+    if (FINISHED.has(p.session.state.status)) void p.session.dispose(() => endRecords(p));
   }
   which.parts = which.parts.filter((p) => !FINISHED.has(p.session.state.status));
   if (!which.parts.length) {
@@ -266,7 +270,21 @@ function settle(which: NonNullable<typeof job>): void {
   }
 }
 
-function newRuns(configs: ToyConfig[]): number[] | null {
+/** Final adapters of a part's runs (one readback once it has stopped), then their history records end. */
+async function endRecords(part: Part): Promise<void> {
+  let finals: Array<{ A: Float32Array; B: Float32Array } | null> = part.runIds.map(() => null);
+  if (part.session.state.status !== 'lost') {
+    try {
+      const t = part.session.trainer;
+      finals = t instanceof ToyBatchTrainer ? await t.readAdapters() : [await (t as ToySession['trainer']).readAdapter()];
+    } catch {
+      /* the device went away: the record ends without tensors */
+    }
+  }
+  part.runIds.forEach((id, i) => recordEnd(id, finals[i]));
+}
+
+function newRuns(configs: ToyConfig[], extra: Partial<NewRun> = {}): number[] | null {
   const room = MAX_RUNS - runs().runs.length;
   if (configs.length > room) {
     notify('warning', `At most ${MAX_RUNS} runs are kept: delete some before starting more.`);
@@ -279,7 +297,7 @@ function newRuns(configs: ToyConfig[]): number[] | null {
       return null;
     }
   }
-  return runs().addRuns(configs.map((config) => ({ config })));
+  return runs().addRuns(configs.map((config) => ({ ...extra, config })));
 }
 
 /** The form's configuration, or null (with the form showing why) when it is not valid. */
@@ -339,7 +357,11 @@ export function stepOnce(): Promise<void> {
 export function reset(): Promise<void> {
   return serial(async () => {
     await dropJob();
-    for (const r of runs().runs) if (!FINISHED.has(r.status)) runs().remove(r.id);
+    for (const r of runs().runs) {
+      if (FINISHED.has(r.status)) continue;
+      runs().remove(r.id);
+      recordDiscard(r.id);
+    }
   });
 }
 
@@ -355,6 +377,9 @@ export function compareInits(): Promise<void> {
 export function deleteRun(id: number): Promise<void> {
   return serial(async () => {
     const part = job?.parts.find((p) => p.runIds.includes(id));
+    // A finished run stays in History (its record ends now if its batch still trains); an unfinished one goes.
+    if (FINISHED.has(findRun(id)?.status ?? 'done')) recordEnd(id, findRun(id)?.final ?? null);
+    else recordDiscard(id);
     runs().remove(id);
     if (part && part.runIds.every((r) => !findRun(r))) {
       // The last run of its session: stop it and free its memory (a batch keeps training its other runs).
@@ -367,19 +392,49 @@ export function deleteRun(id: number): Promise<void> {
 }
 
 /**
- * Queue the runs of an opened link as one group (they train together). Runs already in the list stay:
- * opening a link never deletes anyone's results.
+ * Queue the runs of an opened link as one group (they train together). A stored run stands in for a
+ * link's run when it has the same settings and was computed by this engine version on this adapter (or
+ * when this tab showed it before a reload): it is shown at once, nothing is recomputed. Runs already in
+ * the list stay: opening a link never deletes anyone's results. Resolves to the number of runs restored.
  */
-export function openRuns(items: Array<{ config: ToyConfig; hidden?: boolean }>): Promise<void> {
+export function openRuns(items: Array<{ config: ToyConfig; hidden?: boolean }>, workspace: Workspace | null = null): Promise<number> {
   return serial(async () => {
-    if (!items.length) return;
+    if (!items.length) return 0;
     const room = MAX_RUNS - runs().runs.length;
     if (items.length > room) {
       notify('warning', `The link's ${items.length} runs do not fit beside the ${runs().runs.length} kept ones (at most ${MAX_RUNS}): delete some runs, then open the link again.`);
-      return;
+      return 0;
+    }
+    const adapter = await pageHost.context().then((c) => c.adapterName, () => null);
+    const resolved = await withStoredRuns(items.map((i) => ({ ...i, fromLink: true })), adapter, workspace);
+    const restored = resolved.filter((r) => r.restored).length;
+    if (restored) runs().addRuns(resolved.filter((r) => r.restored));
+    const queued = resolved.filter((r) => !r.restored);
+    if (queued.length) runs().addRuns(queued);
+    pump();
+    return restored;
+  });
+}
+
+/** Show stored runs (History, a bundle, a reload) in the list as they are; nothing is trained. */
+export function showStoredRuns(items: NewRun[]): Promise<boolean> {
+  return serial(async () => {
+    if (!items.length) return true;
+    if (items.length > MAX_RUNS - runs().runs.length) {
+      notify('warning', `At most ${MAX_RUNS} runs are kept: remove some from the list before showing ${items.length === 1 ? 'another' : `${items.length} more`}.`);
+      return false;
     }
     runs().addRuns(items);
-    pump();
+    return true;
+  });
+}
+
+/** Train a finished run's settings again, beside it; when it finishes, its trace is compared with the stored one. */
+export function reproduceRun(id: number): Promise<void> {
+  return serial(async () => {
+    const run = findRun(id);
+    if (!run || !FINISHED.has(run.status) || run.trace.length === 0) return;
+    if (newRuns([run.config], { reproduces: { runId: run.id, recordId: run.record?.id, trace: run.trace.columns() } })) pump();
   });
 }
 

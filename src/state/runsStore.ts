@@ -4,6 +4,8 @@
 import { create } from 'zustand';
 import type { ToyConfig } from '../experiments/toy/config.ts';
 import type { RunStatus } from '../experiments/run/status.ts';
+import type { Verdict } from '../results/compare.ts';
+import type { ToyRunRecord, ToyTraceColumns } from '../results/records.ts';
 import { Trace } from './trace.ts';
 
 export { FINISHED, STATUS_TEXT, type RunStatus } from '../experiments/run/status.ts';
@@ -28,6 +30,39 @@ export interface Run {
   trace: Trace;
   /** Bumped whenever `trace` grows. */
   rev: number;
+  /** Its history record: written as it trains, or the stored record it was restored from. */
+  record?: { id: string; createdAt: number; adapter: string; engineVersion: number };
+  /** Shown from a stored record (history, a matching link, a bundle), not trained in this page. */
+  restored?: boolean;
+  /** Queued by a link: a stored run with the same settings, engine and adapter may stand in for training it. */
+  fromLink?: boolean;
+  /** Final A (r x n) and B (n x r) once it has finished (bundles); null when they could not be read. */
+  final?: { A: Float32Array; B: Float32Array } | null;
+  /** The stored run this one reproduces, and its trace, compared when this one finishes. */
+  reproduces?: { runId: number; recordId?: string; trace: ToyTraceColumns };
+  /** How this run's trace compared with the one it reproduces. */
+  verdict?: Verdict;
+}
+
+/** A run to add: queued settings, or a stored record shown as it is (restored). */
+export interface NewRun {
+  config: ToyConfig;
+  hidden?: boolean;
+  fromLink?: boolean;
+  reproduces?: Run['reproduces'];
+  /** A stored record to show instead of training; `status` is what it has now (interrupted if cut short). */
+  restored?: { record: ToyRunRecord; status: RunStatus };
+}
+
+/** The fields of a run shown from a stored record. */
+function restoredFields(record: ToyRunRecord, status: RunStatus): Partial<Run> {
+  const trace = Trace.fromColumns(record.trace);
+  const steps = record.config.steps;
+  const message = status === 'interrupted' ? `Interrupted at step ${trace.lastStep} of ${steps}: the page closed (or storage filled up) before the run finished; the stored steps are shown.` : record.message;
+  return {
+    status, trace, step: trace.lastStep, trainMs: record.trainMs, divergedAt: record.divergedAt ?? undefined, message, final: record.final, verdict: record.reproduction?.verdict,
+    record: { id: record.id, createdAt: record.createdAt, adapter: record.adapter, engineVersion: record.engineVersion }, restored: true,
+  };
 }
 
 /** Okabe–Ito colours (distinguishable with the common colour-vision deficiencies), blue and vermillion first. */
@@ -38,7 +73,7 @@ export const MAX_RUNS = 16;
 export interface RunsState {
   runs: Run[];
   /** Add runs (queued, visible unless said otherwise) as one group that trains together; returns their ids. */
-  addRuns(items: Array<{ config: ToyConfig; hidden?: boolean }>): number[];
+  addRuns(items: NewRun[]): number[];
   update(id: number, patch: Partial<Omit<Run, 'id' | 'trace'>>): void;
   remove(id: number): void;
   setVisible(id: number, visible: boolean): void;
@@ -63,7 +98,10 @@ export const useRunsStore = create<RunsState>()((set, get) => ({
       const color = RUN_COLORS.find((c) => !used.has(c)) ?? RUN_COLORS[runs.length % RUN_COLORS.length];
       const id = nextId++;
       ids.push(id);
-      runs.push({ id, config: { ...item.config }, color, visible: !item.hidden, status: 'queued', group, step: 0, stepsPerSecond: 0, trainMs: 0, trace: new Trace(), rev: 0 });
+      const run: Run = { id, config: { ...item.config }, color, visible: !item.hidden, status: 'queued', group, step: 0, stepsPerSecond: 0, trainMs: 0, trace: new Trace(), rev: 0 };
+      if (item.fromLink) run.fromLink = true;
+      if (item.reproduces) run.reproduces = item.reproduces;
+      runs.push(item.restored ? { ...run, ...restoredFields(item.restored.record, item.restored.status) } : run);
     }
     set({ runs });
     return ids;

@@ -12,6 +12,7 @@
 // gives an error message and the caller opens the defaults; decoding never throws.
 import { crossFieldError, defaultToyConfig, parseToyField, TOY_FIELDS, TOY_KEYS, type ToyConfig, type ToyKey } from '../experiments/toy/config.ts';
 import { toyMemoryBytes } from '../experiments/toy/plan.ts';
+import { quote } from '../experiments/untrusted.ts';
 import { formatRaw } from './configStore.ts';
 
 export const LINK_VERSION = 1;
@@ -51,11 +52,7 @@ export function encodeLink(state: SharedState): string {
   return parts.join('&');
 }
 
-/** A short, printable excerpt of untrusted text for an error message. */
-export function quote(s: string, max = 24): string {
-  const clean = s.replace(/[^\x20-\x7e]/g, '?');
-  return `"${clean.length > max ? clean.slice(0, max) + '…' : clean}"`;
-}
+export { quote };
 
 class LinkError extends Error {}
 

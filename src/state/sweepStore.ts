@@ -49,6 +49,8 @@ export interface SweepState {
   runsTotal: number;
   seconds: number;
   result: SweepResult | null;
+  /** The history record of the sweep shown (being recorded, or restored); null when none. */
+  recordId: string | null;
   set(patch: Partial<Omit<SweepState, 'set'>>): void;
 }
 
@@ -140,6 +142,7 @@ export const useSweepStore = create<SweepState>()((set) => ({
   runsTotal: 0,
   seconds: 0,
   result: null,
+  recordId: null,
   set: (patch) => set(patch),
 }));
 

@@ -2,9 +2,11 @@
 // 10^5 steps cost a few MB and appending is O(1). Charts read downsampled views of it (series.ts);
 // exports read all of it.
 import type { StepMetrics } from '../experiments/toy/metrics.ts';
+import { compactColumn } from '../results/columns.ts';
+import { TOY_DENSE, type ToyTraceColumns } from '../results/records.ts';
 
 /** Per-step metrics, in the order of StepMetrics (the test loss lives in its own sparse columns). */
-export const DENSE_FIELDS = ['loss', 'zA', 'zB', 'normA', 'normB', 'normSBA'] as const;
+export const DENSE_FIELDS = TOY_DENSE;
 export type DenseField = (typeof DENSE_FIELDS)[number];
 export type TraceField = DenseField | 'testLoss';
 
@@ -55,6 +57,32 @@ export class Trace {
   series(field: TraceField): { steps: Float64Array; values: Float64Array } {
     if (field === 'testLoss') return { steps: this.testSteps.view(), values: this.testLoss.view() };
     return { steps: this.steps.view(), values: this.dense[field].view() };
+  }
+
+  /** Rows from index `from` on as stored columns (run history, bundles): exact copies. */
+  columns(from = 0): ToyTraceColumns {
+    const out = { step: compactColumn(this.steps.view().subarray(from)) } as ToyTraceColumns;
+    for (const f of DENSE_FIELDS) out[f] = compactColumn(this.dense[f].view().subarray(from));
+    const first = from < this.steps.length ? this.steps.data[from] : Infinity;
+    let t = this.testSteps.length;
+    while (t > 0 && this.testSteps.data[t - 1] >= first) t--;
+    out.testStep = compactColumn(this.testSteps.view().subarray(t));
+    out.testLoss = compactColumn(this.testLoss.view().subarray(t));
+    return out;
+  }
+
+  /** A trace holding stored columns (a run restored from history or a bundle). */
+  static fromColumns(c: ToyTraceColumns): Trace {
+    const t = new Trace();
+    for (let i = 0; i < c.step.length; i++) {
+      t.steps.push(c.step[i]);
+      for (const f of DENSE_FIELDS) t.dense[f].push(c[f][i]);
+    }
+    for (let i = 0; i < c.testStep.length; i++) {
+      t.testSteps.push(c.testStep[i]);
+      t.testLoss.push(c.testLoss[i]);
+    }
+    return t;
   }
 
   /** Every row, as the engine delivered it (exports). */

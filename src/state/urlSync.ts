@@ -7,6 +7,7 @@ import { encodeSweepLink } from '../experiments/sweep/spec.ts';
 import { useConfigStore } from './configStore.ts';
 import { useGpt2Store } from './gpt2Store.ts';
 import { useSweepStore } from './sweepStore.ts';
+import { restoreAtStartup, startupWorkspace } from './history/startup.ts';
 import { openRuns } from './runner.ts';
 import { useRunsStore } from './runsStore.ts';
 import { encodeGpt2Link, isGpt2Fragment } from './gpt2Link.ts';
@@ -55,13 +56,18 @@ function write(): void {
   history.replaceState(history.state, '', `#${hash}`);
 }
 
-/** Apply the link in the address bar: its settings go to the form, its runs are queued (and run). */
-export function openLink(fragment: string): void {
+/**
+ * Apply the link in the address bar: its settings go to the form, its runs are queued (and run), or shown
+ * at once where a stored run stands for them (history). At page load (`startup`) the other tabs get back
+ * what they showed before.
+ */
+export function openLink(fragment: string, startup = false): void {
   // A GPT-2 tab link (#gpt2?...) has its own codec and leaves the playground's settings alone.
   if (isGpt2Fragment(fragment)) {
     openGpt2Link(fragment);
     lastWritten = '';
     write(); // the link as this version writes it (or the defaults', if it was refused)
+    if (startup) void restoreAtStartup('gpt2', false);
     return;
   }
   // A sweep link (#sweep=1&...) opens the Experiments tab with that sweep in its form.
@@ -69,26 +75,32 @@ export function openLink(fragment: string): void {
     openSweepLink(fragment);
     lastWritten = '';
     write();
+    if (startup) void restoreAtStartup('experiments', false);
     return;
   }
   const decoded = decodeLink(fragment);
   const ui = useUiStore.getState();
+  const linkRuns = decoded.ok && decoded.state.runs.length > 0;
   if (decoded.ok) {
     useConfigStore.getState().setConfig(decoded.state.config);
-    void openRuns(decoded.state.runs.map((r) => ({ config: r.config, hidden: r.hidden })));
+    const n = decoded.state.runs.length;
+    void openRuns(decoded.state.runs.map((r) => ({ config: r.config, hidden: r.hidden })), startup ? startupWorkspace : null).then((restored) => {
+      if (decoded.upgradedFrom !== undefined || !n || (startup && startupWorkspace.reload && restored === n)) return; // a reload shows its runs again: nothing to say
+      ui.setNotice({ kind: 'info', text: restored === n ? `Opened a shared experiment: ${n === 1 ? 'its run is' : `its ${n} runs are`} stored (same settings, engine and adapter) and shown without recomputing; Reproduce trains ${n === 1 ? 'it' : 'one'} again.` : `Opened a shared experiment: reproducing ${restored ? `${n - restored} of its ${n} runs (${restored} stored, shown at once)` : n === 1 ? 'its run' : `its ${n} runs`}.` });
+    });
     if (decoded.upgradedFrom !== undefined) ui.setNotice({ kind: 'info', text: `Opened a link from an older version of the playground (v${decoded.upgradedFrom}); it is now written in the current format.` });
-    else if (decoded.state.runs.length) ui.setNotice({ kind: 'info', text: `Opened a shared experiment: reproducing its ${decoded.state.runs.length === 1 ? 'run' : `${decoded.state.runs.length} runs`}.` });
   } else {
     useConfigStore.getState().setConfig(defaultToyConfig());
     ui.setNotice({ kind: 'error', text: `This link could not be opened: ${decoded.error}. Showing the default settings instead${useRunsStore.getState().runs.length ? '; your runs are kept' : ''}.` });
   }
   lastWritten = '';
   write();
+  if (startup) void restoreAtStartup('playground', linkRuns);
 }
 
 /** Read the address bar now, then keep it in step with the stores. Returns an unsubscribe function. */
 export function startUrlSync(): () => void {
-  openLink(location.hash);
+  openLink(location.hash, true);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const schedule = () => {
     if (timer === undefined) timer = setTimeout(() => ((timer = undefined), write()), 150);

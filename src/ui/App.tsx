@@ -2,6 +2,7 @@ import { useGpuStore } from '../state/gpuStore.ts';
 import { useUiStore } from '../state/uiStore.ts';
 import { GpuCheck } from './GpuCheck.tsx';
 import { Header } from './Header.tsx';
+import { HistoryPanel } from './history/HistoryPanel.tsx';
 import { NoticeBar } from './NoticeBar.tsx';
 import { NoWebGpuPage } from './NoWebGpuPage.tsx';
 import { TABS } from './tabs.tsx';
@@ -15,6 +16,7 @@ export function App() {
       <Header />
       <NoticeBar />
       {gpu === 'unavailable' ? <NoWebGpuPage /> : <main className="tab-body">{current.render()}</main>}
+      <HistoryPanel />
       <GpuCheck />
     </div>
   );

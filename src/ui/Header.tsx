@@ -1,6 +1,7 @@
 import { openGpuCheck } from '../state/gpuCheck.ts';
 import { useGpuCheckStore } from '../state/gpuCheckStore.ts';
 import { useGpuStore } from '../state/gpuStore.ts';
+import { useHistoryStore } from '../state/history/historyStore.ts';
 import { useUiStore } from '../state/uiStore.ts';
 import { CopyLinkButton } from './CopyLinkButton.tsx';
 import { TABS } from './tabs.tsx';
@@ -27,6 +28,17 @@ function AdapterBadge() {
   );
 }
 
+function HistoryButton() {
+  const { open, status, entries, quotaFull, skipped, set } = useHistoryStore();
+  const alert = !!quotaFull || skipped.length > 0;
+  return (
+    <button className={`btn btn-small history-btn${open ? ' active' : ''}${alert ? ' alert' : ''}`} aria-expanded={open} onClick={() => set({ open: !open })} title={status === 'off' ? 'History is off in this browser' : 'Stored runs and sweeps, storage, result bundles'}>
+      History{status === 'off' ? ' (off)' : entries.length ? ` (${entries.length})` : ''}
+      {alert ? ' !' : ''}
+    </button>
+  );
+}
+
 export function Header() {
   const tab = useUiStore((s) => s.tab);
   const setTab = useUiStore((s) => s.setTab);
@@ -45,6 +57,7 @@ export function Header() {
       </nav>
       <div className="header-right">
         <AdapterBadge />
+        <HistoryButton />
         <CopyLinkButton />
       </div>
     </header>

@@ -47,7 +47,7 @@ describe('cli train', () => {
   });
 
   it('--csv prints a table', () => {
-    const lines = cli('train', ...flags.slice(0, -2), '--steps', '3', '--csv').trim().split('\n');
+    const lines = cli('train', ...flags.filter((_, i) => flags[i] !== '--steps' && flags[i - 1] !== '--steps'), '--steps', '3', '--csv').trim().split('\n');
     expect(lines[0]).toBe('step,loss,zA,zB,normA,normB,normSBA,testLoss');
     expect(lines).toHaveLength(4);
   });

@@ -40,10 +40,13 @@ export async function launch({ webgpu = true } = {}) {
   return chromium.launch({ executablePath, args, headless: true });
 }
 
-/** A page at 1280x800 that fails the test on any uncaught exception in the app. */
-export async function openPage(browser, url, { width = 1280, height = 800, initScript } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
-  if (initScript) await context.addInitScript(initScript);
+/**
+ * A page at 1280x800 that fails the test on any uncaught exception in the app. `context`: open it as
+ * another tab of that context (same profile: storage shared), which keeps the context's init scripts.
+ */
+export async function openPage(browser, url, { width = 1280, height = 800, initScript, context: shared } = {}) {
+  const context = shared ?? (await browser.newContext({ viewport: { width, height }, acceptDownloads: true }));
+  if (initScript && !shared) await context.addInitScript(initScript);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
@@ -66,12 +69,12 @@ export async function typeSetting(page, key, value) {
   await (await settingInput(page, key)).fill(String(value));
 }
 
-/** Wait until every run in the list has finished (done, diverged, failed). */
+/** Wait until every run in the list has finished (done, diverged, failed, lost, or a stored run that was interrupted). */
 export async function waitRunsFinished(page, count, timeout = 90_000) {
   await page.waitForFunction(
     (n) => {
       const items = [...document.querySelectorAll('[data-testid="run-list"] li')];
-      return items.length === n && items.every((li) => ['done', 'diverged', 'error', 'lost'].includes(li.getAttribute('data-status')));
+      return items.length === n && items.every((li) => ['done', 'diverged', 'error', 'lost', 'interrupted'].includes(li.getAttribute('data-status')));
     },
     count,
     { timeout },

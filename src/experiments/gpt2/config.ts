@@ -2,6 +2,7 @@
 // type, range, default and help. Controls, CLI flags and validation derive from GPT2_FIELDS; the LoRA
 // target set is the one non-scalar setting and is validated beside it.
 import { defaultsOf, parseField, validateSettings, type Checked, type FieldSpec, type SettingsOf } from '../schema.ts';
+import { quote } from '../untrusted.ts';
 import { LORA_TARGETS, targetDims, type Gpt2Config, type LoraTarget } from '../../models/gpt2.ts';
 
 export const GPT2_FIELDS = {
@@ -58,7 +59,7 @@ export function parseTargets(raw: unknown): Checked<LoraTarget[]> {
   const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : Array.isArray(raw) ? raw : null;
   if (!items) return { ok: false, error: 'LoRA targets must be a list such as attn.c_attn,mlp.c_fc' };
   for (const t of items) {
-    if (!(LORA_TARGETS as readonly unknown[]).includes(t)) return { ok: false, error: `unknown LoRA target ${JSON.stringify(t)} (choose from ${LORA_TARGETS.join(', ')})` };
+    if (!(LORA_TARGETS as readonly unknown[]).includes(t)) return { ok: false, error: `unknown LoRA target ${quote(String(t), 40)} (choose from ${LORA_TARGETS.join(', ')})` };
   }
   const set = new Set(items as LoraTarget[]);
   if (set.size === 0) return { ok: false, error: 'choose at least one LoRA target' };

@@ -28,10 +28,13 @@ export class RunSession<Row extends { step: number }, T extends Trainer<Row> = T
   private loop: Promise<void> | undefined;
   private stopRequested = false;
   private lost = false;
+  /** A GPU error raised while the run's steps ran (the host's uncapturederror): the run stopped. */
+  private gpuFailed = false;
   private disposed: Promise<void> | undefined;
   private readonly listeners = new Set<SessionListener<Row>>();
   private readonly rate: StepRate;
   private readonly unhookLoss: () => void;
+  private readonly unhookError: () => void;
 
   constructor(
     readonly trainer: T,
@@ -43,6 +46,11 @@ export class RunSession<Row extends { step: number }, T extends Trainer<Row> = T
     this.unhookLoss = host.onLost((info, ctx) => {
       if (ctx.device === trainer.arena.device) this.markLost(info.message);
     });
+    this.unhookError = host.onError((error, ctx) => {
+      if (ctx.device === trainer.arena.device) this.markGpuError(error.message);
+    });
+    // Built on a device that was lost meanwhile: it will never run (and its readbacks would never resolve).
+    if (host.isLost(trainer.arena.device)) this.markLost('it was lost while the run was being built');
   }
 
   get state(): StatusEvent {
@@ -104,6 +112,17 @@ export class RunSession<Row extends { step: number }, T extends Trainer<Row> = T
   }
 
   /**
+   * WebGPU reported an error while the steps ran (validation, out of memory): whatever the GPU computes
+   * from here is not a result. The run stops with the message; the metrics delivered before are kept.
+   */
+  markGpuError(message: string): void {
+    if (isFinished(this.status)) return;
+    this.gpuFailed = true;
+    this.stopRequested = true;
+    this.setStatus('error', `${message} (the run stopped at step ${this.trainer.stepsSubmitted})`);
+  }
+
+  /**
    * Stop, then free the trainer's GPU memory once the step in flight (and `after`, e.g. a generation
    * queued on the trainer) is done. Listeners hear nothing more.
    */
@@ -112,6 +131,7 @@ export class RunSession<Row extends { step: number }, T extends Trainer<Row> = T
     this.stopRequested = true;
     this.listeners.clear();
     this.unhookLoss();
+    this.unhookError();
     this.disposed = (this.loop ?? Promise.resolve())
       .then(() => after?.())
       .catch(() => undefined)
@@ -127,8 +147,8 @@ export class RunSession<Row extends { step: number }, T extends Trainer<Row> = T
         await this.host.turn(() => t.step({ flushMetrics: last }));
         if (t.syncEachStep) await t.arena.device.queue.onSubmittedWorkDone();
       }
-      if (!this.lost) await t.flush();
-      if (this.lost) return;
+      if (!this.lost && !this.gpuFailed) await t.flush();
+      if (this.lost || this.gpuFailed) return;
       if (this.stoppedAt !== undefined) this.setStatus(this.opts.stoppedStatus ?? 'diverged');
       else if (t.stepsSubmitted >= t.totalSteps) this.setStatus('done');
       else this.setStatus('paused');
@@ -138,12 +158,12 @@ export class RunSession<Row extends { step: number }, T extends Trainer<Row> = T
   }
 
   private fail(err: unknown): void {
-    if (this.lost) return;
+    if (this.lost || this.gpuFailed) return;
     this.setStatus('error', err instanceof Error ? err.message : String(err));
   }
 
   private receive(rows: Row[]): void {
-    if (this.stoppedAt !== undefined || this.lost) return; // steps in flight after the stop are dropped
+    if (this.stoppedAt !== undefined || this.lost || this.gpuFailed) return; // steps in flight after the stop are dropped
     const stop = rows.findIndex((r) => this.opts.stopsAt(r));
     const kept = stop >= 0 ? rows.slice(0, stop + 1) : rows;
     if (kept.length) {

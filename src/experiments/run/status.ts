@@ -4,10 +4,12 @@
 //   done       every configured step          diverged   stopped at the step the loss blew up (divergence.ts)
 //   error      refused or failed (a message says why)
 //   lost       the GPU device was lost; metrics up to the last delivered step are kept
-export type RunStatus = 'queued' | 'preparing' | 'ready' | 'running' | 'paused' | 'done' | 'diverged' | 'error' | 'lost';
+//   interrupted  (a stored run) the page closed or crashed before the run finished; the steps stored by
+//              then are kept (run history, state/history/)
+export type RunStatus = 'queued' | 'preparing' | 'ready' | 'running' | 'paused' | 'done' | 'diverged' | 'error' | 'lost' | 'interrupted';
 
 /** A run in one of these states will take no more steps. */
-export const FINISHED: ReadonlySet<RunStatus> = new Set<RunStatus>(['done', 'diverged', 'error', 'lost']);
+export const FINISHED: ReadonlySet<RunStatus> = new Set<RunStatus>(['done', 'diverged', 'error', 'lost', 'interrupted']);
 
 export const isFinished = (s: RunStatus): boolean => FINISHED.has(s);
 
@@ -21,6 +23,7 @@ export const STATUS_TEXT: Record<RunStatus, string> = {
   diverged: 'diverged',
   error: 'failed',
   lost: 'device lost',
+  interrupted: 'interrupted',
 };
 
 /** What a session reports on every change of status. */

@@ -5,7 +5,10 @@ import type { InitScheme } from '../../lora/init.ts';
 import { isDivergedLoss } from '../run/divergence.ts';
 import type { RunStatus } from '../run/status.ts';
 import type { StepMetrics } from '../toy/metrics.ts';
-import { gridPoints, type AxisName, type GridPoint, type ResolvedSweep, type SweepKind, type SweepSpec } from './spec.ts';
+import { isField, type Checked } from '../schema.ts';
+import { TOY_FIELDS } from '../toy/config.ts';
+import { printable, quote } from '../untrusted.ts';
+import { gridPoints, validateSweepSpec, type AxisName, type GridPoint, type ResolvedSweep, type SweepKind, type SweepSpec } from './spec.ts';
 
 /** A run of a sweep: 'queued' is not finished yet (a live view of a running sweep); 'lost' stopped with the device. */
 export type SweepRunStatus = Extract<RunStatus, 'done' | 'diverged' | 'error' | 'lost' | 'queued'>;
@@ -510,4 +513,81 @@ export function describeFits(r: SweepResult): string[] {
     return r.lambdaEta.map((v) => `Init[${v.init}] n=${v.n}: best ${v.best ? `lambda=${v.best.lambda} eta=${v.best.eta.toPrecision(3)} test loss ${v.best.loss.toPrecision(4)}` : 'none'}; per lambda ${v.bestPerLambda.map((o) => `${o.x}:${o.loss === null ? '-' : o.loss.toPrecision(3)}`).join(' ')}`);
   }
   return r.widthScaling.map((v) => `Init[${v.init}] eta=${v.eta}: one-step d||Z_B|| slope ${f(v.oneStepFit)}; max||Z_A|| slope ${f(v.maxZAFit)}; max||Z_B|| slope ${f(v.maxZBFit)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// a saved result, read back (re-plot, re-print)
+
+const SUMMARY_NUMBERS = ['firstLoss', 'finalLoss', 'bestLoss', 'finalTestLoss', 'bestTestLoss', 'maxZA', 'maxZB', 'finalZA', 'finalZB', 'zB1', 'zB2'] as const;
+const SAVED_STATUSES: readonly SweepRunStatus[] = ['done', 'diverged', 'error', 'lost'];
+const MAX_ERROR_CHARS = 2000;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const numOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
+
+function checkCurve(raw: unknown, steps: number, where: string): string | null {
+  if (!isObject(raw)) return `${where}.curve must be an object`;
+  const len = Array.isArray(raw.step) ? raw.step.length : -1;
+  if (len < 0 || len > steps) return `${where}.curve.step must be a list of at most ${steps} steps`;
+  for (const k of ['step', 'loss', 'zA', 'zB', 'testLoss']) {
+    const a = raw[k];
+    if (!Array.isArray(a) || a.length !== len) return `${where}.curve.${k} must be a list of ${len} values`;
+    if (!a.every(k === 'step' ? (v) => Number.isInteger(v) && v >= 1 && v <= steps : numOrNull)) return `${where}.curve.${k} holds a value that is not a ${k === 'step' ? 'step number' : 'finite number or null'}`;
+  }
+  return null;
+}
+
+/** Checks one saved run summary against its grid point; returns an error or null. */
+function checkSummary(raw: unknown, p: GridPoint, totalSteps: number): string | null {
+  const where = `runs[${p.index}]`;
+  if (!isObject(raw)) return `${where} must be an object`;
+  if (raw.index !== p.index) return `${where}.index must be ${p.index}`;
+  const pt = raw.point;
+  if (!isObject(pt) || pt.init !== p.init || pt.n !== p.n || pt.lambda !== p.lambda || pt.eta !== p.eta) return `${where}.point does not match the grid (init ${p.init}, n ${p.n}, lambda ${p.lambda}, eta ${p.eta})`;
+  if (!(SAVED_STATUSES as readonly unknown[]).includes(raw.status)) return `${where}.status must be one of ${SAVED_STATUSES.join(', ')}`;
+  if (!Number.isInteger(raw.steps) || (raw.steps as number) < 0 || (raw.steps as number) > totalSteps) return `${where}.steps must be a whole number from 0 to ${totalSteps}`;
+  const steps = raw.steps as number;
+  if (raw.status === 'done' && steps !== totalSteps) return `${where} is "done" but has ${steps} of ${totalSteps} steps`;
+  // (A result combined over seeds, scripts/findings.ts, keeps the first seed's steps beside the earliest divergence.)
+  const div = raw.divergedAt;
+  if (raw.status === 'diverged' ? !(Number.isInteger(div) && (div as number) >= 1 && (div as number) <= totalSteps) : div !== null) return `${where}.divergedAt must be ${raw.status === 'diverged' ? 'a step of the run' : 'null'}`;
+  if (!(raw.stepsToThreshold === null || (Number.isInteger(raw.stepsToThreshold) && (raw.stepsToThreshold as number) >= 1 && (raw.stepsToThreshold as number) <= totalSteps))) return `${where}.stepsToThreshold must be null or a step of the run`;
+  for (const k of [...SUMMARY_NUMBERS, 'oneStepDeltaZB']) if (!numOrNull(raw[k])) return `${where}.${k} must be a finite number or null`;
+  if (raw.error !== undefined && (typeof raw.error !== 'string' || raw.error.length > MAX_ERROR_CHARS)) return `${where}.error must be a message`;
+  if (raw.curve !== undefined) return checkCurve(raw.curve, steps, where);
+  for (const k of Object.keys(raw)) if (!['index', 'point', 'status', 'divergedAt', 'steps', 'stepsToThreshold', 'oneStepDeltaZB', 'curve', 'error', ...SUMMARY_NUMBERS].includes(k)) return `${where}: unknown field ${quote(k)}`;
+  return null;
+}
+
+/**
+ * Reads a saved SweepResult (untrusted JSON): its spec is validated, every run is checked against its
+ * grid point, and the views are computed again from the runs (nothing of them is trusted). Never throws.
+ */
+export function parseSweepResult(raw: unknown): Checked<SweepResult> {
+  if (!isObject(raw) || raw.format !== 'lora-playground-sweep' || raw.version !== 1) return { ok: false, error: 'not a sweep result (format "lora-playground-sweep", version 1)' };
+  const spec = validateSweepSpec(raw.spec);
+  if (!spec.ok) return { ok: false, error: `its spec is invalid: ${spec.error}` };
+  if (raw.kind !== spec.value.kind) return { ok: false, error: `its kind does not match its spec (${spec.value.kind})` };
+  const points = gridPoints(spec.value);
+  if (!Array.isArray(raw.runs) || raw.runs.length !== points.length) return { ok: false, error: `runs must be a list of the grid's ${points.length} runs` };
+  for (const p of points) {
+    const e = checkSummary(raw.runs[p.index], p, spec.value.base.steps);
+    if (e) return { ok: false, error: e };
+  }
+  // The settings shown with the figures: the spec's, with the saved descriptions (e.g. "3 seeds: 1,2,3").
+  const base = raw.base;
+  if (base !== undefined) {
+    if (!isObject(base)) return { ok: false, error: 'base must be an object of settings' };
+    for (const [k, v] of Object.entries(base)) {
+      if (!isField(TOY_FIELDS, k)) return { ok: false, error: `base: unknown setting ${quote(k)}` };
+      if (!(typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 80 && /^[\x20-\x7e]*$/.test(v)))) return { ok: false, error: `base.${k} must be a number, true/false or a short printable text` };
+    }
+  }
+  const runs = raw.runs as RunSummary[];
+  const t = raw.timing;
+  const timing = isObject(t) && (t.engine === 'batched' || t.engine === 'sequential') && typeof t.adapter === 'string' && ['seconds', 'runs', 'runsPerSecond', 'runStepsPerSecond', 'batches'].every((k) => typeof t[k] === 'number' && Number.isFinite(t[k]))
+    ? ({ ...(t as unknown as SweepTiming), adapter: printable(t.adapter as string) })
+    : undefined;
+  const result = aggregateSweep(spec.value, runs, timing);
+  return { ok: true, value: base ? { ...result, base: { ...result.base, ...(base as Record<string, number | string | boolean>) } } : result };
 }

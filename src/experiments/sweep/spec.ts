@@ -8,6 +8,8 @@
 //   width-scaling   init x n                 (eta, lambda from base)             E3 one-step ||Z_B||, E5 norms vs n
 import { crossFieldError, defaultToyConfig, parseToyField, TOY_FIELDS, TOY_KEYS, type Checked, type ToyConfig, type ToyKey } from '../toy/config.ts';
 import type { InitScheme } from '../../lora/init.ts';
+import { isField } from '../schema.ts';
+import { quote } from '../untrusted.ts';
 
 export const SWEEP_VERSION = 1;
 export const SWEEP_KINDS = ['lr-width', 'lambda-eta', 'width-scaling'] as const;
@@ -119,7 +121,7 @@ function checkNumericAxis(name: NumericAxisName, raw: unknown): Checked<{ axis: 
     axis = vals;
   } else if (typeof raw === 'object' && raw !== null) {
     const o = raw as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!['from', 'to', 'count'].includes(k)) return { ok: false, error: `${where}: unknown field "${k.slice(0, 20)}" (a range is {from, to, count})` };
+    for (const k of Object.keys(o)) if (!['from', 'to', 'count'].includes(k)) return { ok: false, error: `${where}: unknown field ${quote(k, 20)} (a range is {from, to, count})` };
     const from = one(o.from, `${where}.from`);
     if (!from.ok) return from;
     const to = one(o.to, `${where}.to`);
@@ -163,8 +165,8 @@ const TOP_KEYS = ['version', 'kind', 'base', 'axes', 'threshold', 'curves'];
 export function validateSweepSpec(raw: unknown): Checked<ResolvedSweep> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, error: 'a sweep must be an object' };
   const o = raw as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!TOP_KEYS.includes(k)) return { ok: false, error: `unknown field "${k.slice(0, 40)}" (expected ${TOP_KEYS.join(', ')})` };
-  if (o.version !== SWEEP_VERSION) return { ok: false, error: `version must be ${SWEEP_VERSION} (got ${JSON.stringify(o.version)?.slice(0, 20)})` };
+  for (const k of Object.keys(o)) if (!TOP_KEYS.includes(k)) return { ok: false, error: `unknown field ${quote(k, 40)} (expected ${TOP_KEYS.join(', ')})` };
+  if (o.version !== SWEEP_VERSION) return { ok: false, error: `version must be ${SWEEP_VERSION} (got ${quote(String(JSON.stringify(o.version)), 20)})` };
   if (typeof o.kind !== 'string' || !(SWEEP_KINDS as readonly string[]).includes(o.kind)) return { ok: false, error: `kind must be one of ${SWEEP_KINDS.join(', ')}` };
   const kind = o.kind as SweepKind;
   const { required, optional } = KIND_AXES[kind];
@@ -175,7 +177,7 @@ export function validateSweepSpec(raw: unknown): Checked<ResolvedSweep> {
   if (o.base !== undefined) {
     if (typeof o.base !== 'object' || o.base === null || Array.isArray(o.base)) return { ok: false, error: 'base must be an object of settings' };
     for (const [k, v] of Object.entries(o.base)) {
-      if (!(k in TOY_FIELDS)) return { ok: false, error: `base: unknown setting "${k.slice(0, 40)}"` };
+      if (!isField(TOY_FIELDS, k)) return { ok: false, error: `base: unknown setting ${quote(k, 40)}` };
       if ((allowed as string[]).includes(k)) return { ok: false, error: `base.${k}: ${k} is an axis of ${kind} sweeps; give it in axes.${k}` };
       const r = parseToyField(k as ToyKey, v);
       if (!r.ok) return { ok: false, error: `base.${k}: ${r.error}` };
@@ -187,7 +189,7 @@ export function validateSweepSpec(raw: unknown): Checked<ResolvedSweep> {
   if (typeof o.axes !== 'object' || o.axes === null || Array.isArray(o.axes)) return { ok: false, error: 'axes must be an object' };
   const axesRaw = o.axes as Record<string, unknown>;
   for (const k of Object.keys(axesRaw)) {
-    if (!(AXIS_NAMES as readonly string[]).includes(k)) return { ok: false, error: `axes: unknown axis "${k.slice(0, 40)}" (axes are ${AXIS_NAMES.join(', ')})` };
+    if (!(AXIS_NAMES as readonly string[]).includes(k)) return { ok: false, error: `axes: unknown axis ${quote(k, 40)} (axes are ${AXIS_NAMES.join(', ')})` };
     if (!(allowed as string[]).includes(k)) return { ok: false, error: `axes.${k}: a ${kind} sweep does not sweep ${k} (it sweeps ${allowed.join(', ')}); set ${k} in base` };
   }
   for (const k of required) if (axesRaw[k] === undefined) return { ok: false, error: `axes.${k} is required for a ${kind} sweep` };
@@ -286,10 +288,10 @@ export function parseAxisText(name: AxisName, text: string): Checked<unknown> {
   const range = t.split(':');
   if (range.length === 3) {
     const [from, to, count] = range.map((x) => x.trim());
-    if (!/^\d+$/.test(count)) return { ok: false, error: `${name} range "${t.slice(0, 40)}": the count must be a whole number` };
+    if (!/^\d+$/.test(count)) return { ok: false, error: `${name} range ${quote(t, 40)}: the count must be a whole number` };
     return { ok: true, value: { from, to, count: Number(count) } };
   }
-  if (range.length !== 1) return { ok: false, error: `${name} "${t.slice(0, 40)}": write values as a,b,c or a log range from:to:count` };
+  if (range.length !== 1) return { ok: false, error: `${name} ${quote(t, 40)}: write values as a,b,c or a log range from:to:count` };
   return { ok: true, value: t.split(',').map((x) => x.trim()) };
 }
 
@@ -335,15 +337,15 @@ export function decodeSweepLink(fragment: string): Checked<ResolvedSweep> {
   for (const part of text.split('&')) {
     if (!part) continue;
     const eq = part.indexOf('=');
-    if (eq < 0) return { ok: false, error: `malformed link part "${part.slice(0, 24)}"` };
+    if (eq < 0) return { ok: false, error: `malformed link part ${quote(part)}` };
     const k = part.slice(0, eq);
     let v: string;
     try {
       v = decodeURIComponent(part.slice(eq + 1));
     } catch {
-      return { ok: false, error: `bad escape in "${k.slice(0, 24)}"` };
+      return { ok: false, error: `bad escape in ${quote(k)}` };
     }
-    if (seen.has(k)) return { ok: false, error: `"${k.slice(0, 24)}" appears twice` };
+    if (seen.has(k)) return { ok: false, error: `${quote(k)} appears twice` };
     seen.add(k);
     if (k === 'sweep') raw.version = /^\d+$/.test(v) ? Number(v) : v;
     else if (k === 'kind') raw.kind = v;
@@ -354,7 +356,7 @@ export function decodeSweepLink(fragment: string): Checked<ResolvedSweep> {
       if (!r.ok) return r;
       (raw.axes as Record<string, unknown>)[k.slice(2)] = r.value;
     } else if (SHORT_TO_KEY.has(k)) base[SHORT_TO_KEY.get(k)!] = v;
-    else return { ok: false, error: `unknown link key "${k.slice(0, 24)}"` };
+    else return { ok: false, error: `unknown link key ${quote(k)}` };
   }
   if (raw.version === undefined) return { ok: false, error: 'not a sweep link (no "sweep=" version)' };
   if (Object.keys(base).length) raw.base = base;

@@ -1,5 +1,6 @@
 // The toy teacher-student data (lora-math.md section 4), drawn from named streams of one seed, and the
 // tensor exchange file (section 6) that pins every tensor for parity checks.
+import { quoteJson } from '../untrusted.ts';
 import { gaussian, Stream } from '../rng.ts';
 import { initLora } from '../../lora/init.ts';
 import { validateToyConfig, type ToyConfig } from './config.ts';
@@ -80,30 +81,60 @@ export interface ExchangeFile {
   tensors: Record<string, { shape: [number, number]; data: number[] }>;
 }
 
-export function toExchange(c: ToyConfig, t: ToyTensors): ExchangeFile {
+/** The exchange file's tensors in file order: name, shape and data (Y_* only when the teacher has run). */
+function exchangeTensors(t: ToyTensors): Array<[string, [number, number], Float32Array]> {
   const N = t.X_train.length / t.d;
   const Nt = t.X_test.length / t.d;
-  const T = (shape: [number, number], data: Float32Array) => ({ shape, data: Array.from(data) });
-  const tensors: ExchangeFile['tensors'] = {
-    W_in: T([t.n, t.d], t.W_in),
-    W0: T([t.n, t.n], t.W0),
-    W_out: T([1, t.n], t.W_out),
-    A: T([t.rank, t.n], t.A),
-    B: T([t.n, t.rank], t.B),
-    X_train: T([N, t.d], t.X_train),
-    X_test: T([Nt, t.d], t.X_test),
-  };
-  if (t.Y_train) tensors.Y_train = T([N, 1], t.Y_train);
-  if (t.Y_test) tensors.Y_test = T([Nt, 1], t.Y_test);
+  const out: Array<[string, [number, number], Float32Array]> = [
+    ['W_in', [t.n, t.d], t.W_in],
+    ['W0', [t.n, t.n], t.W0],
+    ['W_out', [1, t.n], t.W_out],
+    ['A', [t.rank, t.n], t.A],
+    ['B', [t.n, t.rank], t.B],
+    ['X_train', [N, t.d], t.X_train],
+    ['X_test', [Nt, t.d], t.X_test],
+  ];
+  if (t.Y_train) out.push(['Y_train', [N, 1], t.Y_train]);
+  if (t.Y_test) out.push(['Y_test', [Nt, 1], t.Y_test]);
+  return out;
+}
+
+function exchangeConfig(c: ToyConfig, N: number): ExchangeConfig {
   return {
-    format: EXCHANGE_FORMAT,
-    version: 1,
-    config: {
-      activation: c.activation, rank: c.rank, alpha: c.alpha, rslora: c.rslora, eta: c.eta, lambda: c.lambda,
-      beta1: c.beta1, beta2: c.beta2, eps: c.eps, weight_decay: c.wd, batch_size: c.batch === 0 ? N : c.batch, steps: c.steps,
-    },
-    tensors,
+    activation: c.activation, rank: c.rank, alpha: c.alpha, rslora: c.rslora, eta: c.eta, lambda: c.lambda,
+    beta1: c.beta1, beta2: c.beta2, eps: c.eps, weight_decay: c.wd, batch_size: c.batch === 0 ? N : c.batch, steps: c.steps,
   };
+}
+
+export function toExchange(c: ToyConfig, t: ToyTensors): ExchangeFile {
+  const tensors: ExchangeFile['tensors'] = {};
+  for (const [name, shape, data] of exchangeTensors(t)) tensors[name] = { shape, data: Array.from(data) };
+  return { format: EXCHANGE_FORMAT, version: 1, config: exchangeConfig(c, t.X_train.length / t.d), tensors };
+}
+
+/** Numbers in the exchange file of `t` (to size the file before writing it: about 20 bytes each). */
+export function exchangeNumbers(t: Pick<ToyConfig, 'n' | 'd' | 'rank' | 'nTrain' | 'nTest'>): number {
+  return t.n * t.d + t.n * t.n + t.n + 2 * t.rank * t.n + (t.nTrain + t.nTest) * (t.d + 1);
+}
+
+/**
+ * Writes the exchange file in pieces, never holding it in memory (a width of 8192 is over a gigabyte of
+ * text, more than one JavaScript string can hold): the same text as JSON.stringify(toExchange(c, t)).
+ * Throws on a non-finite number (JSON has none; the file would not load).
+ */
+export function writeExchange(c: ToyConfig, t: ToyTensors, write: (piece: string) => void): void {
+  write(`{"format":${JSON.stringify(EXCHANGE_FORMAT)},"version":1,"config":${JSON.stringify(exchangeConfig(c, t.X_train.length / t.d))},"tensors":{`);
+  const CHUNK = 1 << 16;
+  exchangeTensors(t).forEach(([name, shape, data], i) => {
+    write(`${i ? ',' : ''}"${name}":{"shape":[${shape[0]},${shape[1]}],"data":[`);
+    for (let k = 0; k < data.length; k += CHUNK) {
+      const part = data.subarray(k, k + CHUNK);
+      for (let j = 0; j < part.length; j++) if (!Number.isFinite(part[j])) throw new Error(`${name}[${k + j}] is not a finite number (${part[j]})`);
+      write((k ? ',' : '') + part.join(','));
+    }
+    write(']}');
+  });
+  write('}}');
 }
 
 /** Parse and validate an exchange file; throws an Error whose message names the problem. */
@@ -112,7 +143,7 @@ export function fromExchange(raw: unknown, base: ToyConfig): { config: ToyConfig
   if (typeof raw !== 'object' || raw === null) fail('not a JSON object');
   const f = raw as Partial<ExchangeFile>;
   if (f.format !== EXCHANGE_FORMAT) fail(`"format" must be "${EXCHANGE_FORMAT}"`);
-  if (f.version !== 1) fail(`unsupported version ${JSON.stringify(f.version)} (expected 1)`);
+  if (f.version !== 1) fail(`unsupported version ${quoteJson(f.version, 20)} (expected 1)`);
   if (typeof f.config !== 'object' || f.config === null) fail('missing "config" object');
   if (typeof f.tensors !== 'object' || f.tensors === null) fail('missing "tensors" object');
   const cfg = f.config as Partial<ExchangeConfig>;
@@ -153,7 +184,7 @@ export function fromExchange(raw: unknown, base: ToyConfig): { config: ToyConfig
     expect('X_test', Xt.shape, [Xt.shape[0], d]);
     expect('Y_test', Yt.shape, [Xt.shape[0], 1]);
   }
-  if (cfg.rank !== undefined && cfg.rank !== r) fail(`config.rank (${cfg.rank}) does not match A's rows (${r})`);
+  if (cfg.rank !== undefined && cfg.rank !== r) fail(`config.rank (${quoteJson(cfg.rank, 20)}) does not match A's rows (${r})`);
   const batchSize = cfg.batch_size ?? N;
   const candidate = {
     ...base,

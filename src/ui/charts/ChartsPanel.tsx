@@ -1,5 +1,6 @@
 // The live charts of the visible runs, the legend naming what differs between them, smoothing, exports.
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { bundleFile, toyBundle } from '../../state/bundles.ts';
 import { describeRuns } from '../../state/describe.ts';
 import { runsToCsv, runsToJson } from '../../state/exportData.ts';
 import { useGpuStore } from '../../state/gpuStore.ts';
@@ -70,6 +71,10 @@ export function ChartsPanel() {
   const visibleNow = () => useRunsStore.getState().runs.filter((r) => r.visible);
   const exportCsv = () => downloadBlob(new Blob([runsToCsv(visibleNow())], { type: 'text/csv' }), 'lora-playground-runs.csv');
   const exportJson = () => downloadBlob(new Blob([runsToJson(visibleNow(), `${location.origin}${location.pathname}#${currentLink()}`)], { type: 'application/json' }), 'lora-playground-runs.json');
+  const exportBundle = async () => {
+    const { blob, name } = await bundleFile(toyBundle(visibleNow().filter((r) => r.trace.length > 0)));
+    downloadBlob(blob, name);
+  };
 
   return (
     <section className="charts" aria-label="Charts">
@@ -96,6 +101,9 @@ export function ChartsPanel() {
           </button>
           <button className="btn btn-small" onClick={exportJson} disabled={!runs.length} title="Every step of the shown runs with their settings and link, as JSON">
             JSON
+          </button>
+          <button className="btn btn-small" onClick={() => void exportBundle()} disabled={!runs.some((r) => r.trace.length > 0)} title="The shown runs as a result bundle: anyone can drop it onto the page (History) to see these charts without recomputing, and reproduce them">
+            Bundle
           </button>
         </div>
       </div>

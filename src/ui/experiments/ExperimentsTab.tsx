@@ -4,6 +4,7 @@
 import { useEffect, useMemo } from 'react';
 import { aggregateSweep, sweepToCsv, type Heatmap, type RunSummary, type SweepResult } from '../../experiments/sweep/aggregate.ts';
 import { gridPoints, type AxisName, type ResolvedSweep } from '../../experiments/sweep/spec.ts';
+import { bundleFile, sweepBundle } from '../../state/bundles.ts';
 import { useGpuStore } from '../../state/gpuStore.ts';
 import { cancelSweep, startSweep } from '../../state/sweepRunner.ts';
 import { BASE_FIELDS, choosePreset, sizeDefaultForAdapter, editAxis, editBase, formFields, formRuns, PRESET_TITLES, SWEEP_PRESET_IDS, useSweepStore, type BaseField, type SweepPresetId } from '../../state/sweepStore.ts';
@@ -96,6 +97,12 @@ function SweepBar({ result }: { result: SweepResult | null }) {
   const final = useSweepStore((s) => s.result);
   const exportCsv = () => final && downloadBlob(new Blob([sweepToCsv(final) + '\n'], { type: 'text/csv' }), `lora-playground-sweep-${final.kind}.csv`);
   const exportJson = () => final && downloadBlob(new Blob([JSON.stringify(final)], { type: 'application/json' }), `lora-playground-sweep-${final.kind}.json`);
+  const exportBundle = async () => {
+    const b = await sweepBundle();
+    if (!b) return;
+    const { blob, name } = await bundleFile(b);
+    downloadBlob(blob, name);
+  };
   return (
     <div className="runbar sweep-bar" data-testid="sweep-bar" data-phase={phase}>
       <div className="buttons">
@@ -123,6 +130,9 @@ function SweepBar({ result }: { result: SweepResult | null }) {
         </button>
         <button className="btn btn-small" disabled={!final} onClick={exportJson} title="The whole SweepResult">
           JSON
+        </button>
+        <button className="btn btn-small" disabled={!final} onClick={() => void exportBundle()} title="The sweep as a result bundle: anyone can drop it onto the page (History) to see these views without recomputing">
+          Bundle
         </button>
       </div>
       {result === null && <span className="small muted">Views appear as the runs finish.</span>}

@@ -3,10 +3,23 @@
 // progress, and any failure.
 import { useEffect, useState } from 'react';
 import { formatBytes } from '../../experiments/gpt2/plan.ts';
+import { bundleFile, gpt2Bundle } from '../../state/bundles.ts';
 import { encodeGpt2Link } from '../../state/gpt2Link.ts';
 import { memoryBudget, refreshPlan, resume, stop, train } from '../../state/gpt2Runner.ts';
 import { useGpt2Store, type Gpt2Run } from '../../state/gpt2Store.ts';
 import { formatNumber } from '../../state/series.ts';
+import { downloadBlob } from '../download.ts';
+
+async function exportBundle(): Promise<void> {
+  try {
+    const b = await gpt2Bundle();
+    if (!b) return;
+    const { blob, name } = await bundleFile(b);
+    downloadBlob(blob, name);
+  } catch (e) {
+    useGpt2Store.getState().set({ failure: `Could not export the bundle: ${e instanceof Error ? e.message : String(e)}` });
+  }
+}
 
 const GROUP_ORDER = ['weights', 'activations', 'logits', 'lora', 'optimizer', 'scratch', 'generation'] as const;
 
@@ -113,6 +126,7 @@ export function Gpt2RunBar() {
           )}
           {paused && !busy && <button className="btn" onClick={() => void resume()}>Resume</button>}
           <button className="btn btn-compare" onClick={() => void train(true)} disabled={!canTrain || fromAdapter} title={tip ?? (fromAdapter ? 'Both would start from the loaded adapter: remove it to compare the inits' : 'Train Init[A] and Init[B] side by side from the same seed: same weights, data order and adapter draws')}>Compare Init[A] vs Init[B]</button>
+          {!busy && runs.some((r) => r.rows.length > 0) && <button className="btn btn-small" onClick={() => void exportBundle()} title="These runs as a result bundle (charts, samples and the PEFT adapter): anyone can drop it onto the page (History) to see them without recomputing">Bundle</button>}
         </div>
         {runs.length === 0 && !busy && <span className="progress-text muted">Train fine-tunes the chosen model with LoRA on the text; the loss, the per-adapter norms and samples update live.</span>}
         {busy && phaseText && <span className="progress-text" data-testid="gpt2-phase">{phaseText}</span>}

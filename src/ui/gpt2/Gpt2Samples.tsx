@@ -37,9 +37,9 @@ export function Gpt2Samples() {
         {ready.map((r) => (
           <span key={r.id} className="g2-gen-group">
             <span className="swatch" style={{ background: r.color }} />
-            <button className="btn btn-small" disabled={!!promptError} onClick={() => void generateFor(r.id, 'greedy')}>Greedy · Init[{r.init}]</button>
-            <button className="btn btn-small" disabled={!!promptError || !tempOk} onClick={() => void generateFor(r.id, 'sample')}>Sample · Init[{r.init}]</button>
-            <button className="btn btn-small" disabled={!idle} onClick={() => void evaluateRun(r.id)} title="Loss and perplexity with the adapters as they are now, on the held-out part of the text (no dropout)">Evaluate · Init[{r.init}]</button>
+            {!r.restored && <button className="btn btn-small" disabled={!!promptError} onClick={() => void generateFor(r.id, 'greedy')}>Greedy · Init[{r.init}]</button>}
+            {!r.restored && <button className="btn btn-small" disabled={!!promptError || !tempOk} onClick={() => void generateFor(r.id, 'sample')}>Sample · Init[{r.init}]</button>}
+            {!r.restored && <button className="btn btn-small" disabled={!idle} onClick={() => void evaluateRun(r.id)} title="Loss and perplexity with the adapters as they are now, on the held-out part of the text (no dropout)">Evaluate · Init[{r.init}]</button>}
             <button className="btn btn-small" onClick={() => void downloadAdapter(r.id)} title="adapter_config.json + adapter_model.safetensors, loadable with PEFT's PeftModel.from_pretrained, and a README.md model card">Download PEFT adapter{ready.length > 1 ? ` (Init[${r.init}])` : ''}</button>
           </span>
         ))}

@@ -5,7 +5,7 @@ import { useState, type DragEvent } from 'react';
 import { SettingField } from '../controls/SettingField.tsx';
 import { GPT2_FIELDS, type Gpt2Key } from '../../experiments/gpt2/config.ts';
 import { LORA_TARGETS, targetDims, type LoraTarget } from '../../models/gpt2.ts';
-import { MAX_TEXT_CHARS, MODEL_CHOICES, modelConfig, useGpt2Store, type Gpt2ModelChoice } from '../../state/gpt2Store.ts';
+import { MODEL_CHOICES, modelConfig, readTextFile, useGpt2Store, type Gpt2ModelChoice } from '../../state/gpt2Store.ts';
 import { Gpt2AdapterInput } from './Gpt2AdapterInput.tsx';
 
 const MAIN: Gpt2Key[] = ['rank', 'alpha', 'rslora', 'init', 'eta', 'lambda', 'seq', 'batch', 'steps'];
@@ -39,15 +39,12 @@ function TextChooser({ disabled }: { disabled: boolean }) {
   const setText = useGpt2Store((s) => s.setText);
   const [over, setOver] = useState(false);
   const [fileError, setFileError] = useState<string | null>(null);
+  // A file that is not a usable text is refused with one message beside the field; the text stays as it was.
   const readFile = async (f: File) => {
     setFileError(null);
-    if (f.size > MAX_TEXT_CHARS * 4) return setFileError(`${f.name} is ${(f.size / 1e6).toFixed(1)} MB; at most ${MAX_TEXT_CHARS / 1e6} M characters.`);
-    try {
-      const t = await f.text();
-      setText('custom', t, f.name);
-    } catch {
-      setFileError(`Could not read ${f.name}.`);
-    }
+    const r = await readTextFile(f);
+    if (r.ok) setText('custom', r.value, f.name);
+    else setFileError(r.error);
   };
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -69,7 +66,7 @@ function TextChooser({ disabled }: { disabled: boolean }) {
         <p className="muted small g2-note">The bundled 1.1 MB of Shakespeare (Karpathy’s tiny Shakespeare); share links refer to it by name.</p>
       ) : (
         <div className={`g2-drop${over ? ' over' : ''}${error ? ' invalid' : ''}`} onDragOver={(e) => (e.preventDefault(), setOver(true))} onDragLeave={() => setOver(false)} onDrop={onDrop}>
-          <textarea name="gpt2-text" aria-label="Training text" placeholder="Paste text here, or drop a .txt file" value={text} disabled={disabled} onChange={(e) => setText('custom', e.target.value, '')} rows={5} aria-invalid={error ? true : undefined} />
+          <textarea name="gpt2-text" aria-label="Training text" placeholder="Paste text here, or drop a .txt file" value={text} disabled={disabled} onChange={(e) => (setFileError(null), setText('custom', e.target.value, ''))} rows={5} aria-invalid={error ? true : undefined} />
           <div className="g2-drop-foot small muted">
             <span>{name ? `${name} · ` : ''}{text.length.toLocaleString()} characters</span>
             <label className="link-btn">

@@ -1,0 +1,35 @@
+// A saved sweep result read back (`cli sweep --from`, re-plots of the findings): every committed result,
+// including the ones combined over seeds, reads back to exactly what was saved (the views are computed
+// again from the runs, nothing of them is trusted), and edited ones are refused with the field named.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSweepResult } from '../../src/experiments/sweep/aggregate.ts';
+
+const FIGURES = 'docs/figures';
+const saved = readdirSync(FIGURES).filter((d) => readdirSync(join(FIGURES, d)).includes('result.json'));
+
+describe('saved sweep results', () => {
+  it.each(saved)('%s reads back as saved', (dir) => {
+    const raw = JSON.parse(readFileSync(join(FIGURES, dir, 'result.json'), 'utf8'));
+    const r = parseSweepResult(raw);
+    if (!r.ok) throw new Error(r.error);
+    expect({ ...r.value, timing: undefined }).toEqual({ ...raw, timing: undefined });
+  });
+
+  it('edits are refused, naming the field', () => {
+    const raw = JSON.parse(readFileSync(join(FIGURES, saved[0], 'result.json'), 'utf8'));
+    const edit = (f: (x: typeof raw) => void) => {
+      const x = structuredClone(raw);
+      f(x);
+      const r = parseSweepResult(x);
+      return r.ok ? 'accepted' : r.error;
+    };
+    expect(edit((x) => (x.runs[1].point.n = 7))).toMatch(/^runs\[1\]\.point does not match the grid/);
+    expect(edit((x) => (x.runs[0].status = 'queued'))).toMatch(/^runs\[0\]\.status must be one of done, diverged, error, lost/);
+    expect(edit((x) => (x.runs[0].curve = { step: [1], loss: [] }))).toMatch(/runs\[0\]\.curve\.loss must be a list of 1 values|runs\[0\]\.curve/);
+    expect(edit((x) => (x.base.toString = 1))).toMatch(/^base: unknown setting "toString"/);
+    expect(edit((x) => (x.runs.length = 1))).toMatch(/^runs must be a list of the grid's \d+ runs/);
+    expect(edit((x) => (x.spec.axes.n = [16, 16]))).toMatch(/^its spec is invalid: axes\.n repeats 16/);
+  });
+});
