@@ -7,22 +7,33 @@
 //   npm run --silent cli -- sweep --link 'sweep=1&kind=width-scaling&x.n=128,256&...'
 //   npm run --silent cli -- sweep --from result.json --png docs/figures     (re-plot, no training)
 //
-// Axis flags take a comma list (a,b,c) or a log range (from:to:count). Flags named after an axis the
-// kind does not sweep (e.g. --eta for width-scaling) are ordinary settings, like every other
-// experiment flag (--steps, --n-train, --seed, ...).
+// Axis flags take a comma list (a,b,c) or a log range (from:to:count); seeds (--seed or --seeds) a list
+// or a range 1..5. Flags named after an axis the kind does not sweep (e.g. --eta for width-scaling) are
+// ordinary settings, like every other experiment flag (--steps, --n-train, ...). --metric chooses what
+// the heatmaps and optima rank by (final-train, final-test, best-train, best-test).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeFits, sweepToCsv, type SweepResult } from '../experiments/sweep/aggregate.ts';
+import { describeFits, reaggregate, sweepToCsv, type SweepMetric, type SweepResult } from '../experiments/sweep/aggregate.ts';
 import { sweepFigures } from '../experiments/sweep/figures.ts';
 import { runSweep, type SweepEngine } from '../experiments/sweep/runner.ts';
-import { AXIS_NAMES, decodeSweepLink, encodeSweepLink, KIND_AXES, parseAxisText, SWEEP_KINDS, SWEEP_PRESETS, validateSweepSpec, type AxisName, type SweepKind, type SweepSpec } from '../experiments/sweep/spec.ts';
+import { AXIS_NAMES, decodeSweepLink, encodeSweepLink, gridSize, KIND_AXES, parseAxisText, SWEEP_KINDS, SWEEP_PRESETS, validateSweepSpec, type AxisName, type SweepKind, type SweepSpec } from '../experiments/sweep/spec.ts';
 import { nodeGpuHost } from '../gpu/node.ts';
 import { parseArgs, UsageError } from './args.ts';
 
 const SWEEP_FLAGS: Record<string, boolean> = {
   kind: false, preset: false, spec: false, link: false, from: false, json: true, csv: true, out: false, png: false,
-  engine: false, 'max-batch': false, threshold: false, curves: true, 'no-curves': true, quiet: true, 'print-link': true,
+  engine: false, 'max-batch': false, threshold: false, curves: true, 'no-curves': true, quiet: true, 'print-link': true, metric: false,
 };
+
+/** --metric's words for the summary fields heatmaps and optima rank by. */
+const METRIC_FLAG: Record<string, SweepMetric> = { 'final-train': 'finalLoss', 'final-test': 'finalTestLoss', 'best-train': 'bestLoss', 'best-test': 'bestTestLoss' };
+
+function metricOption(options: Map<string, string | true>): SweepMetric | undefined {
+  const m = options.get('metric');
+  if (m === undefined) return undefined;
+  if (typeof m !== 'string' || !(m in METRIC_FLAG)) throw new UsageError(`--metric must be one of ${Object.keys(METRIC_FLAG).join(', ')}`);
+  return METRIC_FLAG[m];
+}
 
 function readJson(path: string): unknown {
   let text: string;
@@ -66,7 +77,11 @@ export function specFromArgs(argv: string[]): { spec: Record<string, unknown>; o
     if (!r.ok) throw new UsageError(`--link: ${r.error}`);
     spec = structuredClone(r.value.spec) as unknown as Record<string, unknown>;
     spec.base = { ...r.value.base };
-    for (const a of [...KIND_AXES[r.value.kind].required, ...KIND_AXES[r.value.kind].optional]) delete (spec.base as Record<string, unknown>)[a];
+    const axes = spec.axes as Record<string, unknown>;
+    for (const a of [...KIND_AXES[r.value.kind].required, ...KIND_AXES[r.value.kind].optional]) {
+      delete (spec.base as Record<string, unknown>)[a];
+      axes[a] ??= r.value.axes[a]; // an axis the link gave as a setting (an older link's seed)
+    }
   } else {
     spec = { version: 1, axes: {} };
   }
@@ -86,8 +101,8 @@ export function specFromArgs(argv: string[]): { spec: Record<string, unknown>; o
   const axes = { ...((spec.axes as Record<string, unknown>) ?? {}) };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(argv[i]);
-    const name = m?.[1];
-    if (name && (axisFlags as string[]).includes(name)) {
+    const name = m?.[1] === 'seeds' ? 'seed' : m?.[1];
+    if (m && name && (axisFlags as string[]).includes(name)) {
       const v = m[2] ?? argv[++i];
       if (v === undefined) throw new UsageError(`--${name} needs a value`);
       const r = parseAxisText(name as AxisName, v);
@@ -113,9 +128,10 @@ export function specFromArgs(argv: string[]): { spec: Record<string, unknown>; o
 
 export async function sweepCommand(argv: string[]): Promise<string> {
   const { spec: rawSpec, options } = fromArgsOrSaved(argv);
+  const metric = metricOption(options);
   let result: SweepResult;
   if (rawSpec === null) {
-    result = loadResult(options.get('from') as string);
+    result = loadResult(options.get('from') as string, metric);
   } else {
     const checked = validateSweepSpec(rawSpec);
     if (!checked.ok) throw new UsageError(checked.error);
@@ -134,6 +150,7 @@ export async function sweepCommand(argv: string[]): Promise<string> {
     result = await runSweep(nodeGpuHost(), resolved, {
       engine,
       maxBatch,
+      metric,
       onProgress: quiet ? undefined : (p) => process.stderr.write(`\r${p.runsDone}/${p.runsTotal} runs, ${p.seconds.toFixed(0)} s`),
     });
     if (!quiet) process.stderr.write('\n');
@@ -166,17 +183,19 @@ function fromArgsOrSaved(argv: string[]): { spec: Record<string, unknown> | null
   if (fromIdx < 0) return specFromArgs(argv);
   // Re-plot / re-print a saved result: only output flags make sense.
   const args = parseArgs(argv, SWEEP_FLAGS);
-  const bad = [...args.given].map((k) => `--${k}`).concat([...args.options.keys()].filter((k) => !['from', 'json', 'csv', 'png', 'out', 'quiet'].includes(k)).map((k) => `--${k}`));
+  const bad = [...args.given].map((k) => `--${k}`).concat([...args.options.keys()].filter((k) => !['from', 'json', 'csv', 'png', 'out', 'quiet', 'metric'].includes(k)).map((k) => `--${k}`));
   if (bad.length) throw new UsageError(`--from re-uses a saved result; ${bad.join(', ')} would need a new run`);
   return { spec: null, options: args.options };
 }
 
-function loadResult(path: string): SweepResult {
+/** A saved result, aggregated again from its runs (this version's views; `metric` if given). */
+function loadResult(path: string, metric?: SweepMetric): SweepResult {
   const raw = readJson(path) as Partial<SweepResult> | null;
   if (!raw || raw.format !== 'lora-playground-sweep' || raw.version !== 1) throw new UsageError(`${path} is not a sweep result (format "lora-playground-sweep", version 1)`);
   const check = validateSweepSpec(raw.spec);
   if (!check.ok) throw new UsageError(`${path}: its spec is invalid: ${check.error}`);
-  return raw as SweepResult;
+  if (!Array.isArray(raw.runs) || raw.runs.length !== gridSize(check.value)) throw new UsageError(`${path}: its runs do not match its grid of ${gridSize(check.value)}`);
+  return reaggregate(raw as SweepResult, { metric: metric ?? (raw.metric as SweepMetric | undefined) });
 }
 
 function writeFile(path: string, text: string | Buffer): void {
@@ -231,4 +250,4 @@ export async function writeFigures(result: SweepResult, dir: string, prefix = ''
   return paths;
 }
 
-export const SWEEP_SUMMARY = `run a sweep (--kind ${SWEEP_KINDS.join('|')} or --preset ${Object.keys(SWEEP_PRESETS).join('|')}; axes ${AXIS_NAMES.map((a) => `--${a}`).join(' ')} as a,b,c or from:to:count); prints the SweepResult JSON (--csv: one row per run; --out FILE, --png DIR, --from RESULT.json, --engine batched|sequential)`;
+export const SWEEP_SUMMARY = `run a sweep (--kind ${SWEEP_KINDS.join('|')} or --preset ${Object.keys(SWEEP_PRESETS).join('|')}; axes ${AXIS_NAMES.map((a) => `--${a}`).join(' ')} as a,b,c or from:to:count, --seeds 1,2,3 or 1..5); prints the SweepResult JSON (--csv: one row per run; --metric ${Object.keys(METRIC_FLAG).join('|')}; --out FILE, --png DIR, --from RESULT.json, --engine batched|sequential)`;

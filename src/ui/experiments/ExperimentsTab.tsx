@@ -14,8 +14,8 @@ import { fmt } from './format.ts';
 import { HeatmapView } from './HeatmapView.tsx';
 import { fitText, linePoints, LogLogChart, type Series } from './LogLogChart.tsx';
 
-const AXIS_LABEL: Record<AxisName, string> = { init: 'Inits', n: 'Widths n', lambda: 'LoRA+ ratios λ', eta: 'Learning rates η' };
-const AXIS_HINT: Record<AxisName, string> = { init: 'A,B', n: '64,128,256', lambda: '1,2,4,8', eta: '1e-4:1:9 (log range) or 1e-3,1e-2' };
+const AXIS_LABEL: Record<AxisName, string> = { seed: 'Seeds', init: 'Inits', n: 'Widths n', lambda: 'LoRA+ ratios λ', eta: 'Learning rates η' };
+const AXIS_HINT: Record<AxisName, string> = { seed: '1,2,3 or 1..5', init: 'A,B', n: '64,128,256', lambda: '1,2,4,8', eta: '1e-4:1:9 (log range) or 1e-3,1e-2' };
 const BASE_LABEL: Record<BaseField, string> = { n: 'Width n', eta: 'Learning rate η', lambda: 'LoRA+ ratio λ', steps: 'Steps', testEvery: 'Test every' };
 const INIT_COLOR = { A: '#0072B2', B: '#D55E00' } as const;
 
