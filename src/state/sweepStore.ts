@@ -183,6 +183,7 @@ export function editBase(b: BaseField, text: string): void {
 
 export function choosePreset(id: SweepPresetId, software: boolean): void {
   setForm(formFromSpec(scaleForAdapter(SWEEP_PRESETS[id], software), id));
+  useSweepStore.getState().set({ metric: null }); // back to the experiment's own default (E6: the training loss)
 }
 
 /** Runs in the validated grid (0 when invalid). */
