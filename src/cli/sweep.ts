@@ -104,9 +104,9 @@ export function specFromArgs(argv: string[]): { spec: Record<string, unknown>; o
     const name = m?.[1] === 'seeds' ? 'seed' : m?.[1];
     if (m && name && (axisFlags as string[]).includes(name)) {
       const v = m[2] ?? argv[++i];
-      if (v === undefined) throw new UsageError(`--${name} needs a value`);
+      if (v === undefined) throw new UsageError(`--${m[1]} needs a value`);
       const r = parseAxisText(name as AxisName, v);
-      if (!r.ok) throw new UsageError(`--${name}: ${r.error}`);
+      if (!r.ok) throw new UsageError(`--${m[1]}: ${r.error}`);
       axes[name] = r.value;
     } else {
       rest.push(argv[i]);

@@ -23,7 +23,7 @@ describe('cli sweep: preset overrides', () => {
   });
 
   it('bad seeds and metrics are user errors', () => {
-    expect(() => specFromArgs(['--preset', 'e6', '--seeds', '1:3:3'])).toThrow(/--seed: seed "1:3:3": write seeds as a list 1,2,3 or a range 1\.\.5/);
+    expect(() => specFromArgs(['--preset', 'e6', '--seeds', '1:3:3'])).toThrow(/--seeds: seed "1:3:3": write seeds as a list 1,2,3 or a range 1\.\.5/);
     const r = validateSweepSpec(specFromArgs(['--preset', 'e6', '--seeds', '1,1']).spec);
     expect(r).toEqual({ ok: false, error: 'axes.seed repeats 1' });
   });
