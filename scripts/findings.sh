@@ -8,7 +8,10 @@
 #                                       one run per batch and with the per-run engine (projected)
 #   ONLY="e3 e6" bash scripts/findings.sh   a subset (e3 e3-wide e4 e5 e6)
 #   RESUME=1 ...                        keep the parts (one sweep per width, or per width and seed) that already
-#                                       have a result.json: a long run can be stopped and resumed
+#                                       have a result.json, and skip those another copy is running (a .running
+#                                       file in the part's directory; delete it if that copy was killed): a long
+#                                       run can be stopped and resumed, and two or three copies share the parts;
+#                                       the copy that finishes the last part writes the merged result
 #
 # How long: on this project's SwiftShader machine (2 shared cores, Dawn in Node), a 200-step run costs about
 # 30, 110 and 220 CPU-ms per step at n = 1024, 4096 and 8192 (docs/figures/timing/width.json), so E6 (540
@@ -33,11 +36,15 @@ sweep() { # name, then sweep flags; PNG=0 keeps only the data (a part of a merge
     if [ ${#png[@]} -gt 0 ]; then cli sweep --from "$OUT/$name/result.json" "${png[@]}" --quiet > /dev/null; fi
   elif [ "${RESUME:-0}" = 1 ] && [ -s "$OUT/$name/result.json" ]; then
     echo "== $name: kept ($OUT/$name/result.json)"
+  elif [ "${RESUME:-0}" = 1 ] && [ -e "$OUT/$name/.running" ]; then
+    echo "== $name: another copy is running it (pid $(cat "$OUT/$name/.running"))"
   else
     echo "== $name: $*"
+    echo $$ > "$OUT/$name/.running"
     { echo "# npm run --silent cli -- sweep $* --out $OUT/$name/result.json ${png[*]} --csv"; echo "# load average before: $(load); started $(date -u +%FT%TZ)"; } > "$OUT/$name/log.txt"
     cli sweep "$@" --out "$OUT/$name/result.json.part" "${png[@]}" --csv --quiet > "$OUT/$name/runs.csv" 2> >(grep -v -e 'Vulkan' -e 'InitializeImpl' -e 'While initializing' -e '^$' -e '^\[webgpu\]' >> "$OUT/$name/log.txt")
     mv "$OUT/$name/result.json.part" "$OUT/$name/result.json"
+    rm -f "$OUT/$name/.running"
     echo "# load average after: $(load); ended $(date -u +%FT%TZ)" >> "$OUT/$name/log.txt"
     cat "$OUT/$name/log.txt"
   fi
@@ -45,12 +52,17 @@ sweep() { # name, then sweep flags; PNG=0 keeps only the data (a part of a merge
 
 merge() { # name, then the parts' directories: one result over their widths and seeds, with figures
   local name=$1; shift
+  local part
+  for part in "$@"; do
+    if [ "$mode" != "--replot" ] && [ ! -s "$OUT/$part/result.json" ]; then echo "== $name: not merged yet ($part is not finished)"; return 0; fi
+  done
   mkdir -p "$OUT/$name"
   if [ "$mode" != "--replot" ]; then helper merge "$OUT" "$name" "$@" | tee "$OUT/$name/log.txt"; fi
   cli sweep --from "$OUT/$name/result.json" --png "$OUT/$name" --csv --quiet > "$OUT/$name/runs.csv" 2> /dev/null
 }
 
 [ "$mode" = "--bench" ] && ONLY=${ONLY:-none}
+E6_ETA_8192=$(node -e 'console.log(Array.from({ length: 8 }, (_, i) => 2 ** (i - 14)).join(","))')
 
 for e in ${ONLY:-e3 e3-wide e4 e5 e6}; do
   case $e in
@@ -61,15 +73,19 @@ for e in ${ONLY:-e3 e3-wide e4 e5 e6}; do
         for n in 64 128 256 512 1024 2048; do PNG=0 sweep "e4-n$n" --preset e4 --n "$n"; parts+=("e4-n$n"); done
         for sd in 1 2 3 4 5; do PNG=0 sweep "e4-n4096-s$sd" --preset e4 --n 4096 --seeds "$sd"; parts+=("e4-n4096-s$sd"); done
         merge e4 "${parts[@]}"
-        helper bands "$OUT" e4 | tee "$OUT/e4/bands.md" ;;
+        if [ -s "$OUT/e4/result.json" ]; then helper bands "$OUT" e4 | tee "$OUT/e4/bands.md"; fi ;;
     e5) sweep e5 --preset e5
         sweep e5-eta0.1 --preset e5 --eta 0.1 ;;
-    e6) # 3 seeds x 6 ratios x 10 etas per width; one part per width and seed above n = 1024
+    e6) # 3 seeds x 6 ratios x 10 etas (2^-13 .. 2^-4) per width; one part per width and seed above n = 1024.
+        # At n = 8192 (the costliest width) eta runs from 2^-14 to 2^-7: widened below, where lambda = 32's
+        # optimum reaches the grid's edge, and cut above, where every run at n = 1024 and 4096 ended at least
+        # 5x above its lambda's best (docs/findings.md, E6). The merged result marks the cut points "not run".
         parts=(e6-n1024)
         PNG=0 sweep e6-n1024 --preset e6 --n 1024
-        for n in 4096 8192; do for sd in 1 2 3; do PNG=0 sweep "e6-n$n-s$sd" --preset e6 --n "$n" --seeds "$sd"; parts+=("e6-n$n-s$sd"); done; done
+        for sd in 1 2 3; do PNG=0 sweep "e6-n4096-s$sd" --preset e6 --n 4096 --seeds "$sd"; parts+=("e6-n4096-s$sd"); done
+        for sd in 1 2 3; do PNG=0 sweep "e6-n8192-s$sd" --preset e6 --n 8192 --seeds "$sd" --eta "$E6_ETA_8192"; parts+=("e6-n8192-s$sd"); done
         merge e6 "${parts[@]}"
-        helper e6-table "$OUT" e6 | tee "$OUT/e6/tables.md" ;;
+        if [ -s "$OUT/e6/result.json" ]; then helper e6-table "$OUT" e6 | tee "$OUT/e6/tables.md"; fi ;;
     none) ;;
     *) echo "unknown experiment $e" >&2; exit 2 ;;
   esac

@@ -1,9 +1,10 @@
 // Helpers of scripts/findings.sh (run with: node --import tsx --import ./scripts/register-wgsl.mjs scripts/findings.ts ...).
 //
-//   merge OUT NAME DIR...  one result from sweeps that differ only in their widths and seeds (OUT/DIR/result.json,
-//                          e.g. one per width, run one after the other so a long run can be resumed): the union
-//                          of the widths and seeds, every (seed, width) from exactly one part; aggregated again
-//                          and written to OUT/NAME/result.json (render it with: cli sweep --from ... --png ...)
+//   merge OUT NAME DIR...  one result from sweeps that differ only in their widths, seeds and learning rates
+//                          (OUT/DIR/result.json, e.g. one per width, run one after the other so a long run can be
+//                          resumed): the union of their axes, every (seed, width) from exactly one part; a learning
+//                          rate a width's part did not run is a run with status 'error' and the message "not run";
+//                          aggregated again and written to OUT/NAME/result.json (render: cli sweep --from ... --png ...)
 //   bands OUT DIR          per init, width and seed of an lr-width result, the best eta and the etas whose final
 //                          test loss is within 1.5x of it: how sharply one seed pins the optimum
 //   e6-table OUT DIR       the E6 rows of a lambda-eta result as markdown tables (train, then test)
@@ -24,28 +25,32 @@ async function merge(out: string, name: string, dirs: string[]): Promise<void> {
   const { reaggregate, describeFits } = await import('../src/experiments/sweep/aggregate.ts');
   const { gridPoints, validateSweepSpec } = await import('../src/experiments/sweep/spec.ts');
   const parts = dirs.map((d) => readResult(out, d));
-  const strip = (r: SweepResult) => JSON.stringify({ ...r.spec, axes: { ...r.spec.axes, n: undefined, seed: undefined }, base: { ...r.spec.base, n: undefined, seed: undefined } });
-  for (const p of parts) if (strip(p) !== strip(parts[0]) || p.metric !== parts[0].metric) throw new Error('merge: the results differ in more than their widths and seeds');
+  const strip = (r: SweepResult) => JSON.stringify({ ...r.spec, axes: { ...r.spec.axes, n: undefined, seed: undefined, eta: undefined }, base: { ...r.spec.base, n: undefined, seed: undefined } });
+  for (const p of parts) if (strip(p) !== strip(parts[0]) || p.metric !== parts[0].metric) throw new Error('merge: the results differ in more than their widths, seeds and learning rates');
   const union = (xs: number[][]) => [...new Set(xs.flat())].sort((a, b) => a - b);
-  const spec = { ...parts[0].spec, axes: { ...parts[0].spec.axes, n: union(parts.map((p) => p.axes.n)), seed: union(parts.map((p) => p.axes.seed)) } };
+  const spec = { ...parts[0].spec, axes: { ...parts[0].spec.axes, n: union(parts.map((p) => p.axes.n)), seed: union(parts.map((p) => p.axes.seed)), eta: union(parts.map((p) => p.axes.eta)) } };
   const check = validateSweepSpec(spec);
   if (!check.ok) throw new Error(`merge: ${check.error}`);
   const key = (p: { seed: number; init: string; n: number; lambda: number; eta: number }) => `${p.seed}|${p.init}|${p.n}|${p.lambda}|${p.eta}`;
   const byPoint = new Map<string, RunSummary>();
+  const problems = new Set<string>(); // (seed, n) pairs some part ran
   for (const part of parts) {
     const own = validateSweepSpec(part.spec);
     if (!own.ok) throw new Error(`merge: ${own.error}`);
     const pts = gridPoints(own.value);
     part.runs.forEach((r, i) => {
+      problems.add(`${pts[i].seed}|${pts[i].n}`);
       const k = key(pts[i]);
       if (byPoint.has(k)) throw new Error(`merge: ${k} is in two parts`);
       byPoint.set(k, r);
     });
   }
-  const runs = gridPoints(check.value).map((p) => {
+  const { queuedSummary } = await import('../src/experiments/sweep/aggregate.ts');
+  const runs = gridPoints(check.value).map((p): RunSummary => {
     const r = byPoint.get(key(p));
-    if (!r) throw new Error(`merge: no part has seed ${p.seed}, n = ${p.n} (the merged grid must be complete)`);
-    return { ...r, index: p.index, point: { seed: p.seed, init: p.init, n: p.n, lambda: p.lambda, eta: p.eta } };
+    if (r) return { ...r, index: p.index, point: { seed: p.seed, init: p.init, n: p.n, lambda: p.lambda, eta: p.eta } };
+    if (!problems.has(`${p.seed}|${p.n}`)) throw new Error(`merge: no part has seed ${p.seed}, n = ${p.n} (the merged grid must be complete)`);
+    return { ...queuedSummary(p), status: 'error', error: 'not run (outside the learning rates run at this width)' };
   });
   const t = parts.map((p) => p.timing).filter((x) => x !== undefined);
   const seconds = t.reduce((a, x) => a + x.seconds, 0);

@@ -111,6 +111,18 @@ describe('E6: best loss over eta per seed, as a ratio to lambda = 1 on the same 
     expect(r.lambdaEta[0].best).toMatchObject({ lambda: 4, eta: 4e-3 });
   });
 
+  it('an optimum next to a learning rate that was not run counts as at the edge', () => {
+    // Width 128 did not run eta = 1.6e-2 (status 'error', as a merged result marks it): lambda = 1's best
+    // there is 4e-3, bounded by nothing on its right.
+    const all = runs(s, loss).map((r) => (r.point.n === 128 && r.point.eta === 1.6e-2 ? { ...r, status: 'error' as const, error: 'not run' } : r));
+    const cut = aggregateSweep(s, all);
+    if (cut.kind !== 'lambda-eta') throw new Error('kind');
+    expect(cut.e6[2].seeds.map((x) => [x.etaTrain, x.trainAtEdge])).toEqual([[4e-3, true], [4e-3, true]]);
+    expect(cut.e6[3].seeds.map((x) => x.trainAtEdge)).toEqual([true, true]); // lambda 4's best, 4e-3, is now next to it too
+    expect(cut.lambdaEta[1].bestPerLambda[0]).toMatchObject({ eta: 4e-3, atEdge: true, etaRefined: null });
+    expect(cut.lambdaEta[1].heatmap.cells[2]).toMatchObject({ status: 'error', value: null });
+  });
+
   it('a lambda whose every run diverged has no best loss and no ratio; without lambda = 1 there are no ratios', () => {
     const div = aggregateSweep(s, runs(s, (p) => (p.lambda === 4 && p.seed === 2 ? null : loss(p))));
     if (div.kind !== 'lambda-eta') throw new Error('kind');

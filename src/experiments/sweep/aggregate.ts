@@ -523,6 +523,14 @@ function heatmap(runs: RunSummary[], ids: number[][][], x: AxisName, xs: number[
   };
 }
 
+/**
+ * Whether the best of a row of runs (at position b of `count`) is at the edge of what was run: the end of
+ * the grid, or next to a point that was not run ('error': refused, failed or left out of this width's grid).
+ */
+function atRunEdge(b: number, count: number, statusAt: (i: number) => SweepRunStatus): boolean {
+  return b === 0 || b === count - 1 || statusAt(b - 1) === 'error' || statusAt(b + 1) === 'error';
+}
+
 /** The best cell of each heatmap row, with a parabolic refinement in (log eta, log loss). */
 function rowOptima(h: Heatmap): OptimumPoint[] {
   const nx = h.x.values.length;
@@ -530,7 +538,7 @@ function rowOptima(h: Heatmap): OptimumPoint[] {
     const row = h.cells.slice(yi * nx, yi * nx + nx);
     const b = row.findIndex((c) => c.rowBest);
     if (b < 0) return { x: yv, eta: null, loss: null, run: null, atEdge: false, etaRefined: null };
-    const atEdge = b === 0 || b === nx - 1;
+    const atEdge = atRunEdge(b, nx, (i) => row[i].status);
     let etaRefined: number | null = null;
     if (!atEdge && row[b - 1].value !== null && row[b + 1].value !== null) {
       const [x0, x1, x2] = [b - 1, b, b + 1].map((i) => Math.log10(h.x.values[i]));
@@ -591,7 +599,8 @@ function e6Rows(s: ResolvedSweep, runs: RunSummary[]): E6Row[] {
     });
     return best as { loss: number; eta: number; at: number } | null;
   };
-  const edge = (b: { at: number } | null) => b !== null && eta.length > 1 && (b.at === 0 || b.at === eta.length - 1);
+  const edge = (b: { at: number } | null, z: number, a: number, w: number, c: number) =>
+    b !== null && eta.length > 1 && atRunEdge(b.at, eta.length, (d) => runs[gridIndex(s, { seed: z, init: a, n: w, lambda: c, eta: d })].status);
   const ratio = (v: number | null, ref: number | null) => (v !== null && ref !== null && ref > 0 ? v / ref : null);
   const range = (xs: Array<number | null>): [number, number] | null => {
     const ok = xs.filter((x): x is number => x !== null);
@@ -607,8 +616,8 @@ function e6Rows(s: ResolvedSweep, runs: RunSummary[]): E6Row[] {
           const test1 = one < 0 ? null : bestOverEta(z, a, b, one, 'finalTestLoss');
           return {
             seed: sd,
-            bestTrainLoss: train?.loss ?? null, etaTrain: train?.eta ?? null, trainAtEdge: edge(train),
-            bestTestLoss: test?.loss ?? null, etaTest: test?.eta ?? null, testAtEdge: edge(test),
+            bestTrainLoss: train?.loss ?? null, etaTrain: train?.eta ?? null, trainAtEdge: edge(train, z, a, b, c),
+            bestTestLoss: test?.loss ?? null, etaTest: test?.eta ?? null, testAtEdge: edge(test, z, a, b, c),
             trainRatio: ratio(train?.loss ?? null, train1?.loss ?? null),
             testRatio: ratio(test?.loss ?? null, test1?.loss ?? null),
           };

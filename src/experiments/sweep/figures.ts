@@ -188,6 +188,9 @@ function heatmapSvg(h: Heatmap, title: string, note?: string): string {
       body += `<rect x="${cx}" y="${cy}" width="${cw}" height="${ch}" fill="${fill}"/>`;
       const light = t(c.value) > 0.6;
       body += `<text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="${cw < 50 ? 9 : 10}" fill="${light ? '#000' : '#fff'}">${fmtTick(Number(c.value.toPrecision(2)))}</text>`;
+    } else if (c.status === 'error' || c.status === 'queued') {
+      // Not run (left out of this width's grid, refused or failed) or not finished: no cross.
+      body += `<rect x="${cx}" y="${cy}" width="${cw}" height="${ch}" fill="#f3f3f3"/><text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="9" fill="#777">${c.status === 'error' ? 'not run' : 'queued'}</text>`;
     } else {
       body += `<rect x="${cx}" y="${cy}" width="${cw}" height="${ch}" fill="#ddd"/><path d="M${cx + 4} ${cy + 4}L${cx + cw - 4} ${cy + ch - 4}M${cx + cw - 4} ${cy + 4}L${cx + 4} ${cy + ch - 4}" stroke="#999" stroke-width="1.2"/>`;
       if (c.status === 'diverged') body += `<text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="9" fill="#333" stroke="#ddd" stroke-width="3" paint-order="stroke">div@${c.divergedAt}${c.runs.length > 1 ? ` ${c.seedsDiverged}/${c.runs.length}` : ''}</text>`;

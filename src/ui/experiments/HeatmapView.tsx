@@ -27,7 +27,7 @@ function cellText(h: Heatmap, c: HeatCell, run: RunSummary | undefined): string 
   const seeds = c.runs.length;
   if (c.status === 'queued' || run === undefined) return 'not run yet';
   if (c.status === 'diverged') return seeds > 1 ? `diverged with ${c.seedsDiverged} of ${seeds} seeds (the first at step ${c.divergedAt})` : `diverged at step ${c.divergedAt}`;
-  if (c.status !== 'done' || c.value === null) return `failed: ${run.error ?? c.status}`;
+  if (c.status !== 'done' || c.value === null) return run.error ?? `failed (${c.status})`;
   const best = c.rowBest ? ' (best of the row)' : '';
   if (seeds > 1) return `${h.value.label} ${fmt(c.value, 4)}, geometric mean of ${c.seeds} of ${seeds} seeds (${fmt(c.range![0], 3)} – ${fmt(c.range![1], 3)})${best}`;
   return `${h.value.label} ${fmt(c.value, 4)}; final train ${fmt(run.finalLoss, 4)}, test ${fmt(run.finalTestLoss, 4)}; max ‖Z_A‖ ${fmt(run.maxZA, 3)}, ‖Z_B‖ ${fmt(run.maxZB, 3)}${best}`;
