@@ -68,6 +68,19 @@ describe('seed aggregation', () => {
     expect(f.count).toBe(3);
   });
 
+  it('the slope of the seeds\' mean gets a jackknife error bar (leave one seed out)', () => {
+    const j = v.fitJackknife!;
+    expect(j.slope).toBe(v.fitRefined!.slope);
+    expect(j.leaveOneOut).toHaveLength(3);
+    const xs = j.leaveOneOut as number[];
+    const m = (xs[0] + xs[1] + xs[2]) / 3;
+    expect(j.stderr).toBeCloseTo(Math.sqrt((2 / 3) * xs.reduce((a, x) => a + (x - m) ** 2, 0)), 12);
+    // Leaving out the flat seed (slope 0) steepens the mean's slope; leaving out the steepest flattens it.
+    expect(xs[0]).toBeLessThan(xs[2]);
+    const two = aggregateSweep(resolve({ ...s.spec, axes: { ...s.spec.axes, seed: [11, 12] } }), all.slice(0, 42));
+    expect(two.kind === 'lr-width' && two.lrWidth[0].fitJackknife).toBeNull();
+  });
+
   it('another metric ranks by another field (reaggregate of a saved result)', () => {
     const byTrain = reaggregate(JSON.parse(JSON.stringify(r)), { metric: 'finalLoss' });
     if (byTrain.kind !== 'lr-width') throw new Error('kind');

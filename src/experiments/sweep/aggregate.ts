@@ -359,6 +359,8 @@ export interface LrWidthInitView {
   fitRefined: LogLogFit | null;
   /** With several seeds: the slope of each seed's refined optima, their mean and standard error. */
   seedFits: SeedFits | null;
+  /** With 3 seeds or more: fitRefined's slope with its jackknife (leave one seed out) standard error. */
+  fitJackknife: JackknifeFit | null;
   /** n^-1 and n^-1/2, through the optima's geometric mean. */
   references: RefLine[];
 }
@@ -568,7 +570,29 @@ function etaRows(s: ResolvedSweep, runs: RunSummary[], id: (z: number, yi: numbe
       o.perSeed = perSeed.map(({ seed, optima }) => ({ seed, eta: optima[yi].eta, loss: optima[yi].loss, atEdge: optima[yi].atEdge, etaRefined: optima[yi].etaRefined }));
     });
   }
-  return { heatmap: h, optimum };
+  /** The rows' optima over the seeds' mean without seed `z` (for the jackknife). */
+  const withoutSeed = (z: number) => rowOptima(heatmap(runs, grid(seeds.map((_, i) => i).filter((i) => i !== z)), 'eta', eta, y, ys, metric));
+  return { heatmap: h, optimum, withoutSeed };
+}
+
+/**
+ * Jackknife over seeds of the slope fitted to the seeds' mean (refined optima): the slope with each seed
+ * left out in turn gives the standard error of the full-sample slope, the seed-to-seed uncertainty of
+ * that estimate (the regression's own error bar ignores it). Needs 3 seeds or more.
+ */
+export interface JackknifeFit {
+  slope: number;
+  stderr: number;
+  /** The slope with each seed left out. */
+  leaveOneOut: Array<number | null>;
+}
+
+function jackknife(full: LogLogFit | null, leaveOneOut: Array<number | null>): JackknifeFit | null {
+  const ok = leaveOneOut.filter((x): x is number => x !== null);
+  if (!full || ok.length < 3 || ok.length !== leaveOneOut.length) return null;
+  const k = ok.length;
+  const mean = ok.reduce((a, x) => a + x, 0) / k;
+  return { slope: full.slope, stderr: Math.sqrt(((k - 1) / k) * ok.reduce((a, x) => a + (x - mean) ** 2, 0)), leaveOneOut };
 }
 
 /** Per seed, the log-log slope of `y(seed, point)` against x; their mean and standard error. */
@@ -687,14 +711,17 @@ export function aggregateSweep(s: ResolvedSweep, summaries: ReadonlyArray<RunSum
   const kind: SweepKind = s.kind;
   if (kind === 'lr-width') {
     const lrWidth = init.map((scheme, a): LrWidthInitView => {
-      const { heatmap: h, optimum } = etaRows(s, runs, (z, b, d) => id(z, a, b, 0, d), 'n', n, metric);
+      const { heatmap: h, optimum, withoutSeed } = etaRows(s, runs, (z, b, d) => id(z, a, b, 0, d), 'n', n, metric);
       const pts = optimum.map((o) => ({ x: o.x, y: o.eta }));
+      const refinedFit = (os: OptimumPoint[]) => fitLogLog(os.map((o) => ({ x: o.x, y: o.etaRefined ?? o.eta })));
+      const fitRefined = refinedFit(optimum);
       return {
         init: scheme,
         heatmap: h,
         optimum,
         fit: fitLogLog(pts),
-        fitRefined: fitLogLog(optimum.map((o) => ({ x: o.x, y: o.etaRefined ?? o.eta }))),
+        fitRefined,
+        fitJackknife: seed.length >= 3 ? jackknife(fitRefined, seed.map((_, z) => refinedFit(withoutSeed(z))?.slope ?? null)) : null,
         seedFits: seedFits(seed, n, (z, b) => {
           const o = optimum[b].perSeed?.[z];
           return o ? (o.etaRefined ?? o.eta) : null;
@@ -767,7 +794,7 @@ export function describeFits(r: SweepResult): string[] {
   const seeds = r.axes.seed.length > 1 ? ` [${r.axes.seed.length} seeds]` : '';
   if (r.kind === 'lr-width') {
     return r.lrWidth.flatMap((v) => [
-      `Init[${v.init}] optimal eta vs n${seeds}: slope ${fitText(v.fit)}; refined ${fitText(v.fitRefined)}${seedFitText(v.seedFits)}; optima ${v.optimum.map((o) => `n=${o.x}:${o.eta === null ? 'all diverged' : o.eta.toPrecision(3) + (o.atEdge ? '(edge)' : '')}`).join(' ')}`,
+      `Init[${v.init}] optimal eta vs n${seeds}: slope ${fitText(v.fit)}; refined ${fitText(v.fitRefined)}${v.fitJackknife ? `; jackknife over seeds ${v.fitJackknife.slope.toFixed(3)} ± ${v.fitJackknife.stderr.toFixed(3)}` : ''}${seedFitText(v.seedFits)}; optima ${v.optimum.map((o) => `n=${o.x}:${o.eta === null ? 'all diverged' : o.eta.toPrecision(3) + (o.atEdge ? '(edge)' : '')}`).join(' ')}`,
     ]);
   }
   if (r.kind === 'lambda-eta') {

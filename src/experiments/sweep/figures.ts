@@ -299,7 +299,7 @@ export function sweepFigures(r: SweepResult): Figure[] {
     out.push({
       name: 'lr-width-optimal-eta',
       title: 'Optimal learning rate against width',
-      svg: logLogChart({ title: 'Optimal learning rate against width', xLabel: 'width n', yLabel: `η with the lowest ${r.lrWidth[0]?.heatmap.value.label ?? 'loss'}`, series, refs, xTicks: r.axes.n, note: `${seedsText(r)}. Refined η*: a parabola in log η through the best grid η and its neighbours; hollow circle: optimum at the edge of the grid` }),
+      svg: logLogChart({ title: 'Optimal learning rate against width', xLabel: 'width n', yLabel: `η with the lowest ${r.lrWidth[0]?.heatmap.value.label ?? 'loss'}`, series, refs, xTicks: r.axes.n, note: `${seedsText(r)}${r.lrWidth.some((v) => v.fitJackknife) ? ` (fit ± jackknife over seeds: ${r.lrWidth.map((v) => (v.fitJackknife ? `Init[${v.init}] ${f3(v.fitJackknife.slope)} ± ${f3(v.fitJackknife.stderr)}` : '')).filter(Boolean).join(', ')})` : ''}. Refined η*: a parabola in log η through the best grid η and its neighbours; hollow circle: optimum at the edge of the grid` }),
     });
   } else if (r.kind === 'lambda-eta') {
     const oneWidth = r.axes.n.length === 1;

@@ -181,7 +181,8 @@ function LrWidthViews({ r, finished }: { r: Extract<SweepResult, { kind: 'lr-wid
     const edges = v.optimum.filter((o) => o.atEdge).length;
     const sf = v.seedFits;
     const perSeed = sf ? `; seed by seed ${sf.mean.toFixed(2)}${sf.stderr !== null ? ` ± ${sf.stderr.toFixed(2)}` : ''} (mean ± standard error of ${sf.count} seeds)` : '';
-    fits.push(`Init[${v.init}]: fitted slope of η* against n ${fitText(v.fitRefined)} refined, ${fitText(v.fit)} on the grid${perSeed}${edges ? ` — ${edges} of ${v.optimum.length} optima at the edge of the η grid` : ''}`);
+    const jack = v.fitJackknife ? `; ± ${v.fitJackknife.stderr.toFixed(2)} over seeds (jackknife)` : '';
+    fits.push(`Init[${v.init}]: fitted slope of η* against n ${fitText(v.fitRefined)} refined${jack}, ${fitText(v.fit)} on the grid${perSeed}${edges ? ` — ${edges} of ${v.optimum.length} optima at the edge of the η grid` : ''}`);
   }
   const ref = [...r.lrWidth].reverse().find((v) => v.references.length)?.references ?? [];
   ref.forEach((l, i) => series.push({ name: `ref ${l.label}`, color: i ? '#9aa5b4' : '#5f6b7a', points: linePoints(l, ns), dash: '6 4', guide: true }));
