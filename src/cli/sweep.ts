@@ -7,12 +7,13 @@
 //   npm run --silent cli -- sweep --link 'sweep=1&kind=width-scaling&x.n=128,256&...'
 //   npm run --silent cli -- sweep --from result.json --png docs/figures     (re-plot, no training; a bundle or a SweepResult)
 //
-// Axis flags take a comma list (a,b,c) or a log range (from:to:count). Flags named after an axis the
-// kind does not sweep (e.g. --eta for width-scaling) are ordinary settings, like every other
-// experiment flag (--steps, --n-train, --seed, ...).
+// Axis flags take a comma list (a,b,c) or a log range (from:to:count); seeds (--seed or --seeds) a list
+// or a range 1..5. Flags named after an axis the kind does not sweep (e.g. --eta for width-scaling) are
+// ordinary settings, like every other experiment flag (--steps, --n-train, ...). --metric chooses what
+// the heatmaps and optima rank by (final-train, final-test, best-train, best-test).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { aggregateSweep, describeFits, parseSweepResult, sweepToCsv, type SweepResult } from '../experiments/sweep/aggregate.ts';
+import { aggregateSweep, describeFits, parseSweepResult, sweepToCsv, type SweepMetric, type SweepResult } from '../experiments/sweep/aggregate.ts';
 import { sweepFigures } from '../experiments/sweep/figures.ts';
 import { runSweep } from '../experiments/sweep/runner.ts';
 import { AXIS_NAMES, decodeSweepLink, encodeSweepLink, gridPoints, KIND_AXES, MAX_SWEEP_RUNS, parseAxisText, pointConfig, SWEEP_KINDS, SWEEP_PRESETS, validateSweepSpec, type AxisName, type ResolvedSweep, type SweepKind } from '../experiments/sweep/spec.ts';
@@ -27,6 +28,9 @@ import { looksLikeBundle, readBundleBytes, readFileBytes, writeBundleFile } from
 import { assertNoGpuErrors, openGpu, refuse } from './gpu.ts';
 import { tolerateUncaught } from './errors.ts';
 import { keepElsewhere, makeOutputDir, readJsonFile, writeOutput } from './paths.ts';
+
+/** --metric's words for the summary fields heatmaps and optima rank by. */
+const METRIC_FLAG: Record<string, SweepMetric> = { 'final-train': 'finalLoss', 'final-test': 'finalTestLoss', 'best-train': 'bestLoss', 'best-test': 'bestTestLoss' };
 
 const SWEEP_FLAGS: OptionSpecs = {
   kind: { kind: 'enum', options: SWEEP_KINDS },
@@ -46,9 +50,10 @@ const SWEEP_FLAGS: OptionSpecs = {
   quiet: true,
   'print-link': true,
   'memory-budget-mib': false,
+  metric: { kind: 'enum', options: Object.keys(METRIC_FLAG) },
 };
-/** What --from (re-plot or re-print a saved result) accepts: output flags only. */
-const FROM_FLAGS = ['from', 'json', 'csv', 'png', 'out', 'quiet'];
+/** What --from (re-plot or re-print a saved result) accepts: output flags and the metric. */
+const FROM_FLAGS = ['from', 'json', 'csv', 'png', 'out', 'quiet', 'metric'];
 
 /** Build the (unvalidated) spec from the flags: a starting point (preset, file, link or kind), then overrides. */
 export function specFromArgs(argv: string[]): { spec: Record<string, unknown>; options: Map<string, string | true> } {
@@ -79,7 +84,11 @@ export function specFromArgs(argv: string[]): { spec: Record<string, unknown>; o
     if (!r.ok) throw new UsageError(`--link: ${r.error}`);
     spec = structuredClone(r.value.spec) as unknown as Record<string, unknown>;
     spec.base = { ...r.value.base };
-    for (const a of [...KIND_AXES[r.value.kind].required, ...KIND_AXES[r.value.kind].optional]) delete (spec.base as Record<string, unknown>)[a];
+    const axes = spec.axes as Record<string, unknown>;
+    for (const a of [...KIND_AXES[r.value.kind].required, ...KIND_AXES[r.value.kind].optional]) {
+      delete (spec.base as Record<string, unknown>)[a];
+      axes[a] ??= r.value.axes[a]; // an axis the link gave as a setting (an older link's seed)
+    }
   } else {
     spec = { version: 1, axes: {} };
   }
@@ -100,14 +109,14 @@ export function specFromArgs(argv: string[]): { spec: Record<string, unknown>; o
   const givenAxes = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(argv[i]);
-    const name = m?.[1];
-    if (name && (axisFlags as string[]).includes(name)) {
-      if (givenAxes.has(name)) throw new UsageError(`--${name} is given twice`);
+    const name = m?.[1] === 'seeds' ? 'seed' : m?.[1];
+    if (m && name && (axisFlags as string[]).includes(name)) {
+      if (givenAxes.has(name)) throw new UsageError(`--${m[1]} is given twice${m[1] !== name ? ` (or with --${name})` : ''}`);
       givenAxes.add(name);
       const v = m[2] ?? argv[++i];
-      if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
+      if (v === undefined || v === '') throw new UsageError(`--${m[1]} needs a value`);
       const r = parseAxisText(name as AxisName, v);
-      if (!r.ok) throw new UsageError(`--${name}: ${r.error}`);
+      if (!r.ok) throw new UsageError(`--${m[1]}: ${r.error}`);
       if (typeof axes !== 'object' || axes === null || Array.isArray(axes)) throw new UsageError('the spec\'s axes must be an object');
       (axes as Record<string, unknown>)[name] = r.value;
     } else {
@@ -151,9 +160,11 @@ export async function sweepCommand(argv: string[]): Promise<string> {
   if (options.has('json') && options.has('csv')) throw new UsageError('give --json or --csv, not both');
   const png = textOption(options, 'png');
   const chromium = png !== undefined ? chromiumPath() : undefined;
+  const metricWord = textOption(options, 'metric');
+  const metric = metricWord === undefined ? undefined : METRIC_FLAG[metricWord];
   let result: SweepResult;
   if (rawSpec === null) {
-    result = await loadSweepResult(options.get('from') as string);
+    result = await loadSweepResult(options.get('from') as string, metric);
   } else {
     const checked = validateSweepSpec(rawSpec);
     if (!checked.ok) throw new UsageError(checked.error);
@@ -169,6 +180,7 @@ export async function sweepCommand(argv: string[]): Promise<string> {
       engine,
       maxBatch,
       memoryBudget: Math.min(gpu.budget, gpu.ctx.isSoftware ? 512 * 2 ** 20 : 2 * 2 ** 30),
+      metric,
       onProgress: quiet ? undefined : (p) => process.stderr.write(`\r${p.runsDone}/${p.runsTotal} runs, ${p.seconds.toFixed(0)} s`),
     });
     if (!quiet) process.stderr.write('\n');
@@ -226,18 +238,19 @@ export function sweepBundle(result: SweepResult): Bundle {
 }
 
 /** A sweep result from a file: a result bundle (`--out`) or a SweepResult JSON (older --out files, findings). */
-export async function loadSweepResult(path: string): Promise<SweepResult> {
+export async function loadSweepResult(path: string, metric?: SweepMetric): Promise<SweepResult> {
   const bytes = readFileBytes(path);
-  if (!looksLikeBundle(bytes)) return loadResult(path);
+  if (!looksLikeBundle(bytes)) return loadResult(path, metric);
   const b = await readBundleBytes(path, bytes);
   if (b.kind !== 'sweep') throw new UsageError(`--from ${quote(path, 80)} holds ${b.kind}, not a sweep`);
   const { resolved, runs, timing } = checkSweep(b.sweep, 'sweep');
   const byIndex = new Map(runs.map((r) => [r.index, r]));
-  return aggregateSweep(resolved, gridPoints(resolved).map((p) => byIndex.get(p.index)), timing ?? undefined);
+  return aggregateSweep(resolved, gridPoints(resolved).map((p) => byIndex.get(p.index)), timing ?? undefined, { metric });
 }
 
-function loadResult(path: string): SweepResult {
-  const r = parseSweepResult(readJsonFile('--from', path));
+/** A saved SweepResult, aggregated again from its runs (this version's views; `metric` if given, else its own). */
+function loadResult(path: string, metric?: SweepMetric): SweepResult {
+  const r = parseSweepResult(readJsonFile('--from', path), { metric });
   if (!r.ok) throw new UsageError(`--from ${quote(path, 80)}: ${r.error}`);
   return r.value;
 }
@@ -278,4 +291,4 @@ export async function writeFigures(result: SweepResult, dir: string, prefix = ''
   return paths;
 }
 
-export const SWEEP_SUMMARY = `run a sweep (--kind ${SWEEP_KINDS.join('|')} or --preset ${Object.keys(SWEEP_PRESETS).join('|')}; axes ${AXIS_NAMES.map((a) => `--${a}`).join(' ')} as a,b,c or from:to:count); prints the SweepResult JSON (--csv: one row per run; --out FILE: a result bundle, .gz to gzip; --png DIR, --from BUNDLE|RESULT.json, --engine batched|sequential)`;
+export const SWEEP_SUMMARY = `run a sweep (--kind ${SWEEP_KINDS.join('|')} or --preset ${Object.keys(SWEEP_PRESETS).join('|')}; axes ${AXIS_NAMES.map((a) => `--${a}`).join(' ')} as a,b,c or from:to:count, --seeds 1,2,3 or 1..5); prints the SweepResult JSON (--csv: one row per run; --metric ${Object.keys(METRIC_FLAG).join('|')}; --out FILE: a result bundle, .gz to gzip; --png DIR, --from BUNDLE|RESULT.json, --engine batched|sequential)`;

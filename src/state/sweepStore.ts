@@ -3,7 +3,8 @@
 // of the sweep that runs or ran (runs finished so far, progress, the aggregated result).
 import { create } from 'zustand';
 import type { Checked } from '../experiments/toy/config.ts';
-import type { RunSummary, SweepResult } from '../experiments/sweep/aggregate.ts';
+import type { RunSummary, SweepMetric, SweepResult } from '../experiments/sweep/aggregate.ts';
+import { defaultToyConfig } from '../experiments/toy/config.ts';
 import { axisText, gridSize, KIND_AXES, parseAxisText, SWEEP_PRESETS, validateSweepSpec, type AxisName, type ResolvedSweep, type SweepKind, type SweepSpec } from '../experiments/sweep/spec.ts';
 
 export type SweepPresetId = keyof typeof SWEEP_PRESETS;
@@ -51,10 +52,16 @@ export interface SweepState {
   result: SweepResult | null;
   /** The history record of the sweep shown (being recorded, or restored); null when none. */
   recordId: string | null;
+  /** What the heatmaps and optima rank by; null: the kind's default (aggregate.ts defaultMetric). */
+  metric: SweepMetric | null;
   set(patch: Partial<Omit<SweepState, 'set'>>): void;
 }
 
-/** What a software adapter (SwiftShader) finishes in about a minute: widths up to 512, few steps. */
+/**
+ * What a software adapter (SwiftShader) finishes in a minute or two: widths up to 512, few steps, at
+ * most 7 learning rates (every other point of a longer list: a factor-4 grid from a factor-2 one), 5
+ * ratios and 2 seeds (still a spread, never a single draw).
+ */
 export function scaleForAdapter(spec: SweepSpec, software: boolean): SweepSpec {
   if (!software) return spec;
   const out: SweepSpec = structuredClone(spec);
@@ -64,10 +71,12 @@ export function scaleForAdapter(spec: SweepSpec, software: boolean): SweepSpec {
   if (base.n !== undefined && base.n > 256) base.n = 256;
   if (Array.isArray(out.axes.n)) {
     const n = out.axes.n.filter((v) => v <= 512);
-    out.axes.n = n.length >= 2 ? n : out.axes.n.slice(0, 2);
+    out.axes.n = n.length >= 2 || (n.length === 1 && out.kind === 'lambda-eta') ? n : n.length ? out.axes.n.slice(0, 2) : [512];
   }
   if (out.axes.eta && !Array.isArray(out.axes.eta) && out.axes.eta.count > 7) out.axes.eta = { ...out.axes.eta, count: 7 };
+  if (Array.isArray(out.axes.eta) && out.axes.eta.length > 7) out.axes.eta = out.axes.eta.filter((_, i) => i % 2 === 0).slice(0, 7);
   if (Array.isArray(out.axes.lambda) && out.axes.lambda.length > 5) out.axes.lambda = out.axes.lambda.slice(0, 5);
+  if (out.axes.seed && out.axes.seed.length > 2) out.axes.seed = out.axes.seed.slice(0, 2);
   out.base = base;
   return out;
 }
@@ -76,13 +85,19 @@ export function scaleForAdapter(spec: SweepSpec, software: boolean): SweepSpec {
 export function formFromSpec(spec: SweepSpec, preset: SweepForm['preset']): SweepForm {
   const allowed = [...KIND_AXES[spec.kind].required, ...KIND_AXES[spec.kind].optional];
   const axes: SweepForm['axes'] = {};
+  const given = (spec.base ?? {}) as Record<string, unknown>;
+  const defaults = defaultToyConfig();
   for (const a of allowed) {
     const v = spec.axes[a];
-    axes[a] = v === undefined ? (a === 'init' ? (spec.kind === 'lambda-eta' ? 'A' : 'A,B') : '') : axisText(v);
+    // An optional axis left to one setting (the seed; a lambda-eta width) shows that setting.
+    if (v !== undefined) axes[a] = axisText(v);
+    else if (given[a] !== undefined) axes[a] = String(given[a]);
+    else axes[a] = a === 'init' ? (spec.kind === 'lambda-eta' ? 'A' : 'A,B') : a === 'seed' ? String(defaults.seed) : a === 'n' ? String(defaults.n) : '';
   }
   const base: SweepForm['base'] = {};
   const extraBase: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(spec.base ?? {})) {
+    if ((allowed as string[]).includes(k)) continue;
     if ((BASE_FIELDS as readonly string[]).includes(k)) base[k as BaseField] = String(v);
     else extraBase[k] = v;
   }
@@ -92,7 +107,7 @@ export function formFromSpec(spec: SweepSpec, preset: SweepForm['preset']): Swee
 /** The fields the form shows for a kind: its axes, then the shared settings that are not axes. */
 export function formFields(kind: SweepKind): { axes: AxisName[]; base: BaseField[] } {
   const allowed = [...KIND_AXES[kind].required, ...KIND_AXES[kind].optional];
-  const order: AxisName[] = ['init', 'n', 'lambda', 'eta'];
+  const order: AxisName[] = ['init', 'n', 'lambda', 'eta', 'seed'];
   return { axes: order.filter((a) => allowed.includes(a)), base: BASE_FIELDS.filter((b) => !(allowed as string[]).includes(b)) };
 }
 
@@ -143,6 +158,7 @@ export const useSweepStore = create<SweepState>()((set) => ({
   seconds: 0,
   result: null,
   recordId: null,
+  metric: null,
   set: (patch) => set(patch),
 }));
 
@@ -170,6 +186,7 @@ export function editBase(b: BaseField, text: string): void {
 
 export function choosePreset(id: SweepPresetId, software: boolean): void {
   setForm(formFromSpec(scaleForAdapter(SWEEP_PRESETS[id], software), id));
+  useSweepStore.getState().set({ metric: null }); // back to the experiment's own default (E6: the training loss)
 }
 
 /** Runs in the validated grid (0 when invalid). */

@@ -11,7 +11,7 @@ const resolve = (spec: SweepSpec): ResolvedSweep => {
   return r.value;
 };
 const row = (step: number, loss: number, extra: Partial<SweepStepRow> = {}): SweepStepRow => ({ step, loss, zA: 1, zB: 0.1 * step, normA: 0, normB: 0, normSBA: 0, ...extra });
-const P: GridPoint = { index: 0, init: 'A', n: 64, lambda: 1, eta: 0.01, at: { init: 0, n: 0, lambda: 0, eta: 0 } };
+const P: GridPoint = { index: 0, seed: 1, init: 'A', n: 64, lambda: 1, eta: 0.01, at: { seed: 0, init: 0, n: 0, lambda: 0, eta: 0 } };
 
 describe('RunAccumulator', () => {
   it('summarises a finished run: final/best losses, threshold time, max norms, one-step ||Z_B||', () => {
@@ -138,7 +138,7 @@ describe('aggregateSweep', () => {
   it('lambda-eta: heatmap over lambda x eta and the best loss per lambda', () => {
     const s = resolve({ version: 1, kind: 'lambda-eta', base: { n: 128 }, axes: { lambda: [1, 4, 16], eta: [1e-3, 1e-2, 1e-1] } });
     const runs = summaries(s, (p) => ({ test: p.lambda * p.eta >= 1 ? null : 1 / p.lambda + p.eta }));
-    const r = aggregateSweep(s, runs);
+    const r = aggregateSweep(s, runs, undefined, { metric: 'finalTestLoss' });
     if (r.kind !== 'lambda-eta') throw new Error('kind');
     const v = r.lambdaEta[0];
     expect(v).toMatchObject({ init: 'A', n: 128 });
@@ -181,8 +181,8 @@ describe('aggregateSweep', () => {
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(r)));
     const csv = sweepToCsv(r).split('\n');
     expect(csv).toHaveLength(9);
-    expect(csv[0].split(',').slice(0, 6)).toEqual(['index', 'init', 'n', 'lambda', 'eta', 'status']);
-    expect(csv[2].split(',').slice(0, 7)).toEqual(['1', 'A', '64', '1', '1', 'diverged', '3']);
+    expect(csv[0].split(',').slice(0, 7)).toEqual(['index', 'init', 'n', 'lambda', 'eta', 'seed', 'status']);
+    expect(csv[2].split(',').slice(0, 8)).toEqual(['1', 'A', '64', '1', '1', '1', 'diverged', '3']);
   });
 
   it('figures: every kind renders SVG (names are stable file stems)', () => {

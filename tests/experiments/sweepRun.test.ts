@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultToyConfig } from '../../src/experiments/toy/config.ts';
 import type { RunSummary, SweepResult } from '../../src/experiments/sweep/aggregate.ts';
+import { batchFitError, bytesPerRun, maxRunsPerBatch } from '../../src/experiments/sweep/batchTrainer.ts';
 import { planBatches, runSweep } from '../../src/experiments/sweep/runner.ts';
 import { validateSweepSpec, type SweepSpec } from '../../src/experiments/sweep/spec.ts';
 import { testHost } from '../gpu.ts';
@@ -108,6 +109,24 @@ describe('sweep end to end (SwiftShader)', () => {
         }
       }
     }
+  });
+
+  it('a width whose batch does not fit the memory budget is refused with a message; the others run', async () => {
+    const spec: SweepSpec = { version: 1, kind: 'width-scaling', base: { steps: 2, nTrain: 40, nTest: 8 }, axes: { seed: [1, 2], init: ['A'], n: [32, 2048] } };
+    const r = validateSweepSpec(spec);
+    if (!r.ok) throw new Error(r.error);
+    // 2048 x 2048 (W0) alone is 16 MiB: a 4 MiB budget fits n = 32 and refuses n = 2048 before building anything.
+    const budget = 4 * 2 ** 20;
+    expect(batchFitError({ ...r.value.base, n: 32 }, budget)).toBeNull();
+    expect(batchFitError({ ...r.value.base, n: 2048 }, budget)).toMatch(/^n = 2048 with 40 training examples needs \d+ MiB of GPU memory for one batch .*more than the 4 MiB budget$/);
+    const res = await runSweep(testHost(), spec, { memoryBudget: budget });
+    expect(res.runs.map((x) => [x.point.seed, x.point.n, x.status])).toEqual([[1, 32, 'done'], [1, 2048, 'error'], [2, 32, 'done'], [2, 2048, 'error']]);
+    expect(res.runs[1].error).toMatch(/more than the 4 MiB budget/);
+    expect(res.timing!.batches).toBe(2);
+    // A batch holds O((m + n) r) floats per run (no stored m x n pre-activations): hundreds of runs fit at n = 8192.
+    const wide = { ...defaultToyConfig(), n: 8192 };
+    expect(bytesPerRun(wide)).toBeLessThan(2 * 2 ** 20);
+    expect(maxRunsPerBatch({ limits: { maxStorageBufferBindingSize: 2 ** 30 } as GPUSupportedLimits }, wide, 512 * 2 ** 20)).toBeGreaterThan(100);
   });
 
   it('plans one batch per shape, split by the size limit', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultToyConfig } from '../../src/experiments/toy/config.ts';
 import {
-  axisValues, decodeSweepLink, encodeSweepLink, gridPoints, gridSize, logGrid, parseAxisText, pointConfig, SWEEP_PRESETS, validateSweepSpec,
+  axisValues, decodeSweepLink, encodeSweepLink, gridIndex, gridPoints, gridSize, logGrid, parseAxisText, pointConfig, SWEEP_PRESETS, validateSweepSpec,
   type ResolvedSweep, type SweepSpec,
 } from '../../src/experiments/sweep/spec.ts';
 import { batchKey } from '../../src/experiments/sweep/batchTrainer.ts';
@@ -49,9 +49,9 @@ describe('grid construction', () => {
 
   it('defaults per kind: lr-width and width-scaling sweep both inits, lambda-eta takes base init A', () => {
     expect(ok({ version: 1, kind: 'lr-width', axes: { n: [64], eta: [1e-3] } }).axes.init).toEqual(['A', 'B']);
-    expect(ok({ version: 1, kind: 'width-scaling', axes: { n: [64, 128] } }).axes).toEqual({ init: ['A', 'B'], n: [64, 128], lambda: [1], eta: [1e-3] });
-    const le = ok({ version: 1, kind: 'lambda-eta', base: { n: 256 }, axes: { lambda: [1, 16], eta: [1e-3, 1e-2] } });
-    expect(le.axes).toEqual({ init: ['A'], n: [256], lambda: [1, 16], eta: [1e-3, 1e-2] });
+    expect(ok({ version: 1, kind: 'width-scaling', axes: { n: [64, 128] } }).axes).toEqual({ seed: [1], init: ['A', 'B'], n: [64, 128], lambda: [1], eta: [1e-3] });
+    const le = ok({ version: 1, kind: 'lambda-eta', base: { n: 256, seed: 7 }, axes: { lambda: [1, 16], eta: [1e-3, 1e-2] } });
+    expect(le.axes).toEqual({ seed: [7], init: ['A'], n: [256], lambda: [1, 16], eta: [1e-3, 1e-2] });
     expect(gridPoints(le).map((p) => [p.lambda, p.eta])).toEqual([[1, 1e-3], [1, 1e-2], [16, 1e-3], [16, 1e-2]]);
     expect(ok({ version: 1, kind: 'width-scaling', axes: { n: [64] } }).curves).toBe(true);
     expect(ok(lrWidth).curves).toBe(false);
@@ -65,9 +65,37 @@ describe('grid construction', () => {
     expect(keys[0]).not.toBe(keys[3]);
   });
 
+  it('seeds: the slowest axis, a separate problem (batch) each; gridIndex inverts gridPoints', () => {
+    const s = ok({ ...lrWidth, axes: { ...lrWidth.axes, seed: [3, 1] } });
+    const pts = gridPoints(s);
+    expect(gridSize(s)).toBe(24);
+    expect(pts.slice(0, 12).every((p) => p.seed === 3)).toBe(true);
+    expect(pts[12]).toMatchObject({ seed: 1, init: 'A', n: 64, eta: 1e-3, at: { seed: 1, init: 0, n: 0, lambda: 0, eta: 0 } });
+    for (const p of pts) expect(gridIndex(s, p.at)).toBe(p.index);
+    expect(pointConfig(s, pts[12]).seed).toBe(1);
+    const keys = pts.map((p) => batchKey(pointConfig(s, p)));
+    expect(new Set(keys).size).toBe(4); // 2 seeds x 2 widths
+    expect(keys[0]).not.toBe(keys[12]);
+    // A single seed given as a setting (older specs and links) is the seed axis.
+    expect(ok({ ...lrWidth, base: { seed: 9 } }).axes.seed).toEqual([9]);
+  });
+
+  it('lambda-eta sweeps widths too (E6 per width), or takes one width from base', () => {
+    const s = ok({ version: 1, kind: 'lambda-eta', axes: { n: [64, 128], lambda: [1, 4], eta: [1e-3, 1e-2] } });
+    expect(s.axes.n).toEqual([64, 128]);
+    expect(gridPoints(s).map((p) => [p.n, p.lambda, p.eta])).toEqual([
+      [64, 1, 1e-3], [64, 1, 1e-2], [64, 4, 1e-3], [64, 4, 1e-2], [128, 1, 1e-3], [128, 1, 1e-2], [128, 4, 1e-3], [128, 4, 1e-2],
+    ]);
+    expect(err({ version: 1, kind: 'lambda-eta', base: { n: 64 }, axes: { n: [64, 128], lambda: [1], eta: [1e-3] } })).toMatch(/base\.n: n is an axis of lambda-eta sweeps; give it in axes\.n/);
+  });
+
   it('every preset is valid', () => {
     for (const [name, spec] of Object.entries(SWEEP_PRESETS)) expect(validateSweepSpec(spec), name).toMatchObject({ ok: true });
-    expect(gridSize(ok(SWEEP_PRESETS.e4))).toBe(90);
+    expect(gridSize(ok(SWEEP_PRESETS.e4))).toBe(5 * 2 * 7 * 13);
+    // E6 as lora-math.md section 5 specifies it: Init[A], 3 widths, 6 ratios, a factor-2 eta grid 2^-13 .. 2^-4, 3 seeds, 200 steps.
+    const e6 = ok(SWEEP_PRESETS.e6);
+    expect(e6.axes).toEqual({ seed: [1, 2, 3], init: ['A'], n: [1024, 4096, 8192], lambda: [1, 2, 4, 8, 16, 32], eta: [-13, -12, -11, -10, -9, -8, -7, -6, -5, -4].map((k) => 2 ** k) });
+    expect(e6.base).toMatchObject({ steps: 200, nTrain: 1000, batch: 0 });
   });
 });
 
@@ -94,6 +122,11 @@ describe('validator: bad specs are rejected with a message naming the field', ()
     ['bad init', { ...lrWidth, axes: { ...lrWidth.axes, init: ['A', 'C'] } }, /axes\.init\[1\] must be "A" or "B"/],
     ['rank above the smallest width', { ...lrWidth, base: { rank: 32 }, axes: { ...lrWidth.axes, n: [16, 64] } }, /at n = 16: Rank r \(32\) must not exceed width n \(16\)/],
     ['too many runs', { ...lrWidth, axes: { init: ['A', 'B'], n: { from: 16, to: 8192, count: 40 }, eta: { from: 1e-6, to: 1, count: 40 } } }, /the grid has 3200 runs \(at most 2000\)/],
+    ['seed not a list', { ...lrWidth, axes: { ...lrWidth.axes, seed: { from: 1, to: 3, count: 3 } } }, /axes\.seed must be a non-empty list of seeds/],
+    ['bad seed', { ...lrWidth, axes: { ...lrWidth.axes, seed: [1, -2] } }, /axes\.seed\[1\]: Seed must be between 0 and 2147483647/],
+    ['repeated seed', { ...lrWidth, axes: { ...lrWidth.axes, seed: [1, 2, 1] } }, /axes\.seed repeats 1/],
+    ['too many seeds', { ...lrWidth, axes: { ...lrWidth.axes, seed: Array.from({ length: 33 }, (_, i) => i) } }, /axes\.seed has 33 seeds \(at most 32\)/],
+    ['seed in base and axes', { ...lrWidth, base: { seed: 2 }, axes: { ...lrWidth.axes, seed: [1, 2] } }, /base\.seed: seed is an axis of lr-width sweeps; give it in axes\.seed/],
     ['threshold', { ...lrWidth, threshold: 2 }, /threshold must be a number in \(0, 1\]/],
     ['curves', { ...lrWidth, curves: 'yes' }, /curves must be true or false/],
   ];
@@ -106,6 +139,11 @@ describe('text forms', () => {
     expect(parseAxisText('eta', '1e-4:1e-1:7')).toEqual({ ok: true, value: { from: '1e-4', to: '1e-1', count: 7 } });
     expect(parseAxisText('init', 'A,B')).toEqual({ ok: true, value: ['A', 'B'] });
     expect(parseAxisText('eta', '1:2:x')).toMatchObject({ ok: false });
+    expect(parseAxisText('seed', '1..4')).toEqual({ ok: true, value: [1, 2, 3, 4] });
+    expect(parseAxisText('seed', '2, 5')).toEqual({ ok: true, value: ['2', '5'] });
+    expect(parseAxisText('seed', '1:3:3')).toEqual({ ok: false, error: 'seed "1:3:3": write seeds as a list 1,2,3 or a range 1..5' });
+    expect(parseAxisText('seed', '5..2')).toMatchObject({ ok: false, error: expect.stringMatching(/2 is below 5/) });
+    expect(parseAxisText('seed', '1..40')).toMatchObject({ ok: false, error: expect.stringMatching(/40 seeds \(at most 32\)/) });
     // Text values go through the schema's parser like any other.
     expect(ok({ version: 1, kind: 'lr-width', axes: { n: ['64', '128'], eta: { from: '1e-3', to: '1e-1', count: 3 } } }).axes.eta).toEqual([1e-3, 0.01, 0.1]);
   });
@@ -122,6 +160,16 @@ describe('text forms', () => {
       expect(back.value.curves).toBe(s.curves);
       expect(gridPoints(back.value).map((p) => pointConfig(back.value, p))).toEqual(gridPoints(s).map((p) => pointConfig(s, p)));
     }
+  });
+
+  it('links carry the seeds; an older link with one seed as a setting still opens', () => {
+    const s = ok({ ...lrWidth, axes: { ...lrWidth.axes, seed: [4, 5] } });
+    expect(encodeSweepLink(s)).toMatch(/&x\.seed=4%2C5&/);
+    const older = decodeSweepLink('sweep=1&kind=lr-width&x.n=64&x.eta=1e-3&sd=3');
+    expect(older.ok && older.value.axes.seed).toEqual([3]);
+    const single = ok({ version: 1, kind: 'lambda-eta', base: { n: 96, seed: 6 }, axes: { init: ['B'], lambda: [1, 2], eta: [1e-3] } });
+    const back = decodeSweepLink(encodeSweepLink(single));
+    expect(back.ok && back.value.axes).toEqual({ seed: [6], init: ['B'], n: [96], lambda: [1, 2], eta: [1e-3] });
   });
 
   it('hostile links give messages, never throw', () => {

@@ -1,6 +1,10 @@
 // From per-step metrics to what a view draws: each run's summary (RunAccumulator), then per kind the
 // heatmaps, optimal-eta series, one-step norms and log-log fits (aggregateSweep). Pure: no GPU, so the
 // tests feed it hand-made rows. Everything here is JSON-safe: non-finite numbers become null.
+//
+// Seeds: each seed is its own problem. A heatmap cell is the geometric mean of its seeds' values (a cell
+// that diverged with any seed counts as diverged, and says with how many); every optimum is also found
+// per seed, and the E4 slope and the E6 ratios are taken per seed and then averaged, with their spread.
 import type { InitScheme } from '../../lora/init.ts';
 import { isDivergedLoss } from '../run/divergence.ts';
 import type { RunStatus } from '../run/status.ts';
@@ -8,7 +12,7 @@ import type { StepMetrics } from '../toy/metrics.ts';
 import { isField, type Checked } from '../schema.ts';
 import { TOY_FIELDS } from '../toy/config.ts';
 import { printable, quote } from '../untrusted.ts';
-import { gridPoints, validateSweepSpec, type AxisName, type GridPoint, type ResolvedSweep, type SweepKind, type SweepSpec } from './spec.ts';
+import { gridIndex, gridPoints, validateSweepSpec, type AxisName, type GridPoint, type ResolvedSweep, type SweepKind, type SweepSpec } from './spec.ts';
 
 /** A run of a sweep: 'queued' is not finished yet (a live view of a running sweep); 'lost' stopped with the device. */
 export type SweepRunStatus = Extract<RunStatus, 'done' | 'diverged' | 'error' | 'lost' | 'queued'>;
@@ -26,7 +30,7 @@ export interface RunCurve {
 export interface RunSummary {
   /** Position in the grid (gridPoints order). */
   index: number;
-  point: { init: InitScheme; n: number; lambda: number; eta: number };
+  point: { seed: number; init: InitScheme; n: number; lambda: number; eta: number };
   status: SweepRunStatus;
   /** The step whose loss was non-finite or above 1e6 x the first loss; null if the run did not diverge. */
   divergedAt: number | null;
@@ -73,7 +77,7 @@ export class RunAccumulator {
   constructor(point: GridPoint | RunSummary['point'] & { index: number }, private readonly totalSteps: number, private readonly threshold: number, keepCurve: boolean) {
     this.s = {
       index: point.index,
-      point: { init: point.init, n: point.n, lambda: point.lambda, eta: point.eta },
+      point: { seed: point.seed, init: point.init, n: point.n, lambda: point.lambda, eta: point.eta },
       status: 'done',
       divergedAt: null,
       steps: 0,
@@ -228,6 +232,53 @@ function refLines(points: ReadonlyArray<{ x: number; y: number | null }>, slopes
 }
 
 // ---------------------------------------------------------------------------------------------------
+// metrics
+
+/** What a heatmap cell and an optimum are measured by (a run summary's field). */
+export const SWEEP_METRICS = ['finalLoss', 'finalTestLoss', 'bestLoss', 'bestTestLoss'] as const;
+export type SweepMetric = (typeof SWEEP_METRICS)[number];
+export const METRIC_LABELS: Record<SweepMetric, string> = {
+  finalLoss: 'final train loss',
+  finalTestLoss: 'final test loss',
+  bestLoss: 'best train loss so far',
+  bestTestLoss: 'best test loss so far',
+};
+
+/** E4 ranks by final test loss (lora-math.md section 5); E6's headline is the training loss. */
+export function defaultMetric(kind: SweepKind): SweepMetric {
+  return kind === 'lambda-eta' ? 'finalLoss' : 'finalTestLoss';
+}
+
+/** A run's value under `metric`; null unless it finished (a diverged run has no loss to rank). */
+export function metricValue(r: RunSummary, metric: SweepMetric): number | null {
+  return r.status === 'done' ? r[metric] : null;
+}
+
+/** Geometric mean of the positive values; null when there are none. */
+export function geomean(xs: ReadonlyArray<number | null>): number | null {
+  const ok = xs.filter((x): x is number => x !== null && x > 0 && Number.isFinite(x));
+  if (ok.length <= 1) return ok[0] ?? null; // one seed: its value, exactly
+  return 10 ** (ok.reduce((a, x) => a + Math.log10(x), 0) / ok.length);
+}
+
+/** Mean, standard deviation and standard error of the mean of the non-null values. */
+export interface Spread {
+  mean: number;
+  sd: number | null;
+  stderr: number | null;
+  count: number;
+}
+
+export function spread(xs: ReadonlyArray<number | null>): Spread | null {
+  const ok = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  if (!ok.length) return null;
+  const mean = ok.reduce((a, x) => a + x, 0) / ok.length;
+  if (ok.length < 2) return { mean, sd: null, stderr: null, count: 1 };
+  const sd = Math.sqrt(ok.reduce((a, x) => a + (x - mean) ** 2, 0) / (ok.length - 1));
+  return { mean, sd, stderr: sd / Math.sqrt(ok.length), count: ok.length };
+}
+
+// ---------------------------------------------------------------------------------------------------
 // view types
 
 export interface ViewAxis {
@@ -241,11 +292,19 @@ export interface HeatCell {
   /** Indices into x.values and y.values. */
   xi: number;
   yi: number;
-  /** Index of the run in SweepResult.runs. */
+  /** Index in SweepResult.runs of the first seed's run; `runs` has one per seed. */
   run: number;
+  runs: number[];
+  /** 'diverged' (or 'error', 'lost') when any seed's run did; 'queued' until one has finished. */
   status: SweepRunStatus;
-  /** The plotted value (final test loss); null when diverged or failed. */
+  /** The plotted value: the geometric mean over the seeds that finished; null when diverged or failed. */
   value: number | null;
+  /** Smallest and largest seed value (equal with one seed); null without a value. */
+  range: [number, number] | null;
+  /** Seeds in `value`, and seeds whose run diverged. */
+  seeds: number;
+  seedsDiverged: number;
+  /** Earliest divergence step among the seeds. */
   divergedAt: number | null;
   /** The best cell of its row (lowest value). */
   rowBest: boolean;
@@ -254,15 +313,23 @@ export interface HeatCell {
 export interface Heatmap {
   x: ViewAxis;
   y: ViewAxis;
-  value: { name: 'finalTestLoss'; label: string; scale: 'log'; min: number | null; max: number | null };
+  value: { name: SweepMetric; label: string; scale: 'log'; min: number | null; max: number | null };
   /** Row-major: cells[yi * x.values.length + xi]. */
   cells: HeatCell[];
+}
+
+export interface SeedOptimum {
+  seed: number;
+  eta: number | null;
+  loss: number | null;
+  atEdge: boolean;
+  etaRefined: number | null;
 }
 
 export interface OptimumPoint {
   /** The row's coordinate (n for E4, lambda for E6). */
   x: number;
-  /** Grid eta with the lowest final test loss; null when every cell of the row diverged. */
+  /** Grid eta with the lowest value (over the seeds' geometric mean); null when every cell of the row diverged. */
   eta: number | null;
   loss: number | null;
   run: number | null;
@@ -270,6 +337,19 @@ export interface OptimumPoint {
   atEdge: boolean;
   /** Parabola through the best cell and its neighbours in (log eta, log loss); null at the edge. */
   etaRefined: number | null;
+  /** The same, seed by seed (when the sweep has more than one seed). */
+  perSeed?: SeedOptimum[];
+}
+
+/** A slope fitted seed by seed, then averaged: the error bar is the seeds' spread. */
+export interface SeedFits {
+  seeds: number[];
+  /** Per seed, the slope on the refined optima (null when a seed has fewer than 2 optima). */
+  slopes: Array<number | null>;
+  mean: number;
+  sd: number | null;
+  stderr: number | null;
+  count: number;
 }
 
 export interface LrWidthInitView {
@@ -277,9 +357,13 @@ export interface LrWidthInitView {
   heatmap: Heatmap;
   /** Optimal eta per width (x = n). */
   optimum: OptimumPoint[];
-  /** log10 eta* = intercept + slope log10 n, on the grid optima and on the refined ones. */
+  /** log10 eta* = intercept + slope log10 n, on the grid optima and on the refined ones (of the seeds' mean). */
   fit: LogLogFit | null;
   fitRefined: LogLogFit | null;
+  /** With several seeds: the slope of each seed's refined optima, their mean and standard error. */
+  seedFits: SeedFits | null;
+  /** With 3 seeds or more: fitRefined's slope with its jackknife (leave one seed out) standard error. */
+  fitJackknife: JackknifeFit | null;
   /** n^-1 and n^-1/2, through the optima's geometric mean. */
   references: RefLine[];
 }
@@ -292,6 +376,37 @@ export interface LambdaEtaInitView {
   /** Best over eta for each lambda (x = lambda). */
   bestPerLambda: OptimumPoint[];
   best: { lambda: number; eta: number; loss: number; run: number } | null;
+}
+
+/** One seed's E6 numbers at one (init, n, lambda): the best loss over eta, and its ratio to lambda = 1 on this seed. */
+export interface E6SeedRow {
+  seed: number;
+  bestTrainLoss: number | null;
+  etaTrain: number | null;
+  trainAtEdge: boolean;
+  bestTestLoss: number | null;
+  etaTest: number | null;
+  testAtEdge: boolean;
+  trainRatio: number | null;
+  testRatio: number | null;
+}
+
+/**
+ * E6 (lora-math.md section 5) at one (init, n, lambda): per seed the best final train (test) loss over
+ * eta, as a ratio to lambda = 1 on the same seed; here their geometric means over the seeds and the
+ * smallest and largest seed ratio. Ratios are null when lambda = 1 is not in the grid.
+ */
+export interface E6Row {
+  init: InitScheme;
+  n: number;
+  lambda: number;
+  bestTrainLoss: number | null;
+  bestTestLoss: number | null;
+  trainRatio: number | null;
+  testRatio: number | null;
+  trainRatioRange: [number, number] | null;
+  testRatioRange: [number, number] | null;
+  seeds: E6SeedRow[];
 }
 
 export interface WidthSeriesPoint {
@@ -313,9 +428,12 @@ export interface WidthScalingInitView {
   init: InitScheme;
   eta: number;
   lambda: number;
+  /** Geometric means over the seeds (a point is diverged if any seed's run diverged). */
   points: WidthSeriesPoint[];
   /** E3: log-log slope of the one-step change of ||Z_B|| against n (about 1 for Init[B], 0 for Init[A]). */
   oneStepFit: LogLogFit | null;
+  /** The same slope seed by seed, averaged (several seeds). */
+  oneStepSeedFits: SeedFits | null;
   /** E5: slopes of max ||Z_A|| and max ||Z_B|| against n. */
   maxZAFit: LogLogFit | null;
   maxZBFit: LogLogFit | null;
@@ -343,48 +461,79 @@ interface ResultBase {
   version: 1;
   spec: SweepSpec;
   /** The grid's explicit axis values. */
-  axes: { init: InitScheme[]; n: number[]; lambda: number[]; eta: number[] };
+  axes: { seed: number[]; init: InitScheme[]; n: number[]; lambda: number[]; eta: number[] };
   /** Settings shared by every run. */
   base: Record<string, number | string | boolean>;
   threshold: number;
+  /** What the heatmaps and optima rank by. */
+  metric: SweepMetric;
   runs: RunSummary[];
   timing?: SweepTiming;
 }
 
 export type SweepResult =
   | (ResultBase & { kind: 'lr-width'; lrWidth: LrWidthInitView[] })
-  | (ResultBase & { kind: 'lambda-eta'; lambdaEta: LambdaEtaInitView[] })
+  | (ResultBase & { kind: 'lambda-eta'; lambdaEta: LambdaEtaInitView[]; e6: E6Row[] })
   | (ResultBase & { kind: 'width-scaling'; widthScaling: WidthScalingInitView[] });
 
 // ---------------------------------------------------------------------------------------------------
 // aggregation
 
-const LABELS: Record<AxisName, string> = { init: 'init', n: 'width n', lambda: 'LoRA+ ratio λ', eta: 'learning rate η' };
+const LABELS: Record<AxisName, string> = { seed: 'seed', init: 'init', n: 'width n', lambda: 'LoRA+ ratio λ', eta: 'learning rate η' };
 
-function heatmap(runs: RunSummary[], ids: number[][], x: AxisName, xs: number[], y: AxisName, ys: number[]): Heatmap {
+/** One cell over its seeds' runs. */
+function seedCell(runs: RunSummary[], ids: number[], metric: SweepMetric): Omit<HeatCell, 'xi' | 'yi' | 'rowBest'> {
+  const rs = ids.map((i) => runs[i]);
+  const has = (st: SweepRunStatus) => rs.some((r) => r.status === st);
+  const status: SweepRunStatus = has('error') ? 'error' : has('lost') ? 'lost' : has('diverged') ? 'diverged' : rs.every((r) => r.status === 'queued') ? 'queued' : 'done';
+  const vals = rs.map((r) => metricValue(r, metric)).filter((v): v is number => v !== null && v > 0);
+  const value = status === 'done' ? geomean(vals) : null;
+  const div = rs.filter((r) => r.divergedAt !== null).map((r) => r.divergedAt as number);
+  return {
+    run: ids[0],
+    runs: ids,
+    status,
+    value,
+    range: value === null ? null : [Math.min(...vals), Math.max(...vals)],
+    seeds: value === null ? 0 : vals.length,
+    seedsDiverged: rs.filter((r) => r.status === 'diverged').length,
+    divergedAt: div.length ? Math.min(...div) : null,
+  };
+}
+
+/** A heatmap over two axes; ids[yi][xi] are the cell's runs, one per seed. */
+function heatmap(runs: RunSummary[], ids: number[][][], x: AxisName, xs: number[], y: AxisName, ys: number[], metric: SweepMetric): Heatmap {
   const cells: HeatCell[] = [];
   let min: number | null = null;
   let max: number | null = null;
   for (let yi = 0; yi < ys.length; yi++) {
     let best = -1;
     for (let xi = 0; xi < xs.length; xi++) {
-      const r = runs[ids[yi][xi]];
-      const value = r.status === 'done' ? r.finalTestLoss : null;
+      const cell = { xi, yi, ...seedCell(runs, ids[yi][xi], metric), rowBest: false };
+      const value = cell.value;
       if (value !== null) {
         min = min === null ? value : Math.min(min, value);
         max = max === null ? value : Math.max(max, value);
         if (best < 0 || value < (cells[yi * xs.length + best].value as number)) best = xi;
       }
-      cells.push({ xi, yi, run: r.index, status: r.status, value, divergedAt: r.divergedAt, rowBest: false });
+      cells.push(cell);
     }
     if (best >= 0) cells[yi * xs.length + best].rowBest = true;
   }
   return {
     x: { name: x, label: LABELS[x], values: xs, scale: 'log' },
     y: { name: y, label: LABELS[y], values: ys, scale: 'log' },
-    value: { name: 'finalTestLoss', label: 'final test loss', scale: 'log', min, max },
+    value: { name: metric, label: METRIC_LABELS[metric], scale: 'log', min, max },
     cells,
   };
+}
+
+/**
+ * Whether the best of a row of runs (at position b of `count`) is at the edge of what was run: the end of
+ * the grid, or next to a point that was not run ('error': refused, failed or left out of this width's grid).
+ */
+function atRunEdge(b: number, count: number, statusAt: (i: number) => SweepRunStatus): boolean {
+  return b === 0 || b === count - 1 || statusAt(b - 1) === 'error' || statusAt(b + 1) === 'error';
 }
 
 /** The best cell of each heatmap row, with a parabolic refinement in (log eta, log loss). */
@@ -394,7 +543,7 @@ function rowOptima(h: Heatmap): OptimumPoint[] {
     const row = h.cells.slice(yi * nx, yi * nx + nx);
     const b = row.findIndex((c) => c.rowBest);
     if (b < 0) return { x: yv, eta: null, loss: null, run: null, atEdge: false, etaRefined: null };
-    const atEdge = b === 0 || b === nx - 1;
+    const atEdge = atRunEdge(b, nx, (i) => row[i].status);
     let etaRefined: number | null = null;
     if (!atEdge && row[b - 1].value !== null && row[b + 1].value !== null) {
       const [x0, x1, x2] = [b - 1, b, b + 1].map((i) => Math.log10(h.x.values[i]));
@@ -408,22 +557,149 @@ function rowOptima(h: Heatmap): OptimumPoint[] {
   });
 }
 
+/**
+ * Heatmap rows (y) x eta columns over the seeds, and the optimum of each row for the seeds' mean and
+ * for each seed alone. `id(seed, yi, xi)` is a run's index.
+ */
+function etaRows(s: ResolvedSweep, runs: RunSummary[], id: (z: number, yi: number, xi: number) => number, y: AxisName, ys: number[], metric: SweepMetric) {
+  const seeds = s.axes.seed;
+  const { eta } = s.axes;
+  const grid = (zs: number[]) => ys.map((_, yi) => eta.map((_, xi) => zs.map((z) => id(z, yi, xi))));
+  const h = heatmap(runs, grid(seeds.map((_, z) => z)), 'eta', eta, y, ys, metric);
+  const optimum = rowOptima(h);
+  if (seeds.length > 1) {
+    const perSeed = seeds.map((seed, z) => ({ seed, optima: rowOptima(heatmap(runs, grid([z]), 'eta', eta, y, ys, metric)) }));
+    optimum.forEach((o, yi) => {
+      o.perSeed = perSeed.map(({ seed, optima }) => ({ seed, eta: optima[yi].eta, loss: optima[yi].loss, atEdge: optima[yi].atEdge, etaRefined: optima[yi].etaRefined }));
+    });
+  }
+  /** The rows' optima over the seeds' mean without seed `z` (for the jackknife). */
+  const withoutSeed = (z: number) => rowOptima(heatmap(runs, grid(seeds.map((_, i) => i).filter((i) => i !== z)), 'eta', eta, y, ys, metric));
+  return { heatmap: h, optimum, withoutSeed };
+}
+
+/**
+ * Jackknife over seeds of the slope fitted to the seeds' mean (refined optima): the slope with each seed
+ * left out in turn gives the standard error of the full-sample slope, the seed-to-seed uncertainty of
+ * that estimate (the regression's own error bar ignores it). Needs 3 seeds or more.
+ */
+export interface JackknifeFit {
+  slope: number;
+  stderr: number;
+  /** The slope with each seed left out. */
+  leaveOneOut: Array<number | null>;
+}
+
+function jackknife(full: LogLogFit | null, leaveOneOut: Array<number | null>): JackknifeFit | null {
+  const ok = leaveOneOut.filter((x): x is number => x !== null);
+  if (!full || ok.length < 3 || ok.length !== leaveOneOut.length) return null;
+  const k = ok.length;
+  const mean = ok.reduce((a, x) => a + x, 0) / k;
+  return { slope: full.slope, stderr: Math.sqrt(((k - 1) / k) * ok.reduce((a, x) => a + (x - mean) ** 2, 0)), leaveOneOut };
+}
+
+/** Per seed, the log-log slope of `y(seed, point)` against x; their mean and standard error. */
+function seedFits(seeds: number[], xs: number[], y: (z: number, xi: number) => number | null): SeedFits | null {
+  if (seeds.length < 2) return null;
+  const slopes = seeds.map((_, z) => fitLogLog(xs.map((x, xi) => ({ x, y: y(z, xi) })))?.slope ?? null);
+  const sp = spread(slopes);
+  return sp ? { seeds, slopes, ...sp } : null;
+}
+
 /** A placeholder summary for a run that has not finished. */
 export function queuedSummary(p: GridPoint): RunSummary {
   const s = new RunAccumulator(p, 0, 1, false).summary();
   return { ...s, status: 'queued' };
 }
 
+/** E6 rows of a lambda-eta sweep: per (init, n, lambda), the best loss over eta per seed and its ratio to lambda = 1. */
+function e6Rows(s: ResolvedSweep, runs: RunSummary[]): E6Row[] {
+  const { seed, init, n, lambda, eta } = s.axes;
+  const one = lambda.indexOf(1);
+  const out: E6Row[] = [];
+  /** Best of `metric` over eta for (seed z, init a, width b, lambda c). */
+  const bestOverEta = (z: number, a: number, b: number, c: number, metric: SweepMetric) => {
+    let best: { loss: number; eta: number; at: number } | null = null;
+    eta.forEach((e, d) => {
+      const v = metricValue(runs[gridIndex(s, { seed: z, init: a, n: b, lambda: c, eta: d })], metric);
+      if (v !== null && (best === null || v < best.loss)) best = { loss: v, eta: e, at: d };
+    });
+    return best as { loss: number; eta: number; at: number } | null;
+  };
+  const edge = (b: { at: number } | null, z: number, a: number, w: number, c: number) =>
+    b !== null && eta.length > 1 && atRunEdge(b.at, eta.length, (d) => runs[gridIndex(s, { seed: z, init: a, n: w, lambda: c, eta: d })].status);
+  const ratio = (v: number | null, ref: number | null) => (v !== null && ref !== null && ref > 0 ? v / ref : null);
+  const range = (xs: Array<number | null>): [number, number] | null => {
+    const ok = xs.filter((x): x is number => x !== null);
+    return ok.length ? [Math.min(...ok), Math.max(...ok)] : null;
+  };
+  init.forEach((scheme, a) =>
+    n.forEach((width, b) =>
+      lambda.forEach((l, c) => {
+        const seeds: E6SeedRow[] = seed.map((sd, z) => {
+          const train = bestOverEta(z, a, b, c, 'finalLoss');
+          const test = bestOverEta(z, a, b, c, 'finalTestLoss');
+          const train1 = one < 0 ? null : bestOverEta(z, a, b, one, 'finalLoss');
+          const test1 = one < 0 ? null : bestOverEta(z, a, b, one, 'finalTestLoss');
+          return {
+            seed: sd,
+            bestTrainLoss: train?.loss ?? null, etaTrain: train?.eta ?? null, trainAtEdge: edge(train, z, a, b, c),
+            bestTestLoss: test?.loss ?? null, etaTest: test?.eta ?? null, testAtEdge: edge(test, z, a, b, c),
+            trainRatio: ratio(train?.loss ?? null, train1?.loss ?? null),
+            testRatio: ratio(test?.loss ?? null, test1?.loss ?? null),
+          };
+        });
+        out.push({
+          init: scheme, n: width, lambda: l,
+          bestTrainLoss: geomean(seeds.map((x) => x.bestTrainLoss)),
+          bestTestLoss: geomean(seeds.map((x) => x.bestTestLoss)),
+          trainRatio: geomean(seeds.map((x) => x.trainRatio)),
+          testRatio: geomean(seeds.map((x) => x.testRatio)),
+          trainRatioRange: range(seeds.map((x) => x.trainRatio)),
+          testRatioRange: range(seeds.map((x) => x.testRatio)),
+          seeds,
+        });
+      }),
+    ),
+  );
+  return out;
+}
+
+/** A width-scaling point over its seeds: geometric means of the norms, diverged if any seed diverged. */
+function widthPoint(n: number, rs: RunSummary[], ids: number[]): WidthSeriesPoint {
+  const cell = seedCell(rs, ids, 'bestTestLoss');
+  // Norms that are exactly 0 for every seed (||Z_B|| at step 1) stay 0.
+  const mean = (f: (r: RunSummary) => number | null) => (ids.every((i) => f(rs[i]) === 0) ? 0 : geomean(ids.map((i) => f(rs[i]))));
+  const first = rs[ids[0]];
+  if (ids.length === 1) {
+    return {
+      n, run: first.index, status: first.status, divergedAt: first.divergedAt, zB1: first.zB1, zB2: first.zB2, oneStepDeltaZB: first.oneStepDeltaZB,
+      maxZA: first.maxZA, maxZB: first.maxZB, finalZA: first.finalZA, finalZB: first.finalZB, bestTestLoss: first.bestTestLoss,
+    };
+  }
+  return {
+    n, run: first.index, status: cell.status, divergedAt: cell.divergedAt, zB1: mean((r) => r.zB1), zB2: mean((r) => r.zB2), oneStepDeltaZB: mean((r) => r.oneStepDeltaZB),
+    maxZA: mean((r) => r.maxZA), maxZB: mean((r) => r.maxZB), finalZA: mean((r) => r.finalZA), finalZB: mean((r) => r.finalZB), bestTestLoss: mean((r) => r.bestTestLoss),
+  };
+}
+
+export interface AggregateOptions {
+  /** What heatmaps and optima rank by (default: defaultMetric(kind)). */
+  metric?: SweepMetric;
+}
+
 /**
  * Build the view data of a sweep from its run summaries (in grid order). Missing entries (a sweep still
  * running) become 'queued' cells, so a view can draw the same result type live and at the end.
  */
-export function aggregateSweep(s: ResolvedSweep, summaries: ReadonlyArray<RunSummary | undefined>, timing?: SweepTiming): SweepResult {
+export function aggregateSweep(s: ResolvedSweep, summaries: ReadonlyArray<RunSummary | undefined>, timing?: SweepTiming, opts: AggregateOptions = {}): SweepResult {
   const points = gridPoints(s);
   if (summaries.length !== points.length) throw new Error(`aggregateSweep: ${summaries.length} summaries for a grid of ${points.length}`);
   const runs = points.map((p, i) => summaries[i] ?? queuedSummary(p));
-  const id = (init: number, n: number, lambda: number, eta: number) => points.findIndex((p) => p.at.init === init && p.at.n === n && p.at.lambda === lambda && p.at.eta === eta);
-  const { init, n, lambda, eta } = s.axes;
+  const metric = opts.metric ?? defaultMetric(s.kind);
+  const { seed, init, n, lambda, eta } = s.axes;
+  const seedIdx = seed.map((_, z) => z);
+  const id = (z: number, a: number, b: number, c: number, d: number) => gridIndex(s, { seed: z, init: a, n: b, lambda: c, eta: d });
   const base: ResultBase = {
     format: 'lora-playground-sweep',
     version: 1,
@@ -431,46 +707,46 @@ export function aggregateSweep(s: ResolvedSweep, summaries: ReadonlyArray<RunSum
     axes: s.axes,
     base: { ...s.base },
     threshold: s.threshold,
+    metric,
     runs,
     timing,
   };
   const kind: SweepKind = s.kind;
   if (kind === 'lr-width') {
     const lrWidth = init.map((scheme, a): LrWidthInitView => {
-      const ids = n.map((_, b) => eta.map((_, d) => id(a, b, 0, d)));
-      const h = heatmap(runs, ids, 'eta', eta, 'n', n);
-      const optimum = rowOptima(h);
+      const { heatmap: h, optimum, withoutSeed } = etaRows(s, runs, (z, b, d) => id(z, a, b, 0, d), 'n', n, metric);
       const pts = optimum.map((o) => ({ x: o.x, y: o.eta }));
+      const refinedFit = (os: OptimumPoint[]) => fitLogLog(os.map((o) => ({ x: o.x, y: o.etaRefined ?? o.eta })));
+      const fitRefined = refinedFit(optimum);
       return {
         init: scheme,
         heatmap: h,
         optimum,
         fit: fitLogLog(pts),
-        fitRefined: fitLogLog(optimum.map((o) => ({ x: o.x, y: o.etaRefined ?? o.eta }))),
+        fitRefined,
+        fitJackknife: seed.length >= 3 ? jackknife(fitRefined, seed.map((_, z) => refinedFit(withoutSeed(z))?.slope ?? null)) : null,
+        seedFits: seedFits(seed, n, (z, b) => {
+          const o = optimum[b].perSeed?.[z];
+          return o ? (o.etaRefined ?? o.eta) : null;
+        }),
         references: refLines(pts, [['n^-1', -1], ['n^-1/2', -0.5]]),
       };
     });
     return { ...base, kind, lrWidth };
   }
   if (kind === 'lambda-eta') {
-    const lambdaEta = init.map((scheme, a): LambdaEtaInitView => {
-      const ids = lambda.map((_, c) => eta.map((_, d) => id(a, 0, c, d)));
-      const h = heatmap(runs, ids, 'eta', eta, 'lambda', lambda);
-      const bestPerLambda = rowOptima(h);
-      let best: LambdaEtaInitView['best'] = null;
-      for (const o of bestPerLambda) if (o.loss !== null && (best === null || o.loss < best.loss)) best = { lambda: o.x, eta: o.eta!, loss: o.loss, run: o.run! };
-      return { init: scheme, n: n[0], heatmap: h, bestPerLambda, best };
-    });
-    return { ...base, kind, lambdaEta };
+    const lambdaEta = init.flatMap((scheme, a) =>
+      n.map((width, b): LambdaEtaInitView => {
+        const { heatmap: h, optimum: bestPerLambda } = etaRows(s, runs, (z, c, d) => id(z, a, b, c, d), 'lambda', lambda, metric);
+        let best: LambdaEtaInitView['best'] = null;
+        for (const o of bestPerLambda) if (o.loss !== null && (best === null || o.loss < best.loss)) best = { lambda: o.x, eta: o.eta!, loss: o.loss, run: o.run! };
+        return { init: scheme, n: width, heatmap: h, bestPerLambda, best };
+      }),
+    );
+    return { ...base, kind, lambdaEta, e6: e6Rows(s, runs) };
   }
   const widthScaling = init.map((scheme, a): WidthScalingInitView => {
-    const pts: WidthSeriesPoint[] = n.map((nv, b) => {
-      const r = runs[id(a, b, 0, 0)];
-      return {
-        n: nv, run: r.index, status: r.status, divergedAt: r.divergedAt, zB1: r.zB1, zB2: r.zB2, oneStepDeltaZB: r.oneStepDeltaZB,
-        maxZA: r.maxZA, maxZB: r.maxZB, finalZA: r.finalZA, finalZB: r.finalZB, bestTestLoss: r.bestTestLoss,
-      };
-    });
+    const pts = n.map((nv, b) => widthPoint(nv, runs, seedIdx.map((z) => id(z, a, b, 0, 0))));
     const oneStep = pts.map((p) => ({ x: p.n, y: p.oneStepDeltaZB }));
     return {
       init: scheme,
@@ -478,6 +754,7 @@ export function aggregateSweep(s: ResolvedSweep, summaries: ReadonlyArray<RunSum
       lambda: lambda[0],
       points: pts,
       oneStepFit: fitLogLog(oneStep),
+      oneStepSeedFits: seedFits(seed, n, (z, b) => runs[id(z, a, b, 0, 0)].oneStepDeltaZB),
       maxZAFit: fitLogLog(pts.map((p) => ({ x: p.n, y: p.maxZA }))),
       maxZBFit: fitLogLog(pts.map((p) => ({ x: p.n, y: p.maxZB }))),
       references: refLines(oneStep, [['n^1', 1], ['n^0', 0]]),
@@ -486,10 +763,20 @@ export function aggregateSweep(s: ResolvedSweep, summaries: ReadonlyArray<RunSum
   return { ...base, kind: 'width-scaling', widthScaling };
 }
 
+/**
+ * A saved or finished result, aggregated again from its runs (with this version's views, and another
+ * metric if asked). Throws when its spec is invalid.
+ */
+export function reaggregate(r: Pick<SweepResult, 'spec' | 'runs' | 'timing'>, opts: AggregateOptions = {}): SweepResult {
+  const check = validateSweepSpec(r.spec);
+  if (!check.ok) throw new Error(`the result's spec is invalid: ${check.error}`);
+  return aggregateSweep(check.value, r.runs, r.timing, opts);
+}
+
 /** The runs as CSV, one row per run (the columns a view plots; curves are left out). */
 export function sweepToCsv(r: SweepResult): string {
   const cols = [
-    'index', 'init', 'n', 'lambda', 'eta', 'status', 'divergedAt', 'steps', 'firstLoss', 'finalLoss', 'bestLoss',
+    'index', 'init', 'n', 'lambda', 'eta', 'seed', 'status', 'divergedAt', 'steps', 'firstLoss', 'finalLoss', 'bestLoss',
     'finalTestLoss', 'bestTestLoss', 'stepsToThreshold', 'maxZA', 'maxZB', 'finalZA', 'finalZB', 'zB1', 'zB2', 'oneStepDeltaZB',
   ] as const;
   const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v));
@@ -501,18 +788,29 @@ export function sweepToCsv(r: SweepResult): string {
   return lines.join('\n');
 }
 
-/** One line per fitted slope, for logs and the findings page. */
+const num = (v: number | null, digits = 3) => (v === null ? '-' : v.toPrecision(digits));
+const fitText = (fit: LogLogFit | null) => (fit ? `${fit.slope.toFixed(3)}${fit.slopeStderr !== null ? ` ± ${fit.slopeStderr.toFixed(3)}` : ''} (${fit.points} points${fit.r2 !== null ? `, R² ${fit.r2.toFixed(3)}` : ''})` : 'n/a');
+const seedFitText = (f: SeedFits | null) => (f ? `; per seed ${f.mean.toFixed(3)}${f.stderr !== null ? ` ± ${f.stderr.toFixed(3)}` : ''} (mean ± stderr of ${f.count} seeds: ${f.slopes.map((x) => num(x)).join(', ')})` : '');
+
+/** One line per fitted slope (and per E6 width), for logs and the findings page. */
 export function describeFits(r: SweepResult): string[] {
-  const f = (fit: LogLogFit | null) => (fit ? `${fit.slope.toFixed(3)}${fit.slopeStderr !== null ? ` ± ${fit.slopeStderr.toFixed(3)}` : ''} (${fit.points} points${fit.r2 !== null ? `, R² ${fit.r2.toFixed(3)}` : ''})` : 'n/a');
+  const seeds = r.axes.seed.length > 1 ? ` [${r.axes.seed.length} seeds]` : '';
   if (r.kind === 'lr-width') {
     return r.lrWidth.flatMap((v) => [
-      `Init[${v.init}] optimal eta vs n: slope ${f(v.fit)}; refined ${f(v.fitRefined)}; optima ${v.optimum.map((o) => `n=${o.x}:${o.eta === null ? 'all diverged' : o.eta.toPrecision(3) + (o.atEdge ? '(edge)' : '')}`).join(' ')}`,
+      `Init[${v.init}] optimal eta vs n${seeds}: slope ${fitText(v.fit)}; refined ${fitText(v.fitRefined)}${v.fitJackknife ? `; jackknife over seeds ${v.fitJackknife.slope.toFixed(3)} ± ${v.fitJackknife.stderr.toFixed(3)}` : ''}${seedFitText(v.seedFits)}; optima ${v.optimum.map((o) => `n=${o.x}:${o.eta === null ? 'all diverged' : o.eta.toPrecision(3) + (o.atEdge ? '(edge)' : '')}`).join(' ')}`,
     ]);
   }
   if (r.kind === 'lambda-eta') {
-    return r.lambdaEta.map((v) => `Init[${v.init}] n=${v.n}: best ${v.best ? `lambda=${v.best.lambda} eta=${v.best.eta.toPrecision(3)} test loss ${v.best.loss.toPrecision(4)}` : 'none'}; per lambda ${v.bestPerLambda.map((o) => `${o.x}:${o.loss === null ? '-' : o.loss.toPrecision(3)}`).join(' ')}`);
+    const lines = r.lambdaEta.map((v) => `Init[${v.init}] n=${v.n}${seeds}: best by ${METRIC_LABELS[r.metric]} ${v.best ? `lambda=${v.best.lambda} eta=${v.best.eta.toPrecision(3)} loss ${v.best.loss.toPrecision(4)}` : 'none'}; per lambda ${v.bestPerLambda.map((o) => `${o.x}:${o.loss === null ? '-' : o.loss.toPrecision(3)}${o.atEdge ? '(edge)' : ''}`).join(' ')}`);
+    const groups = new Map<string, E6Row[]>();
+    for (const row of r.e6) groups.set(`Init[${row.init}] n=${row.n}`, [...(groups.get(`Init[${row.init}] n=${row.n}`) ?? []), row]);
+    for (const [k, rows] of groups) {
+      const edges = rows.flatMap((x) => x.seeds).filter((x) => x.trainAtEdge || x.testAtEdge).length;
+      lines.push(`${k} E6 ratio to lambda=1${seeds} train: ${rows.map((x) => `${x.lambda}:${num(x.trainRatio)}`).join(' ')}; test: ${rows.map((x) => `${x.lambda}:${num(x.testRatio)}`).join(' ')}${edges ? `; ${edges} seed optima at the edge of the eta grid` : ''}`);
+    }
+    return lines;
   }
-  return r.widthScaling.map((v) => `Init[${v.init}] eta=${v.eta}: one-step d||Z_B|| slope ${f(v.oneStepFit)}; max||Z_A|| slope ${f(v.maxZAFit)}; max||Z_B|| slope ${f(v.maxZBFit)}`);
+  return r.widthScaling.map((v) => `Init[${v.init}] eta=${v.eta}${seeds}: one-step d||Z_B|| slope ${fitText(v.oneStepFit)}${seedFitText(v.oneStepSeedFits)}; max||Z_A|| slope ${fitText(v.maxZAFit)}; max||Z_B|| slope ${fitText(v.maxZBFit)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -563,7 +861,8 @@ function checkSummary(raw: unknown, p: GridPoint, totalSteps: number): string | 
  * Reads a saved SweepResult (untrusted JSON): its spec is validated, every run is checked against its
  * grid point, and the views are computed again from the runs (nothing of them is trusted). Never throws.
  */
-export function parseSweepResult(raw: unknown): Checked<SweepResult> {
+/** A saved SweepResult (untrusted JSON), aggregated again from its runs: by `opts.metric`, else the metric it was saved with. */
+export function parseSweepResult(raw: unknown, opts: AggregateOptions = {}): Checked<SweepResult> {
   if (!isObject(raw) || raw.format !== 'lora-playground-sweep' || raw.version !== 1) return { ok: false, error: 'not a sweep result (format "lora-playground-sweep", version 1)' };
   const spec = validateSweepSpec(raw.spec);
   if (!spec.ok) return { ok: false, error: `its spec is invalid: ${spec.error}` };
@@ -588,6 +887,7 @@ export function parseSweepResult(raw: unknown): Checked<SweepResult> {
   const timing = isObject(t) && (t.engine === 'batched' || t.engine === 'sequential') && typeof t.adapter === 'string' && ['seconds', 'runs', 'runsPerSecond', 'runStepsPerSecond', 'batches'].every((k) => typeof t[k] === 'number' && Number.isFinite(t[k]))
     ? ({ ...(t as unknown as SweepTiming), adapter: printable(t.adapter as string) })
     : undefined;
-  const result = aggregateSweep(spec.value, runs, timing);
+  const saved = SWEEP_METRICS.find((m) => m === raw.metric);
+  const result = aggregateSweep(spec.value, runs, timing, { ...opts, metric: opts.metric ?? saved });
   return { ok: true, value: base ? { ...result, base: { ...result.base, ...(base as Record<string, number | string | boolean>) } } : result };
 }

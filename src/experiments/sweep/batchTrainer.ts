@@ -14,9 +14,11 @@
 //
 // What differs from ToyTrainer (same maths, lora-math.md section 4): the frozen pre-activation
 // P0 = H1 W0^T is computed once per batch instead of every step (it depends on no trainable tensor), so
-// a step costs O(m n r) per run instead of O(m n^2); and the teacher's targets are computed on the GPU
-// and never read back, so building a batch never waits on the GPU. Results agree with ToyTrainer up to
-// float32 summation order.
+// a step costs O(m n r) per run instead of O(m n^2), and a run's own pre-activation P = P0 + s Z_A B^T
+// is never stored (each kernel recomputes its entries), so a run holds O((m + n) r) floats and a batch
+// at n = 8192 holds hundreds of runs; and the teacher's targets are computed on the GPU and never read
+// back, so building a batch never waits on the GPU. Results agree with ToyTrainer up to float32
+// summation order.
 import batchCode from '../../../shaders/toy_batch.wgsl?raw';
 import type { GpuArena } from '../../gpu/arena.ts';
 import { readFloats } from '../../gpu/buffers.ts';
@@ -81,27 +83,45 @@ export function batchKey(c: ToyConfig): string {
   return shared.map((k) => `${k}=${String(c[k as ToyKey])}`).join(';');
 }
 
-/** GPU bytes one run adds to a batch (its activations, A, B, gradients and Adam state). */
+/** GPU bytes one run adds to a batch (A, B, their gradients and Adam state, Z_A and U for the rows, residuals). */
 export function bytesPerRun(c: ToyConfig): number {
   const m = batchSize(c);
   const { n, nTest: nt } = c;
-  return 4 * (m * n + 8 * RP * n + RP * (2 * m + nt) + m + nt + 3 * RP * RP + 5);
+  return 4 * (8 * RP * n + RP * (2 * m + nt) + m + nt + 3 * RP * RP + 5);
 }
 
-/** Bytes shared by a batch (features H1, frozen pre-activations P0, targets), whatever its size. */
-export function sharedBytes(c: ToyConfig): number {
+/** Whether the batch reads P0 transposed (rows_thread on a full batch; see toy_batch.wgsl). */
+function transposedP0(c: ToyConfig, kernel: RowsKernel): boolean {
+  return kernel === 'thread' && batchSize(c) === c.nTrain;
+}
+
+/**
+ * Peak bytes shared by a batch whatever its size: W0 and the product X W_in^T while the batch is set up
+ * (freed after), features H1 and frozen pre-activations P0 (twice when also stored transposed), the
+ * gathered mini-batch, targets.
+ */
+export function sharedBytes(c: ToyConfig, kernel: RowsKernel = 'thread'): number {
   const m = batchSize(c);
   const { n, nTrain: N, nTest: nt } = c;
-  return 4 * (2 * (N + nt) * n + (m < N ? 2 * m * n : 0) + n * n + N + nt);
+  const p0Copies = transposedP0(c, kernel) ? 3 : 2; // H1, P0 (and P0^T), per example
+  const setup = n * n + (Math.max(N, nt) + c.teacherRank) * n + 4 * n * c.teacherRank;
+  return 4 * (p0Copies * (N + nt) * n + (m < N ? 2 * m * n : 0) + setup + N + nt);
 }
 
 /** How many runs of configuration `c` fit in one batch under `budgetBytes` and the binding limit. */
 export function maxRunsPerBatch(ctx: Pick<GpuContext, 'limits'>, c: ToyConfig, budgetBytes: number): number {
-  const m = batchSize(c);
-  const biggest = Math.max(m, c.nTest) * c.n * 4; // the R x rows x n pre-activation buffers
+  const biggest = RP * Math.max(batchSize(c), c.nTest, c.n) * 4; // per run in the largest stacked buffers (A, Z_A^T, ...)
   const byBinding = Math.floor(ctx.limits.maxStorageBufferBindingSize / biggest);
   const byBudget = Math.floor(Math.max(0, budgetBytes - sharedBytes(c)) / bytesPerRun(c));
   return Math.max(1, Math.min(byBinding, byBudget));
+}
+
+/** Null when one run of `c` fits a batch within `budgetBytes`, else what does not fit (for the user). */
+export function batchFitError(c: ToyConfig, budgetBytes: number): string | null {
+  const need = sharedBytes(c) + bytesPerRun(c);
+  if (need <= budgetBytes) return null;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  return `n = ${c.n} with ${c.nTrain} training examples needs ${mib(need)} of GPU memory for one batch (W0, features and frozen pre-activations), more than the ${mib(budgetBytes)} budget`;
 }
 
 export interface ToyBatchOptions extends StepTrainerOptions {
@@ -135,12 +155,21 @@ class BatchKernels {
     private readonly arena: GpuArena,
     private readonly c: ToyConfig,
     private readonly runs: number,
-    private readonly threadPerRow: boolean,
+    readonly rowsKernel: RowsKernel,
   ) {}
 
-  /** The Params uniform of a launch over `rows` rows of `runsN` runs. */
-  params(label: string, runsN: number, rows: number, trueRank: number, scale: number, residualOffset = 0): GPUBuffer {
-    return this.arena.uniform(label, [['u32', runsN], ['u32', rows], ['u32', this.c.n], ['u32', trueRank], ['f32', scale], ['f32', 1 / rows], ['u32', residualOffset], ['u32', 0]]);
+  /** Whether the forward/U kernel runs a thread per row (rows_thread), which reads P0 transposed. */
+  get threadPerRow(): boolean {
+    return this.rowsKernel === 'thread';
+  }
+
+  /** The Params uniform of a launch over `rows` rows of `runsN` runs; P0 (rows x n) is read row-major unless `p0Transposed` (then n x rows). */
+  params(label: string, runsN: number, rows: number, trueRank: number, scale: number, residualOffset = 0, p0Transposed = false): GPUBuffer {
+    const n = this.c.n;
+    return this.arena.uniform(label, [
+      ['u32', runsN], ['u32', rows], ['u32', n], ['u32', trueRank], ['f32', scale], ['f32', 1 / rows], ['u32', residualOffset], ['u32', 0],
+      ['u32', p0Transposed ? 1 : n], ['u32', p0Transposed ? rows : 1], ['u32', 0], ['u32', 0],
+    ]);
   }
 
   launch(entry: string, label: string, bindings: Record<number, GPUBuffer>, workgroups: [number, number, number], constants: Record<string, number | boolean> = {}): Dispatch {
@@ -151,6 +180,11 @@ class BatchKernels {
   /** One thread per item, 64 to a workgroup. */
   perThread(count: number): [number, number, number] {
     return grid1d(Math.ceil(count / 64));
+  }
+
+  /** rows_thread and grad_b: a workgroup per QUAD = 256 rows (columns) of one run. */
+  perQuad(runsN: number, count: number): [number, number, number] {
+    return grid1d(runsN * Math.ceil(count / 256));
   }
 
   /** One thread per run. */
@@ -167,7 +201,7 @@ class BatchKernels {
   forwardRows(label: string, bindings: Record<number, GPUBuffer>, runsN: number, rows: number, backward: boolean): Dispatch {
     const constants = { ...this.act, BACKWARD: backward };
     return this.threadPerRow
-      ? this.launch('rows_thread', label, bindings, this.perThread(runsN * rows), constants)
+      ? this.launch('rows_thread', label, bindings, this.perQuad(runsN, rows), constants)
       : this.launch('rows', label, bindings, grid1d(runsN * Math.ceil(rows / 8)), constants); // 8 = ROWS in toy_batch.wgsl
   }
 }
@@ -180,11 +214,12 @@ interface SharedProblem {
   h1Test: GPUBuffer;
   p0: GPUBuffer;
   p0Test: GPUBuffer;
+  /** P0 transposed (n x rows) where rows_thread reads it (its lanes run along the rows): the train set on a full batch, the test set always; else P0 itself. */
+  p0T: GPUBuffer;
+  p0TestT: GPUBuffer;
   /** The teacher's targets, noisy for training. */
   yTrain: GPUBuffer;
   yTest: GPUBuffer;
-  /** Stands in for P where a forward does not store it. */
-  unusedP: GPUBuffer;
 }
 
 /**
@@ -209,8 +244,9 @@ function uploadSharedProblem(arena: GpuArena, k: BatchKernels, c: ToyConfig): Sh
     p0Test: arena.storage('P0.test', Nt * n),
     yTrain: arena.storage('Y.train', N),
     yTest: arena.storage('Y.test', Nt),
-    unusedP: arena.storage('unused.P', 4),
-  };
+  } as SharedProblem;
+  shared.p0T = transposedP0(c, k.rowsKernel) ? arena.storage('P0T.train', N * n) : shared.p0;
+  shared.p0TestT = k.threadPerRow ? arena.storage('P0T.test', Nt * n) : shared.p0Test;
   const launches: Dispatch[] = [];
   const features = (x: Float32Array, rows: number, h: GPUBuffer, p: GPUBuffer) => {
     launches.push(
@@ -240,7 +276,7 @@ function uploadSharedProblem(arena: GpuArena, k: BatchKernels, c: ToyConfig): Sh
     copies.push([p, pt, rows * n]);
     teacherForward.push(
       ...matmul(setup, { M: rows, N: n, K: teacher.rank, a: zt, b: teacherUt, c: pt, transA: true, accumulate: true, label: 'batch.teacher.P' }),
-      k.forwardRows('teacher.forward', { 0: k.params('teacher.params', 1, rows, 1, 0), 1: pt, 2: shared.wOut, 3: target, 4: zeros, 5: zeros, 6: shared.unusedP, 7: y, 8: teacherAlive }, 1, rows, false),
+      k.forwardRows('teacher.forward', { 0: k.params('teacher.params', 1, rows, 1, 0), 1: pt, 2: shared.wOut, 3: target, 4: zeros, 5: zeros, 7: y, 8: teacherAlive }, 1, rows, false),
     );
   };
   targets(shared.h1, shared.p0, N, c.noise === 0 ? new Float32Array(N) : gaussian(new Stream(c.seed, 'noise'), N, c.noise).map((v) => -v), shared.yTrain);
@@ -250,6 +286,12 @@ function uploadSharedProblem(arena: GpuArena, k: BatchKernels, c: ToyConfig): Sh
   encodePass(enc, launches, undefined, 'batch setup');
   for (const [src, dst, floats] of copies) enc.copyBufferToBuffer(src, 0, dst, 0, floats * 4);
   encodePass(enc, teacherForward, undefined, 'batch teacher');
+  const transposes: Dispatch[] = [];
+  const transpose = (src: GPUBuffer, dst: GPUBuffer, rows: number) =>
+    transposes.push(k.launch('transpose', 'P0.transpose', { 0: k.params('transpose.params', 1, rows, 1, 0), 1: src, 2: dst }, k.perThread(rows * n)));
+  if (shared.p0T !== shared.p0) transpose(shared.p0, shared.p0T, N);
+  if (shared.p0TestT !== shared.p0Test) transpose(shared.p0Test, shared.p0TestT, Nt);
+  if (transposes.length) encodePass(enc, transposes, undefined, 'batch P0 transposed');
   arena.device.queue.submit([enc.finish()]);
   setup.destroy(); // safe right after the submit: WebGPU frees them once the queued work is done
   return shared;
@@ -272,10 +314,11 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
     const N = c.nTrain;
     const Nt = c.nTest;
     const m = batchSize(c);
-    const k = new BatchKernels(arena, c, R, (opts.rowsKernel ?? rowsKernelFor(n, software)) === 'thread');
-    const { wOut, h1, h1Test, p0, p0Test, yTrain, yTest, unusedP } = uploadSharedProblem(arena, k, c);
+    const k = new BatchKernels(arena, c, R, opts.rowsKernel ?? rowsKernelFor(n, software));
+    const { wOut, h1, h1Test, p0, p0Test, p0T, p0TestT, yTrain, yTest } = uploadSharedProblem(arena, k, c);
+    const transposed = p0T !== p0;
 
-    // ---- per run: A and B^T stacked, gradients, divergence state, activations ----
+    // ---- per run: A and B^T stacked, gradients, divergence state, activations (no stored P: O((m + n) r) floats a run) ----
     const aAll = new Float32Array(R * RP * n);
     const btAll = new Float32Array(R * n * RP);
     runs.forEach((run, b) => {
@@ -293,7 +336,6 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
     const zt = arena.storage('runs.ZT', R * RP * m);
     const residualOffset = R * RP * m;
     const utAndResiduals = arena.storage('runs.UT+residual', R * RP * m + R * m); // U^T, then the residuals at residualOffset
-    const preAct = arena.storage('runs.P', R * m * n);
     const ztTest = arena.storage('runs.ZT.test', R * RP * Nt);
     const testResiduals = arena.storage('runs.residual.test', R * Nt);
     const gram = arena.storage('runs.gram', R * 3 * RP * RP);
@@ -318,7 +360,8 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
     const splits = (M: number, N: number, K: number) => (software ? 1 : opts.splitsPerRun ? autoSplits(M / R, N, K) : ('auto' as const));
     const s = loraScale(c);
     const trainParams = k.params('runs.params', R, m, rank, s, residualOffset);
-    const testParams = k.params('runs.params.test', R, Nt, rank, s);
+    const trainRowsParams = transposed ? k.params('runs.params.rows', R, m, rank, s, residualOffset, true) : trainParams;
+    const testParams = k.params('runs.params.test', R, Nt, rank, s, 0, k.threadPerRow);
     const { metrics, state } = this.metricsTarget;
     const adam = (label: string, theta: GPUBuffer, grad: GPUBuffer, hyper: Float32Array) =>
       adamwRuns(arena, {
@@ -331,7 +374,7 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
         dispatches: [
           ...gather,
           ...matmul(arena, { M: R * RP, N: m, K: n, a: A, b: h1Batch, c: zt, transB: true, splits: splits(R * RP, m, n), label: 'batch.ZT' }),
-          k.forwardRows('runs.forward+U', { 0: trainParams, 1: p0Batch, 2: wOut, 3: yBatch, 4: zt, 5: Bt, 6: preAct, 7: utAndResiduals, 8: alive }, R, m, true),
+          k.forwardRows('runs.forward+U', { 0: trainRowsParams, 1: transposed ? p0T : p0Batch, 2: wOut, 3: yBatch, 4: zt, 5: Bt, 7: utAndResiduals, 8: alive }, R, m, true),
           k.launch('gram_all', 'runs.gram', { 0: trainParams, 1: zt, 2: Bt, 3: A, 4: gram }, k.perThread(R * 3 * RP * RP)),
           k.launch('metrics_runs', 'runs.metrics', { 0: trainParams, 1: utAndResiduals, 2: gram, 3: state, 4: metrics, 5: alive, 6: firstLoss }, k.perRun()),
         ],
@@ -341,14 +384,14 @@ export class ToyBatchTrainer extends StepTrainer<BatchStepRow, never, BatchField
         evalOnly: true,
         dispatches: [
           ...matmul(arena, { M: R * RP, N: Nt, K: n, a: A, b: h1Test, c: ztTest, transB: true, splits: splits(R * RP, Nt, n), label: 'batch.ZT.test' }),
-          k.forwardRows('runs.forward.test', { 0: testParams, 1: p0Test, 2: wOut, 3: yTest, 4: ztTest, 5: Bt, 6: unusedP, 7: testResiduals, 8: alive }, R, Nt, false),
+          k.forwardRows('runs.forward.test', { 0: testParams, 1: p0TestT, 2: wOut, 3: yTest, 4: ztTest, 5: Bt, 7: testResiduals, 8: alive }, R, Nt, false),
           k.launch('test_metric', 'runs.test', { 0: testParams, 1: testResiduals, 3: state, 4: metrics }, k.perRun()),
         ],
       },
       {
         label: 'batch backward+update',
         dispatches: [
-          k.launch('grad_b', 'runs.dB', { 0: trainParams, 1: zt, 2: wOut, 3: preAct, 4: utAndResiduals, 5: dBt, 6: alive }, k.perThread(R * n), k.act),
+          k.launch('grad_b', 'runs.dB', { 0: trainParams, 1: zt, 2: wOut, 3: p0Batch, 4: utAndResiduals, 5: dBt, 6: alive, 7: Bt }, k.perQuad(R, n), k.act),
           ...matmul(arena, { M: R * RP, N: n, K: m, a: utAndResiduals, b: h1Batch, c: dA, splits: splits(R * RP, n, m), label: 'batch.dA' }),
           adam('runs.A', A, dA, new Float32Array(runs.flatMap((x) => [x.eta, x.wd]))),
           adam('runs.B', Bt, dBt, new Float32Array(runs.flatMap((x) => [x.lambda * x.eta, x.wd]))),

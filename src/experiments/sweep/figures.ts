@@ -1,7 +1,7 @@
 // Static figures of a SweepResult as SVG strings (no DOM, no dependencies): the pictures the playground's
 // views show, for the CLI's --png output and the findings page. The CLI rasterises them with Chromium.
 import { viridis } from './viridis.ts';
-import type { Heatmap, LogLogFit, RefLine, SweepResult } from './aggregate.ts';
+import type { E6Row, Heatmap, LogLogFit, RefLine, SeedFits, SweepResult } from './aggregate.ts';
 
 export interface Figure {
   name: string;
@@ -92,6 +92,10 @@ interface Series {
   /** Marker shape (default circle); `size` is its half-width in px (default 4.5). */
   marker?: 'circle' | 'square';
   size?: number;
+  /** Join the points with a line (in x order). */
+  connect?: boolean;
+  /** Per point, a vertical bar from lo to hi (e.g. the seeds' range). */
+  bars?: Array<[number, number] | null>;
 }
 
 function marker(s: Series, cx: number, cy: number, fill: string): string {
@@ -104,7 +108,7 @@ function marker(s: Series, cx: number, cy: number, fill: string): string {
 /** A log-log chart: points (hollow = flagged), their fitted lines (solid) and reference slopes (dotted). */
 function logLogChart(o: { title: string; xLabel: string; yLabel: string; series: Series[]; refs?: RefLine[]; xTicks?: number[]; note?: string }): string {
   const xs = o.series.flatMap((s) => s.points.map((p) => p.x));
-  const ys = o.series.flatMap((s) => s.points.map((p) => p.y)).filter((v): v is number => v !== null && v > 0);
+  const ys = o.series.flatMap((s) => [...s.points.map((p) => p.y), ...(s.bars ?? []).flat()]).filter((v): v is number => v !== null && v > 0);
   if (!xs.length || !ys.length) return frame(o.title, `<text x="${W / 2}" y="${H / 2}" text-anchor="middle">no finite values to plot</text>`);
   const x = logScale(xs, M.left, W - M.right);
   const y = logScale(ys, H - M.bottom, M.top, 0.1);
@@ -121,6 +125,15 @@ function logLogChart(o: { title: string; xLabel: string; yLabel: string; series:
   }
   for (const s of o.series) {
     if (s.fit) body += line(s.fit.intercept, s.fit.slope, `stroke="${s.color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}`);
+    if (s.connect) {
+      const pts = s.points.filter((p) => p.y !== null && p.y > 0).map((p) => `${x.px(p.x)},${y.px(p.y as number)}`);
+      body += `<polyline clip-path="url(#plot)" points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`;
+    }
+    s.bars?.forEach((b, i) => {
+      if (!b || !(b[0] > 0)) return;
+      const px = x.px(s.points[i].x);
+      body += `<line x1="${px}" x2="${px}" y1="${y.px(b[0])}" y2="${y.px(b[1])}" stroke="${s.color}" stroke-width="1.3"/><line x1="${px - 4}" x2="${px + 4}" y1="${y.px(b[0])}" y2="${y.px(b[0])}" stroke="${s.color}"/><line x1="${px - 4}" x2="${px + 4}" y1="${y.px(b[1])}" y2="${y.px(b[1])}" stroke="${s.color}"/>`;
+    });
     for (const p of s.points) {
       if (p.y === null || !(p.y > 0)) continue;
       body += marker(s, x.px(p.x), y.px(p.y), p.hollow ? '#fff' : s.color);
@@ -175,9 +188,12 @@ function heatmapSvg(h: Heatmap, title: string, note?: string): string {
       body += `<rect x="${cx}" y="${cy}" width="${cw}" height="${ch}" fill="${fill}"/>`;
       const light = t(c.value) > 0.6;
       body += `<text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="${cw < 50 ? 9 : 10}" fill="${light ? '#000' : '#fff'}">${fmtTick(Number(c.value.toPrecision(2)))}</text>`;
+    } else if (c.status === 'error' || c.status === 'queued') {
+      // Not run (left out of this width's grid, refused or failed) or not finished: no cross.
+      body += `<rect x="${cx}" y="${cy}" width="${cw}" height="${ch}" fill="#f3f3f3"/><text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="9" fill="#777">${c.status === 'error' ? 'not run' : 'queued'}</text>`;
     } else {
       body += `<rect x="${cx}" y="${cy}" width="${cw}" height="${ch}" fill="#ddd"/><path d="M${cx + 4} ${cy + 4}L${cx + cw - 4} ${cy + ch - 4}M${cx + cw - 4} ${cy + 4}L${cx + 4} ${cy + ch - 4}" stroke="#999" stroke-width="1.2"/>`;
-      if (c.status === 'diverged') body += `<text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="9" fill="#333" stroke="#ddd" stroke-width="3" paint-order="stroke">div@${c.divergedAt}</text>`;
+      if (c.status === 'diverged') body += `<text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="9" fill="#333" stroke="#ddd" stroke-width="3" paint-order="stroke">div@${c.divergedAt}${c.runs.length > 1 ? ` ${c.seedsDiverged}/${c.runs.length}` : ''}</text>`;
       else body += `<text x="${cx + cw / 2}" y="${cy + ch / 2 + 4}" text-anchor="middle" font-size="9" fill="#333">${c.status}</text>`;
     }
   }
@@ -229,38 +245,81 @@ function oneStepRefs(views: Array<{ init: string; references: RefLine[] }>): Ref
 
 const widthColors = (k: number) => Array.from({ length: k }, (_, i) => viridis(k === 1 ? 0.5 : (i / (k - 1)) * 0.9));
 
+const seedsText = (r: SweepResult) => (r.axes.seed.length > 1 ? `geometric mean of ${r.axes.seed.length} seeds (${r.axes.seed.join(', ')})` : `seed ${r.axes.seed[0]}`);
+const seedFitNote = (f: SeedFits | null) => (f ? `per seed ${f3(f.mean)}${f.stderr !== null ? ` ± ${f3(f.stderr)}` : ''} (${f.count} seeds)` : '');
+
+/** E6: the best loss over eta at each lambda as a ratio to lambda = 1, per width (seed range as bars). */
+function e6RatioChart(rows: E6Row[], which: 'train' | 'test', steps: number | string | boolean, seeds: string): string {
+  const widths = [...new Set(rows.map((x) => `${x.init}:${x.n}`))];
+  const colors = widthColors(widths.length);
+  const series: Series[] = widths.map((k, i) => {
+    const rs = rows.filter((x) => `${x.init}:${x.n}` === k);
+    const label = `${rs[0].init === 'A' ? '' : `Init[${rs[0].init}] `}n = ${rs[0].n}`;
+    return {
+      label,
+      color: colors[i],
+      connect: true,
+      // Widths side by side around each lambda, so their bars do not overlap.
+      points: rs.map((x) => ({ x: x.lambda * (1 + 0.035 * (i - (widths.length - 1) / 2)), y: which === 'train' ? x.trainRatio : x.testRatio, hollow: x.seeds.some((sd) => (which === 'train' ? sd.trainAtEdge : sd.testAtEdge)) })),
+      bars: rs.map((x) => (which === 'train' ? x.trainRatioRange : x.testRatioRange)),
+    };
+  });
+  const title = `E6: best ${which === 'train' ? 'training' : 'test'} loss over η, ratio to λ = 1`;
+  return logLogChart({
+    title,
+    xLabel: 'LoRA+ ratio λ (lr_B = λ·η)',
+    yLabel: `best final ${which} loss / same at λ = 1`,
+    series,
+    refs: [{ label: 'λ = 1', slope: 0, intercept: 0 }],
+    xTicks: [...new Set(rows.map((x) => x.lambda))],
+    note: `${steps} full-batch steps, η tuned per λ and seed; ${seeds}; bars: smallest to largest seed; hollow: some seed's best η at the edge of the grid`,
+  });
+}
+
 /** Every figure of a result: names are stable file stems ("lr-width-heatmap-A", ...). */
 export function sweepFigures(r: SweepResult): Figure[] {
   const out: Figure[] = [];
   const steps = r.base.steps;
   if (r.kind === 'lr-width') {
     for (const v of r.lrWidth) {
-      const title = `Init[${v.init}]: final test loss after ${steps} steps`;
-      out.push({ name: `lr-width-heatmap-${v.init}`, title, svg: heatmapSvg(v.heatmap, title, `λ = ${r.base.lambda}, rank ${r.base.rank}, ${r.base.nTrain} examples, seed ${r.base.seed}`) });
+      const title = `Init[${v.init}]: ${v.heatmap.value.label} after ${steps} steps`;
+      out.push({ name: `lr-width-heatmap-${v.init}`, title, svg: heatmapSvg(v.heatmap, title, `λ = ${r.base.lambda}, rank ${r.base.rank}, ${r.base.nTrain} examples, ${seedsText(r)}`) });
     }
     // Per init: the grid optimum (squares) and the refined one (circles) with its fit. Both inits often
-    // share a grid optimum: Init[A]'s larger square stays visible around Init[B]'s.
+    // share a grid optimum: Init[A]'s larger square stays visible around Init[B]'s. With several seeds,
+    // each seed's refined optimum is a small dot.
     const series: Series[] = r.lrWidth.flatMap((v): Series[] => [
       { label: `Init[${v.init}]: best η on the grid`, color: COLORS[v.init], marker: 'square', size: v.init === 'A' ? 6.5 : 4, points: v.optimum.map((o) => ({ x: o.x, y: o.eta, hollow: true })) },
       { label: `Init[${v.init}]: refined η*`, color: COLORS[v.init], points: v.optimum.map((o) => ({ x: o.x, y: o.etaRefined ?? o.eta, hollow: o.atEdge })), fit: v.fitRefined },
+      ...(v.seedFits
+        ? [{ label: `Init[${v.init}]: each seed, ${seedFitNote(v.seedFits)}`, color: COLORS[v.init], size: 2.2, points: v.optimum.flatMap((o) => (o.perSeed ?? []).map((ps) => ({ x: o.x * (1 + 0.04 * (r.axes.seed.indexOf(ps.seed) - (r.axes.seed.length - 1) / 2)), y: ps.etaRefined ?? ps.eta, hollow: true }))) }]
+        : []),
     ]);
     const refs = r.lrWidth[0]?.references ?? [];
     out.push({
       name: 'lr-width-optimal-eta',
       title: 'Optimal learning rate against width',
-      svg: logLogChart({ title: 'Optimal learning rate against width', xLabel: 'width n', yLabel: 'η with the lowest final test loss', series, refs, xTicks: r.axes.n, note: 'refined η*: a parabola in log η through the best grid η and its neighbours; hollow circle: optimum at the edge of the grid' }),
+      svg: logLogChart({ title: 'Optimal learning rate against width', xLabel: 'width n', yLabel: `η with the lowest ${r.lrWidth[0]?.heatmap.value.label ?? 'loss'}`, series, refs, xTicks: r.axes.n, note: `${seedsText(r)}${r.lrWidth.some((v) => v.fitJackknife) ? ` (fit ± jackknife over seeds: ${r.lrWidth.map((v) => (v.fitJackknife ? `Init[${v.init}] ${f3(v.fitJackknife.slope)} ± ${f3(v.fitJackknife.stderr)}` : '')).filter(Boolean).join(', ')})` : ''}. Refined η*: a parabola in log η through the best grid η and its neighbours; hollow circle: optimum at the edge of the grid` }),
     });
   } else if (r.kind === 'lambda-eta') {
+    const oneWidth = r.axes.n.length === 1;
     for (const v of r.lambdaEta) {
-      const title = `Init[${v.init}], n = ${v.n}: final test loss over λ × η`;
-      out.push({ name: `lambda-eta-heatmap-${v.init}`, title, svg: heatmapSvg(v.heatmap, title, `lr_B = λ·η, ${steps} steps, rank ${r.base.rank}, seed ${r.base.seed}`) });
+      const title = `Init[${v.init}], n = ${v.n}: ${v.heatmap.value.label} over λ × η`;
+      out.push({ name: `lambda-eta-heatmap-${v.init}${oneWidth ? '' : `-n${v.n}`}`, title, svg: heatmapSvg(v.heatmap, title, `lr_B = λ·η, ${steps} steps, rank ${r.base.rank}, ${seedsText(r)}`) });
     }
-    const series: Series[] = r.lambdaEta.map((v) => ({ label: `Init[${v.init}] best over η`, color: COLORS[v.init], points: v.bestPerLambda.map((o) => ({ x: o.x, y: o.loss, hollow: o.atEdge })) }));
+    const colors = widthColors(r.lambdaEta.length);
+    const label = r.lambdaEta[0]?.heatmap.value.label ?? 'loss';
+    const series: Series[] = r.lambdaEta.map((v, i) => ({ label: `Init[${v.init}], n = ${v.n}`, color: r.lambdaEta.length === 1 ? COLORS[v.init] : colors[i], connect: true, points: v.bestPerLambda.map((o) => ({ x: o.x, y: o.loss, hollow: o.atEdge })) }));
+    const bestTitle = `Best ${label} over η against λ`;
     out.push({
       name: 'lambda-eta-best',
-      title: `Best final test loss against λ (n = ${r.axes.n[0]})`,
-      svg: logLogChart({ title: `Best final test loss against λ (n = ${r.axes.n[0]})`, xLabel: 'LoRA+ ratio λ', yLabel: 'best final test loss over η', series, xTicks: r.axes.lambda, note: 'hollow: best η at the edge of the grid' }),
+      title: bestTitle,
+      svg: logLogChart({ title: bestTitle, xLabel: 'LoRA+ ratio λ', yLabel: `best ${label} over η`, series, xTicks: r.axes.lambda, note: `${seedsText(r)}; hollow: best η at the edge of the grid` }),
     });
+    if (r.e6.some((x) => x.trainRatio !== null)) {
+      out.push({ name: 'e6-ratio-train', title: 'E6: training loss, ratio to λ = 1', svg: e6RatioChart(r.e6, 'train', steps, seedsText(r)) });
+      out.push({ name: 'e6-ratio-test', title: 'E6: test loss, ratio to λ = 1', svg: e6RatioChart(r.e6, 'test', steps, seedsText(r)) });
+    }
   } else {
     const eta = r.widthScaling[0]?.eta;
     const one: Series[] = r.widthScaling.map((v) => ({ label: `Init[${v.init}]`, color: COLORS[v.init], points: v.points.map((p) => ({ x: p.n, y: p.oneStepDeltaZB })), fit: v.oneStepFit }));

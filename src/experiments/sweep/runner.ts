@@ -1,13 +1,18 @@
 // Runs a sweep on a GpuHost and returns its SweepResult (aggregate.ts). Two engines:
 //
-//   batched     (default) runs that share shapes (same width and every setting but init, initDist, eta,
-//               lambda, wd) train together in ToyBatchTrainer's shared dispatches, each batch a RunSession
+//   batched     (default) runs that share shapes and their problem (same width and seed, and every
+//               setting but init, initDist, eta, lambda, wd) train together in ToyBatchTrainer's shared
+//               dispatches, each batch a RunSession
 //               (run/session.ts) in an arena of its own; the next batch is built and trains while the
 //               previous one's last metrics are still being copied out.
 //   sequential  one ToySession per run, one after the other: the engine the playground uses for a single
 //               run; kept as the reference and the "before" of the runs/s measurement.
 //
-// Ranks above MAX_BATCH_RANK fall back to the sequential engine run by run. When the device is lost, the
+// Seeds are separate batches: each seed is its own problem (W0, P0, data), and at the widths where time
+// goes (n >= 1024) a seed's batch already holds every run of the grid, so sharing dispatches across seeds
+// would save launches that cost nothing next to the O(m n r) work of each run (measured in
+// docs/findings.md, section Speed). Ranks above MAX_BATCH_RANK fall back to the sequential engine run by
+// run. A width whose frozen tensors do not fit the memory budget is refused with a message. When the device is lost, the
 // runs it cut short are marked 'lost' at their last step and the batches not yet started run on a fresh
 // device (GpuHost).
 import type { GpuContext } from '../../gpu/device.ts';
@@ -16,9 +21,9 @@ import { RunSession } from '../run/session.ts';
 import { batchSize, type ToyConfig } from '../toy/config.ts';
 import { checkFits } from '../toy/plan.ts';
 import { ToySession } from '../toy/session.ts';
-import { aggregateSweep, RunAccumulator, type RunSummary, type SweepResult, type SweepTiming } from './aggregate.ts';
+import { aggregateSweep, RunAccumulator, type RunSummary, type SweepMetric, type SweepResult, type SweepTiming } from './aggregate.ts';
 import { gridPoints, pointConfig, resolveSweep, type GridPoint, type ResolvedSweep, type SweepSpec } from './spec.ts';
-import { batchKey, batchSession, MAX_BATCH_RANK, maxRunsPerBatch, ToyBatchTrainer, type BatchStepRow } from './batchTrainer.ts';
+import { batchFitError, batchKey, batchSession, MAX_BATCH_RANK, maxRunsPerBatch, ToyBatchTrainer, type BatchStepRow } from './batchTrainer.ts';
 
 export type SweepEngine = 'batched' | 'sequential';
 
@@ -43,6 +48,13 @@ export interface SweepRunOptions {
   onProgress?: (p: SweepProgress) => void;
   /** Stops submitting work; runs not finished are reported with status 'error' and message 'cancelled'. */
   signal?: AbortSignal;
+  /** What the views rank by (aggregate.ts defaultMetric when not given). */
+  metric?: SweepMetric;
+}
+
+/** GPU bytes one batch may use by default. */
+export function defaultMemoryBudget(software: boolean): number {
+  return software ? 512 * 2 ** 20 : 2 * 2 ** 30;
 }
 
 /** Batches of grid points that can train together, in grid order of their first run. */
@@ -76,11 +88,13 @@ export async function runSweep(host: GpuHost, spec: SweepSpec | ResolvedSweep, o
   const finish = (indices: number[]) => {
     const finished = indices.map((i) => (summaries[i] = accs[i].summary()));
     done += finished.length;
-    opts.onProgress?.({ runsDone: done, runsTotal: points.length, finished, seconds: (now() - t0) / 1000, partial: () => aggregateSweep(s, summaries) });
+    opts.onProgress?.({ runsDone: done, runsTotal: points.length, finished, seconds: (now() - t0) / 1000, partial: () => aggregateSweep(s, summaries, undefined, { metric: opts.metric }) });
   };
   const ctx0 = await host.context();
+  const budget = opts.memoryBudget ?? defaultMemoryBudget(ctx0.isSoftware);
   for (const p of points) {
-    const tooBig = checkFits(ctx0, pointConfig(s, p));
+    const c = pointConfig(s, p);
+    const tooBig = checkFits(ctx0, c) ?? (engine === 'batched' && c.rank <= MAX_BATCH_RANK ? batchFitError(c, budget) : null);
     if (tooBig) accs[p.index].fail(tooBig);
   }
   const runnable = (p: GridPoint) => accs[p.index].summary().status !== 'error';
@@ -123,7 +137,6 @@ export async function runSweep(host: GpuHost, spec: SweepSpec | ResolvedSweep, o
       finish([p.index]);
     }
   } else {
-    const budget = opts.memoryBudget ?? (ctx0.isSoftware ? 512 * 2 ** 20 : 2 * 2 ** 30);
     const plan = planBatches(s, (c) => Math.min(opts.maxBatch ?? Infinity, maxRunsPerBatch(ctx0, c, budget)));
     // At most two batches at once: one training, the one before it copying out its last metrics.
     let previous: Promise<void> = Promise.resolve();
@@ -171,7 +184,7 @@ export async function runSweep(host: GpuHost, spec: SweepSpec | ResolvedSweep, o
     runStepsPerSecond: runs.reduce((a, r) => a + r.steps, 0) / seconds,
     batches,
   };
-  return aggregateSweep(s, runs, timing);
+  return aggregateSweep(s, runs, timing, { metric: opts.metric });
 }
 
 /** Rough GPU work of one training step of `c`, in multiply-adds (for planning and estimates). */

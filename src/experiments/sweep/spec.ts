@@ -2,10 +2,14 @@
 // SweepSpec that a share link, a JSON file or CLI flags can carry. This file is pure (no GPU): the spec
 // type, its validator (untrusted input in, clear messages out), grid expansion and the link codec.
 //
-//   kind            swept axes (grid order: init, n, lambda, eta; eta fastest)    view
+//   kind            swept axes (grid order: seed, init, n, lambda, eta; eta fastest)   view
 //   lr-width        init x n x eta           (lambda from base)                  E4 heatmaps, optimal eta vs n
-//   lambda-eta      init x lambda x eta      (n from base)                       E6 heatmap, best loss vs lambda
+//   lambda-eta      init x n x lambda x eta  (n from base unless swept)          E6 ratio to lambda = 1 per width, heatmaps
 //   width-scaling   init x n                 (eta, lambda from base)             E3 one-step ||Z_B||, E5 norms vs n
+//
+// Every kind also sweeps seeds (axes.seed, a list): each seed is a different random problem (frozen
+// network, teacher, data), so the views aggregate over seeds (geometric means, per-seed optima, spread)
+// and nobody reads one draw's optimum as a result.
 import { crossFieldError, defaultToyConfig, parseToyField, TOY_FIELDS, TOY_KEYS, type Checked, type ToyConfig, type ToyKey } from '../toy/config.ts';
 import type { InitScheme } from '../../lora/init.ts';
 import { isField } from '../schema.ts';
@@ -14,9 +18,9 @@ import { quote } from '../untrusted.ts';
 export const SWEEP_VERSION = 1;
 export const SWEEP_KINDS = ['lr-width', 'lambda-eta', 'width-scaling'] as const;
 export type SweepKind = (typeof SWEEP_KINDS)[number];
-export const AXIS_NAMES = ['init', 'n', 'lambda', 'eta'] as const;
+export const AXIS_NAMES = ['seed', 'init', 'n', 'lambda', 'eta'] as const;
 export type AxisName = (typeof AXIS_NAMES)[number];
-export type NumericAxisName = Exclude<AxisName, 'init'>;
+export type NumericAxisName = Exclude<AxisName, 'init' | 'seed'>;
 
 /** Log-spaced grid: `count` points from `from` to `to` inclusive (rounded to integers for n). */
 export interface LogRange {
@@ -32,6 +36,8 @@ export interface SweepSpec {
   /** Settings shared by every run; missing ones take the toy defaults. Swept keys may not appear here. */
   base?: Partial<ToyConfig>;
   axes: {
+    /** Seeds, each a separate problem; default: base.seed alone. */
+    seed?: number[];
     init?: InitScheme[];
     n?: NumericAxis;
     lambda?: NumericAxis;
@@ -45,12 +51,13 @@ export interface SweepSpec {
 
 /** Which axes each kind sweeps: required ones must be given, optional ones have a default, others are refused. */
 export const KIND_AXES: Record<SweepKind, { required: AxisName[]; optional: AxisName[]; summary: string }> = {
-  'lr-width': { required: ['eta', 'n'], optional: ['init'], summary: 'E4: final test loss over eta x width, per init' },
-  'lambda-eta': { required: ['lambda', 'eta'], optional: ['init'], summary: 'E6: LoRA+ ratio lambda x eta at a fixed width' },
-  'width-scaling': { required: ['n'], optional: ['init'], summary: 'E3/E5: ||Z_A||, ||Z_B|| against width at a fixed eta' },
+  'lr-width': { required: ['eta', 'n'], optional: ['init', 'seed'], summary: 'E4: final test loss over eta x width, per init' },
+  'lambda-eta': { required: ['lambda', 'eta'], optional: ['init', 'n', 'seed'], summary: 'E6: LoRA+ ratio lambda x eta, per width' },
+  'width-scaling': { required: ['n'], optional: ['init', 'seed'], summary: 'E3/E5: ||Z_A||, ||Z_B|| against width at a fixed eta' },
 };
 
 export const MAX_AXIS_VALUES = 64;
+export const MAX_SEEDS = 32;
 export const MAX_SWEEP_RUNS = 2000;
 export const DEFAULT_THRESHOLD = 0.1;
 
@@ -59,22 +66,23 @@ export interface ResolvedSweep {
   spec: SweepSpec;
   kind: SweepKind;
   base: ToyConfig;
-  axes: { init: InitScheme[]; n: number[]; lambda: number[]; eta: number[] };
+  axes: { seed: number[]; init: InitScheme[]; n: number[]; lambda: number[]; eta: number[] };
   /** The axes this kind sweeps (the others are single values from base). */
   swept: AxisName[];
   threshold: number;
   curves: boolean;
 }
 
-/** One run of the grid: its coordinates and index (row-major over init, n, lambda, eta). */
+/** One run of the grid: its coordinates and index (row-major over seed, init, n, lambda, eta). */
 export interface GridPoint {
   index: number;
+  seed: number;
   init: InitScheme;
   n: number;
   lambda: number;
   eta: number;
   /** Position on each axis. */
-  at: { init: number; n: number; lambda: number; eta: number };
+  at: { seed: number; init: number; n: number; lambda: number; eta: number };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -99,7 +107,7 @@ export function axisValues(name: NumericAxisName, axis: NumericAxis): number[] {
   return name === 'n' ? raw.map((v) => Math.round(v)) : raw;
 }
 
-const AXIS_KEY: Record<AxisName, ToyKey> = { init: 'init', n: 'n', lambda: 'lambda', eta: 'eta' };
+const AXIS_KEY: Record<AxisName, ToyKey> = { seed: 'seed', init: 'init', n: 'n', lambda: 'lambda', eta: 'eta' };
 
 function checkNumericAxis(name: NumericAxisName, raw: unknown): Checked<{ axis: NumericAxis; values: number[] }> {
   const where = `axes.${name}`;
@@ -142,6 +150,19 @@ function checkNumericAxis(name: NumericAxisName, raw: unknown): Checked<{ axis: 
   return { ok: true, value: { axis, values } };
 }
 
+function checkSeedAxis(raw: unknown): Checked<number[]> {
+  if (!Array.isArray(raw) || raw.length === 0) return { ok: false, error: 'axes.seed must be a non-empty list of seeds (whole numbers), e.g. 1,2,3' };
+  if (raw.length > MAX_SEEDS) return { ok: false, error: `axes.seed has ${raw.length} seeds (at most ${MAX_SEEDS})` };
+  const out: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const r = parseToyField('seed', raw[i]);
+    if (!r.ok) return { ok: false, error: `axes.seed[${i}]: ${r.error}` };
+    if (out.includes(r.value)) return { ok: false, error: `axes.seed repeats ${r.value}` };
+    out.push(r.value);
+  }
+  return { ok: true, value: out };
+}
+
 function checkInitAxis(raw: unknown): Checked<InitScheme[]> {
   if (!Array.isArray(raw) || raw.length === 0) return { ok: false, error: 'axes.init must be a non-empty list of "A" and "B"' };
   const out: InitScheme[] = [];
@@ -172,13 +193,16 @@ export function validateSweepSpec(raw: unknown): Checked<ResolvedSweep> {
   const { required, optional } = KIND_AXES[kind];
   const allowed = [...required, ...optional];
 
-  // base: known settings only, each through the schema's parser; swept keys belong in axes.
+  // base: known settings only, each through the schema's parser; swept keys belong in axes. The seed and
+  // a lambda-eta sweep's width are axes that may also come as one value in base (older specs and links).
+  const axesIn = typeof o.axes === 'object' && o.axes !== null && !Array.isArray(o.axes) ? (o.axes as Record<string, unknown>) : {};
   const base = defaultToyConfig() as Record<string, unknown>;
   if (o.base !== undefined) {
     if (typeof o.base !== 'object' || o.base === null || Array.isArray(o.base)) return { ok: false, error: 'base must be an object of settings' };
     for (const [k, v] of Object.entries(o.base)) {
       if (!isField(TOY_FIELDS, k)) return { ok: false, error: `base: unknown setting ${quote(k, 40)}` };
-      if ((allowed as string[]).includes(k)) return { ok: false, error: `base.${k}: ${k} is an axis of ${kind} sweeps; give it in axes.${k}` };
+      const single = (k === 'seed' || (k === 'n' && kind === 'lambda-eta')) && axesIn[k] === undefined;
+      if ((allowed as string[]).includes(k) && !single) return { ok: false, error: `base.${k}: ${k} is an axis of ${kind} sweeps; give it in axes.${k}` };
       const r = parseToyField(k as ToyKey, v);
       if (!r.ok) return { ok: false, error: `base.${k}: ${r.error}` };
       base[k] = r.value;
@@ -194,12 +218,19 @@ export function validateSweepSpec(raw: unknown): Checked<ResolvedSweep> {
   }
   for (const k of required) if (axesRaw[k] === undefined) return { ok: false, error: `axes.${k} is required for a ${kind} sweep` };
   const values = {
+    seed: [base.seed as number],
     init: [base.init as InitScheme],
     n: [base.n as number],
     lambda: [base.lambda as number],
     eta: [base.eta as number],
   };
   const normAxes: SweepSpec['axes'] = {};
+  if (axesRaw.seed !== undefined) {
+    const r = checkSeedAxis(axesRaw.seed);
+    if (!r.ok) return r;
+    values.seed = r.value;
+    normAxes.seed = r.value;
+  }
   if (axesRaw.init !== undefined) {
     const r = checkInitAxis(axesRaw.init);
     if (!r.ok) return r;
@@ -229,7 +260,7 @@ export function validateSweepSpec(raw: unknown): Checked<ResolvedSweep> {
   }
 
   // size and cross-field constraints at every grid point (the smallest width is the binding one)
-  const runs = values.init.length * values.n.length * values.lambda.length * values.eta.length;
+  const runs = values.seed.length * values.init.length * values.n.length * values.lambda.length * values.eta.length;
   if (runs > MAX_SWEEP_RUNS) return { ok: false, error: `the grid has ${runs} runs (at most ${MAX_SWEEP_RUNS})` };
   for (const n of values.n) {
     const cross = crossFieldError({ ...(base as ToyConfig), n });
@@ -240,7 +271,7 @@ export function validateSweepSpec(raw: unknown): Checked<ResolvedSweep> {
   if (o.base !== undefined) spec.base = { ...(o.base as Partial<ToyConfig>) };
   if (o.threshold !== undefined) spec.threshold = threshold;
   if (o.curves !== undefined) spec.curves = curves;
-  const swept = AXIS_NAMES.filter((a) => values[a].length > 1 || (allowed as string[]).includes(a));
+  const swept = AXIS_NAMES.filter((a) => values[a].length > 1 || required.includes(a) || (a === 'init' && allowed.includes(a)));
   return { ok: true, value: { spec, kind, base: base as ToyConfig, axes: values, swept, threshold, curves } };
 }
 
@@ -254,25 +285,35 @@ export function resolveSweep(spec: SweepSpec): ResolvedSweep {
 // ---------------------------------------------------------------------------------------------------
 // the grid
 
-/** Every run of the grid, row-major over (init, n, lambda, eta): eta varies fastest. */
+/**
+ * Every run of the grid, row-major over (seed, init, n, lambda, eta): eta varies fastest and the seed
+ * slowest, so a single-seed sweep keeps its indices and a live view sees one whole seed first.
+ */
 export function gridPoints(s: ResolvedSweep): GridPoint[] {
   const out: GridPoint[] = [];
-  const { init, n, lambda, eta } = s.axes;
-  for (let a = 0; a < init.length; a++)
-    for (let b = 0; b < n.length; b++)
-      for (let c = 0; c < lambda.length; c++)
-        for (let d = 0; d < eta.length; d++)
-          out.push({ index: out.length, init: init[a], n: n[b], lambda: lambda[c], eta: eta[d], at: { init: a, n: b, lambda: c, eta: d } });
+  const { seed, init, n, lambda, eta } = s.axes;
+  for (let z = 0; z < seed.length; z++)
+    for (let a = 0; a < init.length; a++)
+      for (let b = 0; b < n.length; b++)
+        for (let c = 0; c < lambda.length; c++)
+          for (let d = 0; d < eta.length; d++)
+            out.push({ index: out.length, seed: seed[z], init: init[a], n: n[b], lambda: lambda[c], eta: eta[d], at: { seed: z, init: a, n: b, lambda: c, eta: d } });
   return out;
 }
 
+/** Index of the grid point at these axis positions (gridPoints order). */
+export function gridIndex(s: ResolvedSweep, at: GridPoint['at']): number {
+  const { seed, init, n, lambda, eta } = s.axes;
+  return (((at.seed * init.length + at.init) * n.length + at.n) * lambda.length + at.lambda) * eta.length + at.eta;
+}
+
 /** The full configuration of one grid point. */
-export function pointConfig(s: ResolvedSweep, p: Pick<GridPoint, 'init' | 'n' | 'lambda' | 'eta'>): ToyConfig {
-  return { ...s.base, init: p.init, n: p.n, lambda: p.lambda, eta: p.eta };
+export function pointConfig(s: ResolvedSweep, p: Pick<GridPoint, 'seed' | 'init' | 'n' | 'lambda' | 'eta'>): ToyConfig {
+  return { ...s.base, seed: p.seed, init: p.init, n: p.n, lambda: p.lambda, eta: p.eta };
 }
 
 export function gridSize(s: ResolvedSweep): number {
-  return s.axes.init.length * s.axes.n.length * s.axes.lambda.length * s.axes.eta.length;
+  return s.axes.seed.length * s.axes.init.length * s.axes.n.length * s.axes.lambda.length * s.axes.eta.length;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -280,11 +321,23 @@ export function gridSize(s: ResolvedSweep): number {
 
 /**
  * Parse an axis written as text: a comma list ("64,128,256", "A,B") or a log range "from:to:count"
- * ("1e-4:1e-1:7"). The result still goes through validateSweepSpec.
+ * ("1e-4:1e-1:7"); seeds are a list or a range of whole numbers "1..5". The result still goes through
+ * validateSweepSpec.
  */
 export function parseAxisText(name: AxisName, text: string): Checked<unknown> {
   const t = text.trim();
   if (name === 'init') return { ok: true, value: t.split(',').map((x) => x.trim()) };
+  if (name === 'seed') {
+    const range = /^(\d{1,10})\s*\.\.\s*(\d{1,10})$/.exec(t);
+    if (range) {
+      const [from, to] = [Number(range[1]), Number(range[2])];
+      if (to < from) return { ok: false, error: `seed range "${t}": ${to} is below ${from}` };
+      if (to - from + 1 > MAX_SEEDS) return { ok: false, error: `seed range "${t}" has ${to - from + 1} seeds (at most ${MAX_SEEDS})` };
+      return { ok: true, value: Array.from({ length: to - from + 1 }, (_, i) => from + i) };
+    }
+    if (t.includes(':') || t.includes('..')) return { ok: false, error: `seed "${t.slice(0, 40)}": write seeds as a list 1,2,3 or a range 1..5` };
+    return { ok: true, value: t.split(',').map((x) => x.trim()) };
+  }
   const range = t.split(':');
   if (range.length === 3) {
     const [from, to, count] = range.map((x) => x.trim());
@@ -311,12 +364,13 @@ export const MAX_SWEEP_LINK_CHARS = 4096;
  */
 export function encodeSweepLink(s: ResolvedSweep): string {
   const parts = [`sweep=${SWEEP_VERSION}`, `kind=${s.kind}`];
+  const allowed = [...KIND_AXES[s.kind].required, ...KIND_AXES[s.kind].optional] as string[];
   for (const a of AXIS_NAMES) {
-    const axis = s.spec.axes[a];
+    // An optional axis left to its default (the seed, a lambda-eta width or init) is written out too.
+    const axis = s.spec.axes[a] ?? (allowed.includes(a) ? s.axes[a] : undefined);
     if (axis !== undefined) parts.push(`x.${a}=${encodeURIComponent(axisText(axis))}`);
   }
   parts.push(`thr=${s.threshold}`, `curves=${s.curves ? 1 : 0}`);
-  const allowed = [...KIND_AXES[s.kind].required, ...KIND_AXES[s.kind].optional] as string[];
   for (const k of TOY_KEYS) {
     if (allowed.includes(k)) continue;
     const v = s.base[k];
@@ -365,16 +419,22 @@ export function decodeSweepLink(fragment: string): Checked<ResolvedSweep> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// presets: the sweeps behind the findings page (docs/findings.md), sized for SwiftShader
+// presets: the sweeps behind the findings page (docs/findings.md); the Experiments tab scales them down
+// on a software adapter (src/state/sweepStore.ts scaleForAdapter)
+
+/** Powers of two from 2^from to 2^to: a factor-2 learning-rate grid with exact values. */
+export function powersOfTwo(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => 2 ** (from + i));
+}
 
 export const SWEEP_PRESETS: Record<'e3' | 'e4' | 'e5' | 'e6', SweepSpec> = {
-  // E3: one update at eta = 1e-3, lambda = 1; ||Z_B|| at step 2 minus step 1 against width.
-  e3: { version: 1, kind: 'width-scaling', base: { eta: 1e-3, lambda: 1, steps: 2, testEvery: 1 }, axes: { init: ['A', 'B'], n: [128, 256, 512, 1024] } },
-  // E4: the 2 x 9 x 5 sweep (200 steps).
-  e4: { version: 1, kind: 'lr-width', base: { steps: 200, testEvery: 20 }, axes: { init: ['A', 'B'], n: [64, 128, 256, 512, 1024], eta: { from: 1e-4, to: 1, count: 9 } } },
+  // E3: one update at eta = 1e-3, lambda = 1; ||Z_B|| at step 2 minus step 1 against width, 5 seeds.
+  e3: { version: 1, kind: 'width-scaling', base: { eta: 1e-3, lambda: 1, steps: 2, testEvery: 1 }, axes: { seed: [1, 2, 3, 4, 5], init: ['A', 'B'], n: [128, 256, 512, 1024] } },
+  // E4: 5 seeds x 2 inits x 7 widths x 13 learning rates (factor 2, 2^-14 .. 2^-2), 200 steps.
+  e4: { version: 1, kind: 'lr-width', base: { steps: 200, testEvery: 20 }, axes: { seed: [1, 2, 3, 4, 5], init: ['A', 'B'], n: [64, 128, 256, 512, 1024, 2048, 4096], eta: powersOfTwo(-14, -2) } },
   // E5: the largest eta of E4's grid at which Init[A] still trains at every width (10^-1.5: its ||Z_A||
   // grows with n while ||Z_B|| stays O(1); at 0.1 both inits' ||Z_B|| blow up); norms against width and time.
   e5: { version: 1, kind: 'width-scaling', base: { eta: 0.0316, steps: 200, testEvery: 20 }, axes: { init: ['A', 'B'], n: [64, 128, 256, 512, 1024] }, curves: true },
-  // E6: LoRA+ at the largest width this machine runs comfortably.
-  e6: { version: 1, kind: 'lambda-eta', base: { n: 1024, steps: 200, testEvery: 20 }, axes: { init: ['A'], lambda: [1, 2, 4, 8, 16, 32], eta: { from: 1e-4, to: 1e-1, count: 7 } } },
+  // E6 (lora-math.md section 5): Init[A], 3 seeds x 3 widths x 6 ratios x 10 learning rates (2^-13 .. 2^-4), 200 steps.
+  e6: { version: 1, kind: 'lambda-eta', base: { steps: 200, testEvery: 20 }, axes: { seed: [1, 2, 3], init: ['A'], n: [1024, 4096, 8192], lambda: [1, 2, 4, 8, 16, 32], eta: powersOfTwo(-13, -4) } },
 };

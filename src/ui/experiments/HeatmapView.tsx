@@ -1,6 +1,7 @@
-// A heatmap of final test loss over two log axes, drawn as SVG (recharts has none): a log colour scale
-// with its legend, diverged cells hatched and marked ×, cells still to run left blank, the best cell of
-// each row outlined, and a read-out of the cell under the pointer.
+// A heatmap of a loss (the chosen metric) over two log axes, drawn as SVG (recharts has none): a log
+// colour scale with its legend, diverged cells hatched and marked ×, cells still to run left blank, the
+// best cell of each row outlined, and a read-out of the cell under the pointer (with several seeds: the
+// geometric mean, the seeds' range and how many diverged).
 import { useState } from 'react';
 import type { Heatmap, HeatCell, RunSummary } from '../../experiments/sweep/aggregate.ts';
 import { VIRIDIS, viridis } from '../../experiments/sweep/viridis.ts';
@@ -20,6 +21,17 @@ const LEFT = 62;
 const TOP = 8;
 const BOTTOM = 58;
 const LEGEND_W = 70;
+
+/** The read-out of one cell: its value (the seeds' geometric mean and range), or why it has none. */
+function cellText(h: Heatmap, c: HeatCell, run: RunSummary | undefined): string {
+  const seeds = c.runs.length;
+  if (c.status === 'queued' || run === undefined) return 'not run yet';
+  if (c.status === 'diverged') return seeds > 1 ? `diverged with ${c.seedsDiverged} of ${seeds} seeds (the first at step ${c.divergedAt})` : `diverged at step ${c.divergedAt}`;
+  if (c.status !== 'done' || c.value === null) return run.error ?? `failed (${c.status})`;
+  const best = c.rowBest ? ' (best of the row)' : '';
+  if (seeds > 1) return `${h.value.label} ${fmt(c.value, 4)}, geometric mean of ${c.seeds} of ${seeds} seeds (${fmt(c.range![0], 3)} – ${fmt(c.range![1], 3)})${best}`;
+  return `${h.value.label} ${fmt(c.value, 4)}; final train ${fmt(run.finalLoss, 4)}, test ${fmt(run.finalTestLoss, 4)}; max ‖Z_A‖ ${fmt(run.maxZA, 3)}, ‖Z_B‖ ${fmt(run.maxZB, 3)}${best}`;
+}
 
 export function HeatmapView({ heatmap: h, finished, range, testId }: Props) {
   const [hover, setHover] = useState<HeatCell | null>(null);
@@ -49,7 +61,7 @@ export function HeatmapView({ heatmap: h, finished, range, testId }: Props) {
         {h.cells.map((c) => {
           const x = LEFT + c.xi * cellW;
           const y = TOP + (ny - 1 - c.yi) * CELL_H; // smallest y at the bottom
-          const done = c.status !== 'queued' && finished[c.run] !== undefined;
+          const done = c.status !== 'queued' && c.runs.some((i) => finished[i] !== undefined);
           const status = !done ? 'pending' : c.status === 'done' && c.value !== null ? 'done' : c.status === 'diverged' ? 'diverged' : 'error';
           const fill = status === 'done' ? viridis(t(c.value!)) : status === 'diverged' ? `url(#hatch-${testId})` : status === 'error' ? '#e4e7ec' : '#f4f6f9';
           return (
@@ -101,13 +113,7 @@ export function HeatmapView({ heatmap: h, finished, range, testId }: Props) {
               {h.y.name} = {fmt(h.y.values[hover.yi], 4)}, {h.x.name} = {fmt(h.x.values[hover.xi], 3)}
             </b>
             {' — '}
-            {run === undefined || run.status === 'queued'
-              ? 'not run yet'
-              : run.status === 'done'
-                ? `final test loss ${fmt(run.finalTestLoss, 4)}; best ${fmt(run.bestTestLoss, 4)}; max ‖Z_A‖ ${fmt(run.maxZA, 3)}, ‖Z_B‖ ${fmt(run.maxZB, 3)}${hover.rowBest ? ' (best of the row)' : ''}`
-                : run.status === 'diverged'
-                  ? `diverged at step ${run.divergedAt}`
-                  : `failed: ${run.error ?? 'error'}`}
+            {cellText(h, hover, run)}
           </>
         ) : (
           <span className="muted">Hover a cell for its values. Dashed outline: the best η of the row; hatched ×: diverged.</span>

@@ -12,6 +12,8 @@ export interface Series {
   dash?: string;
   /** Reference or fit: no dots, no read-out. */
   guide?: boolean;
+  /** Dots without a line (e.g. each seed's value beside the seeds' mean). */
+  dotsOnly?: boolean;
 }
 
 /** Points of y = 10^intercept x^slope at the given xs. */
@@ -33,6 +35,8 @@ interface Props {
   fits: string[];
   caption: React.ReactNode;
   height?: number;
+  /** 'ratio': a tight y range with 1-2-5 ticks (values within a decade or two, e.g. ratios near 1). */
+  yScale?: 'decades' | 'ratio';
 }
 
 function domain(vals: number[]): [number, number] {
@@ -43,17 +47,35 @@ function domain(vals: number[]): [number, number] {
   return [10 ** Math.floor(Math.log10(lo) - 0.05), 10 ** Math.ceil(Math.log10(hi) + 0.05)];
 }
 
+/** A tight range around the values, for ratios that stay within a decade or two. */
+function tightDomain(vals: number[]): [number, number] {
+  const ok = vals.filter((v) => v > 0 && Number.isFinite(v));
+  if (!ok.length) return [0.5, 2];
+  return [Math.min(...ok) / 1.25, Math.max(...ok) * 1.25];
+}
+
+/** 1, 2, 5 (and 1.5, 3, 7 when they are few) times powers of ten inside [lo, hi]. */
+function fineTicks([lo, hi]: [number, number]): number[] {
+  const pick = (mults: number[]) => {
+    const out: number[] = [];
+    for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) for (const m of mults) if (m * 10 ** e >= lo && m * 10 ** e <= hi) out.push(Number((m * 10 ** e).toPrecision(3)));
+    return out;
+  };
+  const coarse = pick([1, 2, 5]);
+  return coarse.length >= 3 ? coarse : pick([1, 1.5, 2, 3, 5, 7]);
+}
+
 function decades([lo, hi]: [number, number]): number[] {
   const out: number[] = [];
   for (let e = Math.round(Math.log10(lo)); e <= Math.round(Math.log10(hi)); e++) out.push(10 ** e);
   return out;
 }
 
-export function LogLogChart({ id, title, xLabel, yLabel, series, fits, caption, height = 260 }: Props) {
+export function LogLogChart({ id, title, xLabel, yLabel, series, fits, caption, height = 260, yScale = 'decades' }: Props) {
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const ys = series.flatMap((s) => s.points.map((p) => p.y ?? NaN));
   const xd: [number, number] = [Math.min(...xs) / 1.25, Math.max(...xs) * 1.25];
-  const yd = domain(ys);
+  const yd = yScale === 'ratio' ? tightDomain(ys) : domain(ys);
   const empty = !series.some((s) => !s.guide && s.points.some((p) => p.y !== null && p.y > 0));
   const xTicks = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   return (
@@ -73,7 +95,7 @@ export function LogLogChart({ id, title, xLabel, yLabel, series, fits, caption, 
             <LineChart margin={{ top: 6, right: 14, bottom: 22, left: 8 }}>
               <CartesianGrid stroke="#eef1f5" />
               <XAxis type="number" dataKey="x" scale="log" domain={xd} ticks={xTicks} tickFormatter={(v: number) => fmt(v, 3)} allowDataOverflow fontSize={11} label={{ value: xLabel, position: 'insideBottom', offset: -12, fontSize: 12 }} />
-              <YAxis type="number" dataKey="y" scale="log" domain={yd} ticks={decades(yd)} tickFormatter={(v: number) => fmt(v, 2)} allowDataOverflow fontSize={11} width={58} label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 4, fontSize: 12, style: { textAnchor: 'middle' } }} />
+              <YAxis type="number" dataKey="y" scale="log" domain={yd} ticks={yScale === 'ratio' ? fineTicks(yd) : decades(yd)} tickFormatter={(v: number) => fmt(v, 2)} allowDataOverflow fontSize={11} width={58} label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 4, fontSize: 12, style: { textAnchor: 'middle' } }} />
               <Tooltip
                 isAnimationActive={false}
                 content={({ active, payload }) =>
@@ -98,11 +120,12 @@ export function LogLogChart({ id, title, xLabel, yLabel, series, fits, caption, 
                   name={s.name}
                   data={s.points.filter((p) => p.y !== null && p.y > 0)}
                   dataKey="y"
-                  stroke={s.color}
+                  stroke={s.dotsOnly ? 'none' : s.color}
                   strokeDasharray={s.dash}
                   strokeWidth={s.guide ? 1.2 : 2}
-                  dot={s.guide ? false : { r: 3 }}
-                  activeDot={s.guide ? false : { r: 4 }}
+                  dot={s.guide ? false : s.dotsOnly ? { r: 2.2, fill: '#fff', stroke: s.color, strokeWidth: 1.2 } : { r: 3 }}
+                  activeDot={s.guide || s.dotsOnly ? false : { r: 4 }}
+                  legendType={s.dotsOnly ? 'circle' : 'line'}
                   isAnimationActive={false}
                   connectNulls
                 />
