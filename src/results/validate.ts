@@ -269,12 +269,12 @@ export function checkRunSummary(raw: unknown, path: string, s: ResolvedSweep, gr
   const o = fields(raw, path, ['index', 'point', 'status', 'divergedAt', 'steps', 'stepsToThreshold', ...SUMMARY_NUMBERS], ['curve', 'error']);
   const index = int(o.index, `${path}.index`, 0, grid.length - 1);
   const p = grid[index];
-  const pt = fields(o.point, `${path}.point`, ['init', 'n', 'lambda', 'eta']);
-  if (pt.init !== p.init || pt.n !== p.n || pt.lambda !== p.lambda || pt.eta !== p.eta) fail(`${path}.point`, `does not match grid point ${index} of the sweep`);
+  const pt = fields(o.point, `${path}.point`, ['seed', 'init', 'n', 'lambda', 'eta']);
+  if (pt.seed !== p.seed || pt.init !== p.init || pt.n !== p.n || pt.lambda !== p.lambda || pt.eta !== p.eta) fail(`${path}.point`, `does not match grid point ${index} of the sweep`);
   const stepsMax = s.base.steps;
   const out = {
     index,
-    point: { init: p.init, n: p.n, lambda: p.lambda, eta: p.eta },
+    point: { seed: p.seed, init: p.init, n: p.n, lambda: p.lambda, eta: p.eta },
     status: oneOf(o.status, `${path}.status`, SWEEP_RUN_STATUSES),
     divergedAt: divergedAt(o.divergedAt, `${path}.divergedAt`, stepsMax),
     steps: int(o.steps, `${path}.steps`, 0, stepsMax),

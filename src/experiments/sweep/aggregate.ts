@@ -859,9 +859,9 @@ function checkSummary(raw: unknown, p: GridPoint, totalSteps: number): string | 
 
 /**
  * Reads a saved SweepResult (untrusted JSON): its spec is validated, every run is checked against its
- * grid point, and the views are computed again from the runs (nothing of them is trusted). Never throws.
+ * grid point, and the views are computed again from the runs (nothing of them is trusted), ranked by
+ * `opts.metric`, else the metric it was saved with. Never throws.
  */
-/** A saved SweepResult (untrusted JSON), aggregated again from its runs: by `opts.metric`, else the metric it was saved with. */
 export function parseSweepResult(raw: unknown, opts: AggregateOptions = {}): Checked<SweepResult> {
   if (!isObject(raw) || raw.format !== 'lora-playground-sweep' || raw.version !== 1) return { ok: false, error: 'not a sweep result (format "lora-playground-sweep", version 1)' };
   const spec = validateSweepSpec(raw.spec);
