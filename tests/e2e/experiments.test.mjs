@@ -8,20 +8,10 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { launch, openPage, ROOT, screenshot, serveDist } from './harness.mjs';
+import { test } from 'node:test';
+import { ROOT, openPage, screenshot, useApp } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 const TINY = { 'axis-init': 'A,B', 'axis-n': '32,64', 'axis-eta': '1e-3,3e-2,10', 'axis-seed': '1,2', 'base-steps': '5', 'base-testEvery': '1' };
 
@@ -52,7 +42,7 @@ let link;
 
 test('a tiny E4 sweep runs end to end: heatmaps with diverged cells, optimal eta, exports', async () => {
   const t0 = Date.now();
-  const { page, context, errors } = await openPage(browser, server.url);
+  const { page, context, errors } = await openPage(app.browser, app.url);
   await openExperiments(page);
   assert.equal(await page.locator('select[name="sweep-preset"]').inputValue(), 'e4');
 
@@ -153,7 +143,7 @@ test('a tiny E4 sweep runs end to end: heatmaps with diverged cells, optimal eta
 
 test('the share link reopens the sweep; a bad sweep link shows a message and the defaults', async () => {
   assert.ok(link, 'the previous test wrote the link');
-  const a = await openPage(browser, link);
+  const a = await openPage(app.browser, link);
   await a.page.getByTestId('sweep-form').waitFor({ timeout: 30_000 });
   assert.equal(await a.page.getByRole('tab', { name: 'Experiments' }).getAttribute('aria-selected'), 'true');
   // Same values (the link writes them normalised: 1e-3 reads back as 0.001).
@@ -163,7 +153,7 @@ test('the share link reopens the sweep; a bad sweep link shows a message and the
   assert.equal(await a.page.evaluate(() => location.href), link);
   await a.context.close();
 
-  const b = await openPage(browser, `${server.url}#sweep=1&kind=lr-width&x.n=64,32&x.eta=1e-3,1e-2`);
+  const b = await openPage(app.browser, `${app.url}#sweep=1&kind=lr-width&x.n=64,32&x.eta=1e-3,1e-2`);
   await b.page.getByTestId('sweep-form').waitFor({ timeout: 30_000 });
   assert.match(await b.page.locator('.notice').textContent(), /This sweep link could not be opened: axes\.n must be in increasing order.*default sweep/);
   assert.equal(await b.page.locator('select[name="sweep-preset"]').inputValue(), 'e4');

@@ -5,21 +5,11 @@
 // generate with it. Then the hub models: with the hub unreachable the tab says so instead of crashing.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { launch, openPage, ROOT, screenshot, serveDist } from './harness.mjs';
+import { test } from 'node:test';
+import { ROOT, openPage, screenshot, useApp } from './harness.mjs';
 
-let server;
-let browser;
+const app = useApp();
 let main;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 async function field(page, name, value) {
   await page.locator(`.g2-settings input[name="${name}"]`).fill(String(value));
@@ -32,7 +22,7 @@ async function bytesOf(download) {
 }
 
 test('the GPT-2 tab opens with the tiny model and says what the configuration needs', async () => {
-  main = await openPage(browser, server.url);
+  main = await openPage(app.browser, app.url);
   const { page } = main;
   await page.waitForSelector('.adapter-ready', { timeout: 60_000 });
   await page.getByRole('tab', { name: 'GPT-2' }).click();
@@ -186,7 +176,7 @@ test('a hub model that cannot be downloaded says so and the tab keeps working', 
 
 test('a GPT-2 share link opens the GPT-2 tab with its settings; a bad one says why', async () => {
   const link = 'gpt2?v=1&m=distilgpt2&txt=shakespeare&t=attn.c_attn,mlp.c_proj&r=4&a=8&rs=1&i=B&e=0.002&l=16&T=64&B=2&s=30&sd=7&cmp=1';
-  const { page, context, errors } = await openPage(browser, `${server.url}#${link}`);
+  const { page, context, errors } = await openPage(app.browser, `${app.url}#${link}`);
   await page.getByTestId('gpt2-tab').waitFor({ timeout: 30_000 });
   assert.equal(await page.locator('select[name="gpt2-model"]').inputValue(), 'distilgpt2');
   assert.equal(await page.locator('.g2-settings input[name="rank"]').inputValue(), '4');
@@ -206,7 +196,7 @@ test('a GPT-2 share link opens the GPT-2 tab with its settings; a bad one says w
   await page.waitForFunction((h) => location.hash === h, gpt2Hash);
   // A fresh load of a bad link (after it, the address holds the defaults' link, as for the playground).
   await page.goto('about:blank');
-  await page.goto(`${server.url}#gpt2?r=0`);
+  await page.goto(`${app.url}#gpt2?r=0`);
   await page.getByTestId('notice').waitFor();
   assert.match(await page.getByTestId('notice').textContent(), /could not be opened: Rank r must be between/);
   assert.deepEqual(errors, []);

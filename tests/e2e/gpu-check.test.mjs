@@ -4,24 +4,14 @@
 // puts valid JSON on the clipboard ({adapter, checks: [{name, pass, maxRelError, tolerance}], pass}); Escape
 // closes the view.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launch, openPage, screenshot, serveDist } from './harness.mjs';
+import { test } from 'node:test';
+import { openPage, screenshot, useApp } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 test('the adapter badge opens Check this GPU; the self-check passes on SwiftShader; Copy report gives its JSON', async () => {
-  const { page, context, errors } = await openPage(browser, server.url);
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  const { page, context, errors } = await openPage(app.browser, app.url);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
   await page.waitForSelector('.adapter-ready', { timeout: 60_000 });
   await page.getByTestId('adapter').click();
   const view = page.getByTestId('gpu-check');

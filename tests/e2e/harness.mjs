@@ -4,6 +4,7 @@
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -38,6 +39,26 @@ export async function launch({ webgpu = true } = {}) {
   else args.push('--disable-webgpu');
   // playwright-core gives every launch a fresh temporary profile.
   return chromium.launch({ executablePath, args, headless: true });
+}
+
+/** The built app served and Chromium launched for one test file: before its tests, closed after them. */
+export function useApp(options) {
+  const app = {
+    server: null,
+    browser: null,
+    get url() {
+      return app.server.url;
+    },
+  };
+  before(async () => {
+    app.server = await serveDist();
+    app.browser = await launch(options);
+  });
+  after(async () => {
+    await app.browser?.close();
+    await app.server?.close();
+  });
+  return app;
 }
 
 /**

@@ -1,21 +1,11 @@
 // End-to-end: run history when things go wrong: storage full (simulated: every IndexedDB put throws
 // QuotaExceededError once the test says so), damaged and old-version records, no IndexedDB at all.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { exportJson, launch, openPage, screenshot, serveDist, waitRunsFinished } from './harness.mjs';
+import { test } from 'node:test';
+import { exportJson, openPage, screenshot, useApp, waitRunsFinished } from './harness.mjs';
 import { download, dropFile, historyItems, openHistory, SMALL } from './historyHelpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** Storage "fills up" when the test says so: every IndexedDB put then throws QuotaExceededError. */
 const quotaSwitch = () => {
@@ -38,12 +28,12 @@ async function fillStorageWhileTraining(page) {
 }
 
 test('storage full (simulated): a clear message, an offer to delete old runs, never a half-stored run shown as complete', async () => {
-  const { page, context, errors } = await openPage(browser, server.url + SMALL, { initScript: quotaSwitch });
+  const { page, context, errors } = await openPage(app.browser, app.url + SMALL, { initScript: quotaSwitch });
   await waitRunsFinished(page, 1);
   await (await openHistory(page)).getByText(/done · 30\/30 steps/).waitFor(); // an older stored run
   // A long run; storage fills up while it trains and stays full until it ends.
   await page.goto('about:blank'); // then a new page load in this tab (a hash change alone would add the run beside the old one)
-  await page.goto(`${server.url}#v=1&n=64&nt=200&s=3000&run=`);
+  await page.goto(`${app.url}#v=1&n=64&nt=200&s=3000&run=`);
   await fillStorageWhileTraining(page);
   const alert = page.getByTestId('history-quota');
   await alert.waitFor({ timeout: 10_000 });
@@ -64,7 +54,7 @@ test('storage full (simulated): a clear message, an offer to delete old runs, ne
 
   // Storage full again while a run trains; deleting the oldest runs makes room and saving resumes: complete.
   await page.goto('about:blank'); // then a new page load in this tab (a hash change alone would add the run beside the old one)
-  await page.goto(`${server.url}#v=1&n=64&nt=200&s=2500&sd=3&run=`);
+  await page.goto(`${app.url}#v=1&n=64&nt=200&s=2500&sd=3&run=`);
   await fillStorageWhileTraining(page);
   await alert.waitFor({ timeout: 10_000 });
   const storedBefore = await historyItems(page).count();
@@ -79,7 +69,7 @@ test('storage full (simulated): a clear message, an offer to delete old runs, ne
 });
 
 test('damaged and old-version records are skipped with a message, never a blank page', async () => {
-  const { page, context, errors } = await openPage(browser, server.url + SMALL);
+  const { page, context, errors } = await openPage(app.browser, app.url + SMALL);
   await waitRunsFinished(page, 1);
   await (await openHistory(page)).getByText(/done · 30\/30 steps/).waitFor(); // stored in full
   await page.evaluate(async () => {
@@ -118,7 +108,7 @@ test('damaged and old-version records are skipped with a message, never a blank 
 
 test('without IndexedDB (private browsing) the page works and says history is off', async () => {
   const noIdb = () => Object.defineProperty(globalThis, 'indexedDB', { get: () => undefined, configurable: true });
-  const { page, context, errors } = await openPage(browser, server.url + SMALL, { initScript: noIdb });
+  const { page, context, errors } = await openPage(app.browser, app.url + SMALL, { initScript: noIdb });
   await waitRunsFinished(page, 1);
   assert.match(await page.getByRole('button', { name: /^History/ }).textContent(), /History \(off\)/);
   // Bundles still work both ways.

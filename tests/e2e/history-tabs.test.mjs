@@ -1,24 +1,14 @@
 // End-to-end: the Experiments tab's sweep and the GPT-2 tab's runs in the run history: back after a
 // reload without GPU work, and carried by result bundles into a fresh profile.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launch, openPage, screenshot, serveDist } from './harness.mjs';
+import { test } from 'node:test';
+import { openPage, screenshot, useApp } from './harness.mjs';
 import { countGpu, download, dropFile, gpuWork, openHistory } from './historyHelpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 test('the Experiments tab’s sweep and the GPT-2 tab’s runs come back after a reload, and travel as bundles', async () => {
-  const { page, context, errors } = await openPage(browser, server.url, { initScript: countGpu });
+  const { page, context, errors } = await openPage(app.browser, app.url, { initScript: countGpu });
   await page.waitForSelector('.adapter-ready', { timeout: 60_000 });
   // A tiny E4 sweep (12 runs of 5 steps).
   await page.getByRole('tab', { name: 'Experiments' }).click();
@@ -70,7 +60,7 @@ test('the Experiments tab’s sweep and the GPT-2 tab’s runs come back after a
   await context.close();
 
   // Both bundles into a fresh profile: the same views, nothing computed.
-  const fresh = await openPage(browser, server.url, { initScript: countGpu });
+  const fresh = await openPage(app.browser, app.url, { initScript: countGpu });
   await fresh.page.waitForSelector('.adapter-ready', { timeout: 60_000 });
   await openHistory(fresh.page);
   await dropFile(fresh.page, '[data-testid="bundle-drop"]', sweepBundle.name, sweepBundle.bytes);

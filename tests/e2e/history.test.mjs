@@ -5,26 +5,16 @@
 // recomputation" is checked as zero dispatches. Each test opens its own browser context (its own
 // IndexedDB) unless it says otherwise.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { exportJson, launch, openPage, screenshot, serveDist, waitRunsFinished } from './harness.mjs';
+import { test } from 'node:test';
+import { exportJson, openPage, screenshot, useApp, waitRunsFinished } from './harness.mjs';
 import { countGpu, download, dropFile, gpuWork, historyItems, openHistory, SMALL } from './historyHelpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 let first; // a context holding one stored run: the next tests open links and tabs in it
 
 test('a run survives a reload: the same traces, drawn at once without any GPU dispatch', async () => {
-  first = await openPage(browser, server.url + SMALL, { initScript: countGpu });
+  first = await openPage(app.browser, app.url + SMALL, { initScript: countGpu });
   const { page, errors } = first;
   await waitRunsFinished(page, 1);
   const trained = await exportJson(page);
@@ -48,7 +38,7 @@ test('a run survives a reload: the same traces, drawn at once without any GPU di
 });
 
 test('a link matching a stored run opens it instantly; Reproduce earns “bit-identical”', async () => {
-  const { page, errors } = await openPage(browser, server.url + SMALL, { context: first.context });
+  const { page, errors } = await openPage(app.browser, app.url + SMALL, { context: first.context });
   await waitRunsFinished(page, 1);
   assert.equal((await gpuWork(page)).dispatches, 0, 'shown from the history, not trained');
   assert.match(await page.getByTestId('notice').textContent(), /stored \(same settings, engine and adapter\) and shown without recomputing/);
@@ -77,7 +67,7 @@ test('a bundle exported and dropped into a fresh profile shows the same charts; 
   assert.equal(json.format, 'lora-playground-bundle');
   assert.equal(json.runs[0].trace.loss.f32.length > 0, true);
 
-  const fresh = await openPage(browser, server.url, { initScript: countGpu });
+  const fresh = await openPage(app.browser, app.url, { initScript: countGpu });
   await fresh.page.waitForSelector('.adapter-ready', { timeout: 60_000 });
   await openHistory(fresh.page);
   // Not a bundle: one message beside the drop zone, nothing else changes.
@@ -149,8 +139,8 @@ test('History: show and hide stored runs, delete one, clear all', async () => {
 });
 
 test('two tabs train at once: each keeps its own runs, neither corrupts the other', async () => {
-  const a = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=40&sd=1&run=`);
-  const b = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=40&sd=2&run=`, { context: a.context });
+  const a = await openPage(app.browser, `${app.url}#v=1&n=64&nt=200&s=40&sd=1&run=`);
+  const b = await openPage(app.browser, `${app.url}#v=1&n=64&nt=200&s=40&sd=2&run=`, { context: a.context });
   await Promise.all([waitRunsFinished(a.page, 1, 120_000), waitRunsFinished(b.page, 1, 120_000)]);
   const [ja, jb] = [await exportJson(a.page), await exportJson(b.page)];
   assert.notDeepEqual(ja.runs[0].steps, jb.runs[0].steps);

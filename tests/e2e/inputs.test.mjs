@@ -3,20 +3,10 @@
 // the text as it was; a good one replaces it. A toy link opened over existing runs keeps them alongside
 // (issue 17).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launch, openPage, screenshot, serveDist, waitRunsFinished } from './harness.mjs';
+import { test } from 'node:test';
+import { openPage, screenshot, useApp, waitRunsFinished } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** Drops a file with `bytes` (an array of byte values) on the GPT-2 tab's text field, as a file manager does. */
 async function dropFile(page, name, bytes) {
@@ -35,7 +25,7 @@ const utf8 = (s) => [...Buffer.from(s, 'utf8')];
 const GOOD = 'Shall I compare thee to a summer’s day? Thou art more lovely and more temperate. '.repeat(4);
 
 test('a dropped text file that is not usable text: one message beside the field, the text unchanged', async () => {
-  const { page, context, errors } = await openPage(browser, server.url);
+  const { page, context, errors } = await openPage(app.browser, app.url);
   await page.waitForSelector('.adapter-ready', { timeout: 60_000 });
   await page.getByRole('tab', { name: 'GPT-2' }).click();
   await page.getByRole('radio', { name: 'My text' }).click();
@@ -74,7 +64,7 @@ test('a dropped text file that is not usable text: one message beside the field,
 
 test('a toy link opened over existing runs keeps them alongside', async () => {
   const small = 'v=1&n=16&r=1&nt=20&ne=5&s=5&te=5';
-  const { page, context, errors } = await openPage(browser, `${server.url}#${small}&run=i:A&run=i:B`);
+  const { page, context, errors } = await openPage(app.browser, `${app.url}#${small}&run=i:A&run=i:B`);
   await waitRunsFinished(page, 2);
   await page.evaluate((hash) => (location.hash = hash), `${small}&e=0.01&run=`);
   await waitRunsFinished(page, 3);

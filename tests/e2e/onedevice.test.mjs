@@ -3,20 +3,10 @@
 // GPUAdapter.requestDevice from outside the app); and a compare's two runs train together: both have steps
 // on the chart within seconds of pressing Compare, long before either is done.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launch, openPage, screenshot, serveDist } from './harness.mjs';
+import { test } from 'node:test';
+import { openPage, screenshot, useApp } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 const countDevices = () => {
   const original = GPUAdapter.prototype.requestDevice;
@@ -32,7 +22,7 @@ const runSteps = (page) =>
   page.evaluate(() => [...document.querySelectorAll('[data-testid="run-list"] li')].map((li) => ({ status: li.getAttribute('data-status'), step: Number(/(\d+)\//.exec(li.querySelector('.run-meta')?.textContent ?? '')?.[1] ?? 0) })));
 
 test('a compare trains both runs together; Playground, Experiments and GPT-2 share one GPU device', async () => {
-  const { page, context, errors } = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=3000&te=50`, { initScript: countDevices });
+  const { page, context, errors } = await openPage(app.browser, `${app.url}#v=1&n=64&nt=200&s=3000&te=50`, { initScript: countDevices });
   await page.waitForSelector('.adapter-ready', { timeout: 60_000 });
 
   // Compare: both runs have steps within seconds (the first includes building the pipelines), neither done.

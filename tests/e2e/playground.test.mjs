@@ -1,22 +1,12 @@
 // End-to-end: the built page in headless Chromium on SwiftShader's WebGPU. Small configurations
 // (n = 64, 200 examples, 30 steps) keep each run to seconds.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { exportJson, launch, openPage, screenshot, serveDist, settingInput, typeSetting, waitRunsFinished } from './harness.mjs';
+import { test } from 'node:test';
+import { exportJson, openPage, screenshot, settingInput, typeSetting, useApp, waitRunsFinished } from './harness.mjs';
 
 const SMALL = { n: 64, nTrain: 200, steps: 30 };
-let server;
-let browser;
+const app = useApp();
 let main; // the page the first tests build on
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 /** The solid (smoothed) loss curves drawn in the loss chart, by stroke colour, once `count` are drawn. */
 async function lossCurves(page, count = 1) {
@@ -42,7 +32,7 @@ async function formValue(page, key) {
 }
 
 test('the page loads with the SwiftShader adapter', async () => {
-  main = await openPage(browser, server.url);
+  main = await openPage(app.browser, app.url);
   const { page } = main;
   await page.waitForSelector('.adapter-ready', { timeout: 60_000 });
   assert.match(await page.getByTestId('adapter').textContent(), /swiftshader/i);
@@ -136,12 +126,12 @@ test('a share link round-trips to the same settings and the same first 10 loss v
   const { page, context } = main;
   const link = page.url();
   assert.match(link, /#v=1&/);
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
   await page.getByRole('button', { name: 'Copy link' }).click();
   await page.getByRole('button', { name: 'Link copied ✓' }).waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link);
   const original = await exportJson(page);
-  const fresh = await openPage(browser, link);
+  const fresh = await openPage(app.browser, link);
   await waitRunsFinished(fresh.page, 3);
   for (const [k, v] of Object.entries(SMALL)) assert.equal(await formValue(fresh.page, k), String(v));
   const reopened = await exportJson(fresh.page);
@@ -166,7 +156,7 @@ test('a malformed or hostile link opens the defaults with a short message', asyn
     ['#v=1&' + 'x'.repeat(200_000), /too long/],
   ];
   for (const [hash, message] of cases) {
-    const { page, context, errors } = await openPage(browser, server.url + hash);
+    const { page, context, errors } = await openPage(app.browser, app.url + hash);
     const notice = page.getByTestId('notice');
     await notice.waitFor();
     const text = await notice.textContent();
@@ -184,7 +174,7 @@ test('a malformed or hostile link opens the defaults with a short message', asyn
 });
 
 test('an older (unversioned) link still opens', async () => {
-  const { page, context, errors } = await openPage(browser, `${server.url}#init=B&eta=0.01&teacher-rank=3`);
+  const { page, context, errors } = await openPage(app.browser, `${app.url}#init=B&eta=0.01&teacher-rank=3`);
   await page.getByTestId('notice').waitFor();
   assert.match(await page.getByTestId('notice').textContent(), /older version/);
   assert.equal(await formValue(page, 'eta'), '0.01');
@@ -195,7 +185,7 @@ test('an older (unversioned) link still opens', async () => {
 });
 
 test('Pause, Step, Resume and Reset drive the run in progress', async () => {
-  const { page, context, errors } = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=5000`);
+  const { page, context, errors } = await openPage(app.browser, `${app.url}#v=1&n=64&nt=200&s=5000`);
   await page.waitForSelector('.adapter-ready', { state: 'attached' });
   const step = async () => Number(await page.getByTestId('step').textContent());
   const status = () => page.locator('[data-testid="run-list"] li').getAttribute('data-status');
@@ -222,7 +212,7 @@ test('Pause, Step, Resume and Reset drive the run in progress', async () => {
 });
 
 test('a diverging run stops and is marked on the curve at the step it happened', async () => {
-  const { page, context, errors } = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=30&e=1&l=64&run=`);
+  const { page, context, errors } = await openPage(app.browser, `${app.url}#v=1&n=64&nt=200&s=30&e=1&l=64&run=`);
   await waitRunsFinished(page, 1);
   const item = page.locator('[data-testid="run-list"] li');
   assert.equal(await item.getAttribute('data-status'), 'diverged');
@@ -253,7 +243,7 @@ test('a lost device stops the run with a message and keeps its traces; the page 
       return device;
     };
   };
-  const { page, context, errors } = await openPage(browser, `${server.url}#v=1&n=64&nt=200&s=5000`, { initScript });
+  const { page, context, errors } = await openPage(app.browser, `${app.url}#v=1&n=64&nt=200&s=5000`, { initScript });
   await page.waitForSelector('.adapter-ready');
   await page.getByRole('button', { name: /Run$/ }).click();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="step"]')?.textContent) >= 10, null, { timeout: 60_000 });
