@@ -7,6 +7,8 @@
 #                                       and step cost per width to n = 8192, and the old 2 x 9 x 5 E4 sweep with
 #                                       one run per batch and with the per-run engine (projected)
 #   ONLY="e3 e6" bash scripts/findings.sh   a subset (e3 e3-wide e4 e5 e6)
+#   E4_MAX_N=2048 E6_MAX_N=4096 ...    stop E4 / E6 at a smaller width (default 4096 / 8192): the merged result
+#                                       and the figures then cover the widths that ran, and say so
 #   RESUME=1 ...                        keep the parts (one sweep per width, or per width and seed) that already
 #                                       have a result.json, and skip those another copy is running (a .running
 #                                       file in the part's directory; delete it if that copy was killed): a long
@@ -70,8 +72,12 @@ for e in ${ONLY:-e3 e3-wide e4 e5 e6}; do
     e3-wide) sweep e3-wide --preset e3 --n 128,256,512,1024,2048,4096 ;;
     e4) # 5 seeds x 2 inits x 13 etas per width; one part per width (per width and seed at 4096)
         parts=()
-        for n in 64 128 256 512 1024 2048; do PNG=0 sweep "e4-n$n" --preset e4 --n "$n"; parts+=("e4-n$n"); done
-        for sd in 1 2 3 4 5; do PNG=0 sweep "e4-n4096-s$sd" --preset e4 --n 4096 --seeds "$sd"; parts+=("e4-n4096-s$sd"); done
+        for n in 64 128 256 512 1024 2048; do
+          if [ "$n" -le "${E4_MAX_N:-4096}" ]; then PNG=0 sweep "e4-n$n" --preset e4 --n "$n"; parts+=("e4-n$n"); fi
+        done
+        if [ "${E4_MAX_N:-4096}" -ge 4096 ]; then
+          for sd in 1 2 3 4 5; do PNG=0 sweep "e4-n4096-s$sd" --preset e4 --n 4096 --seeds "$sd"; parts+=("e4-n4096-s$sd"); done
+        fi
         merge e4 "${parts[@]}"
         if [ -s "$OUT/e4/result.json" ]; then helper bands "$OUT" e4 | tee "$OUT/e4/bands.md"; fi ;;
     e5) sweep e5 --preset e5
@@ -82,8 +88,11 @@ for e in ${ONLY:-e3 e3-wide e4 e5 e6}; do
         # 5x above its lambda's best (docs/findings.md, E6). The merged result marks the cut points "not run".
         parts=(e6-n1024)
         PNG=0 sweep e6-n1024 --preset e6 --n 1024
-        for sd in 1 2 3; do PNG=0 sweep "e6-n4096-s$sd" --preset e6 --n 4096 --seeds "$sd"; parts+=("e6-n4096-s$sd"); done
-        for sd in 1 2 3; do PNG=0 sweep "e6-n8192-s$sd" --preset e6 --n 8192 --seeds "$sd" --eta "$E6_ETA_8192"; parts+=("e6-n8192-s$sd"); done
+        for n in 4096 8192; do
+          [ "$n" -le "${E6_MAX_N:-8192}" ] || continue
+          eta=(); if [ "$n" = 8192 ]; then eta=(--eta "$E6_ETA_8192"); fi
+          for sd in 1 2 3; do PNG=0 sweep "e6-n$n-s$sd" --preset e6 --n "$n" --seeds "$sd" "${eta[@]}"; parts+=("e6-n$n-s$sd"); done
+        done
         merge e6 "${parts[@]}"
         if [ -s "$OUT/e6/result.json" ]; then helper e6-table "$OUT" e6 | tee "$OUT/e6/tables.md"; fi ;;
     none) ;;
