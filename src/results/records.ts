@@ -99,7 +99,7 @@ export interface Gpt2RunRecord extends RecordBase {
   /** The page's model choice ('tiny', 'distilgpt2', 'gpt2') or the CLI's ('tiny' there is smaller: see modelConfig). */
   model: string;
   modelConfig: Gpt2Config;
-  /** PEFT's base_model_name_or_path: the hub repo, or a description of the random tiny model. */
+  /** The base model: its hub repo, or words for random weights or a local folder (only a hub repo becomes PEFT's base_model_name_or_path). */
   baseModel: string;
   /** What it trained on: the bundled text, pasted text (not stored) or the CLI's synthetic tokens. */
   text: 'shakespeare' | 'custom' | 'synthetic';
