@@ -56,7 +56,7 @@ merge() { # name, then the parts' directories: one result over their widths and 
   local name=$1; shift
   local part
   for part in "$@"; do
-    if [ "$mode" != "--replot" ] && [ ! -s "$OUT/$part/result.json" ]; then echo "== $name: not merged yet ($part is not finished)"; return 0; fi
+    if [ "$mode" != "--replot" ] && [ ! -s "$OUT/$part/result.json" ]; then echo "== $name: not merged yet ($part is not finished)"; return 1; fi
   done
   mkdir -p "$OUT/$name"
   if [ "$mode" != "--replot" ]; then helper merge "$OUT" "$name" "$@" | tee "$OUT/$name/log.txt"; fi
@@ -78,8 +78,8 @@ for e in ${ONLY:-e3 e3-wide e4 e5 e6}; do
         if [ "${E4_MAX_N:-4096}" -ge 4096 ]; then
           for sd in 1 2 3 4 5; do PNG=0 sweep "e4-n4096-s$sd" --preset e4 --n 4096 --seeds "$sd"; parts+=("e4-n4096-s$sd"); done
         fi
-        merge e4 "${parts[@]}"
-        if [ -s "$OUT/e4/result.json" ]; then helper bands "$OUT" e4 | tee "$OUT/e4/bands.md"; fi ;;
+        # The tables only from a merge of every part (an older result would give stale ones).
+        if merge e4 "${parts[@]}"; then helper bands "$OUT" e4 | tee "$OUT/e4/bands.md"; fi ;;
     e5) sweep e5 --preset e5
         sweep e5-eta0.1 --preset e5 --eta 0.1 ;;
     e6) # 3 seeds x 6 ratios x 10 etas (2^-13 .. 2^-4) per width; one part per width and seed above n = 1024.
@@ -93,8 +93,7 @@ for e in ${ONLY:-e3 e3-wide e4 e5 e6}; do
           eta=(); if [ "$n" = 8192 ]; then eta=(--eta "$E6_ETA_8192"); fi
           for sd in 1 2 3; do PNG=0 sweep "e6-n$n-s$sd" --preset e6 --n "$n" --seeds "$sd" "${eta[@]}"; parts+=("e6-n$n-s$sd"); done
         done
-        merge e6 "${parts[@]}"
-        if [ -s "$OUT/e6/result.json" ]; then helper e6-table "$OUT" e6 | tee "$OUT/e6/tables.md"; fi
+        if merge e6 "${parts[@]}"; then helper e6-table "$OUT" e6 | tee "$OUT/e6/tables.md"; fi
         # λ = 32, the grid's largest, was the best at n = 4096: one step beyond it, against λ = 1 on the same seeds.
         if [ "${E6_MAX_N:-8192}" -ge 4096 ]; then PNG=0 sweep e6-n4096-lambda64 --preset e6 --n 4096 --lambda 1,64; fi ;;
     none) ;;
